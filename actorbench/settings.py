@@ -1,0 +1,114 @@
+"""Where data lives, which bucket and endpoint to use, and credentials: env + .env."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from .errors import ConfigError
+
+DEFAULT_BUCKET = "story-boards-assets"
+DEFAULT_PREFIX = "system_actors/training_data"
+DEFAULT_REGION = "us-west-1"
+
+
+def _find_dotenv(start: Path) -> Path | None:
+    for folder in [start, *start.parents]:
+        candidate = folder / ".env"
+        if candidate.is_file():
+            return candidate
+        if (folder / "pyproject.toml").is_file():
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob actorbench reads from the environment, resolved once.
+
+    Usage::
+
+        settings = Settings.from_env()
+        settings = settings.with_overrides(bucket="other")
+    """
+
+    data_dir: Path = Path("data")
+    bucket: str = DEFAULT_BUCKET
+    prefix: str = DEFAULT_PREFIX
+    region: str = DEFAULT_REGION
+    endpoint_url: str | None = None
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    profile: str | None = None
+    workers: int = 16
+    runpod_endpoint_id: str | None = None
+    runpod_api_key: str | None = field(default=None, repr=False)
+    runpod_base_url: str = "https://api.runpod.ai/v2"
+    img2img_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None,
+                 dotenv: Path | None | bool = True) -> Settings:
+        """Read settings from ``env`` (default ``os.environ``) over a ``.env`` file."""
+        merged: dict[str, str] = {}
+        if dotenv is True:
+            found = _find_dotenv(Path.cwd())
+            dotenv = found
+        if isinstance(dotenv, Path) and dotenv.is_file():
+            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        merged.update(os.environ if env is None else env)
+
+        def get(*names: str) -> str | None:
+            for name in names:
+                value = merged.get(name)
+                if value:
+                    return value
+            return None
+
+        workers_raw = get("ACTORBENCH_WORKERS") or "16"
+        try:
+            workers = int(workers_raw)
+        except ValueError:
+            raise ConfigError(f"ACTORBENCH_WORKERS must be a whole number, not {workers_raw!r}.")
+        s = cls(
+            data_dir=Path(get("ACTORBENCH_DATA_DIR") or "data"),
+            bucket=get("ACTORBENCH_BUCKET", "S3_BUCKET") or DEFAULT_BUCKET,
+            prefix=(get("ACTORBENCH_PREFIX") or DEFAULT_PREFIX).strip("/"),
+            region=get("AWS_REGION", "AWS_DEFAULT_REGION") or DEFAULT_REGION,
+            endpoint_url=get("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+            access_key=get("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
+            secret_key=get("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_SECRET"),
+            profile=get("AWS_PROFILE"),
+            workers=workers,
+            runpod_endpoint_id=get("RUNPOD_ENDPOINT_ID"),
+            runpod_api_key=get("RUNPOD_API_KEY"),
+            runpod_base_url=get("RUNPOD_BASE_URL") or "https://api.runpod.ai/v2",
+            img2img_url=get("ACTORBENCH_IMG2IMG_URL"),
+        )
+        s.validate()
+        return s
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """Return a copy with the given non-None fields replaced (CLI options)."""
+        clean = {k: v for k, v in changes.items() if v is not None}
+        if "data_dir" in clean:
+            clean["data_dir"] = Path(str(clean["data_dir"]))
+        s = replace(self, **clean)  # type: ignore[arg-type]
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        if not (3 <= len(self.bucket) <= 63):
+            raise ConfigError(f"Bucket name {self.bucket!r} must be 3-63 characters long.")
+        if ".." in self.prefix.split("/"):
+            raise ConfigError(f"Key prefix {self.prefix!r} must not contain '..'.")
+        if not 1 <= self.workers <= 256:
+            raise ConfigError(f"workers must be between 1 and 256, not {self.workers}.")
+
+    @property
+    def registry_path(self) -> Path:
+        return self.data_dir / "actors.json"

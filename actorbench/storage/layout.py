@@ -1,0 +1,115 @@
+"""The on-disk layout and S3 key scheme of an actor's data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..actors.model import check_actor_name
+from ..errors import UnsafePathError
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths under ``data_dir`` and keys under ``prefix`` for one library.
+
+    Usage::
+
+        lay = Layout(Path("data"), "system_actors/training_data")
+        lay.image_path("0002_european_35_female", 3)   # .../training_data/..._3.png
+        lay.image_key("0002_european_35_female", 3)    # system_actors/.../..._3.png
+    """
+
+    data_dir: Path
+    prefix: str
+
+    # -- local ---------------------------------------------------------------------------
+    def actor_dir(self, name: str) -> Path:
+        return self.data_dir / "actors" / check_actor_name(name)
+
+    def base_image_path(self, name: str) -> Path:
+        return self.actor_dir(name) / "base_image" / f"{name}_base.png"
+
+    def training_dir(self, name: str) -> Path:
+        return self.actor_dir(name) / "training_data"
+
+    def image_path(self, name: str, index: int) -> Path:
+        return self.training_dir(name) / image_filename(name, index)
+
+    def request_json(self, name: str) -> Path:
+        return self.training_dir(name) / "request.json"
+
+    def response_json(self, name: str) -> Path:
+        return self.training_dir(name) / "response.json"
+
+    def poster_json(self, name: str) -> Path:
+        return self.actor_dir(name) / "poster_frame" / f"{name}_poster_urls.json"
+
+    def manifest_path(self, name: str) -> Path:
+        return self.actor_dir(name) / ".sync-manifest.json"
+
+    def hash_cache_path(self, name: str) -> Path:
+        return self.actor_dir(name) / ".hash-cache.json"
+
+    def lock_path(self, name: str) -> Path:
+        return self.actor_dir(name) / ".lock"
+
+    def thumbs_dir(self) -> Path:
+        return self.data_dir / ".cache" / "thumbs"
+
+    def versions_path(self, actor_id: str | int) -> Path:
+        sid = str(actor_id)
+        if not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", sid):
+            raise UnsafePathError(f"Actor id {sid!r} cannot name a file.")
+        return self.data_dir / "actor_training_versions" / f"{sid}.json"
+
+    def local_images(self, name: str) -> dict[int, Path]:
+        """Training images on disk, by index (``{name}_{i}.png`` only)."""
+        folder = self.training_dir(name)
+        out: dict[int, Path] = {}
+        if not folder.is_dir():
+            return out
+        pat = image_name_re(name)
+        for p in folder.iterdir():
+            m = pat.match(p.name)
+            if m and p.is_file():
+                out[int(m.group(1))] = p
+        return out
+
+    # -- remote --------------------------------------------------------------------------
+    def actor_prefix(self, name: str) -> str:
+        return f"{self.prefix}/{check_actor_name(name)}/"
+
+    def image_key(self, name: str, index: int) -> str:
+        return self.actor_prefix(name) + image_filename(name, index)
+
+    def parse_image_key(self, key: str) -> tuple[str, int] | None:
+        """``(actor, index)`` for a training-image key of this library, else None."""
+        if not key.startswith(self.prefix + "/"):
+            return None
+        rest = key[len(self.prefix) + 1:]
+        parts = rest.split("/")
+        if len(parts) != 2:
+            return None
+        actor, fname = parts
+        m = image_name_re(actor).match(fname) if _safe(actor) else None
+        return (actor, int(m.group(1))) if m else None
+
+
+def _safe(name: str) -> bool:
+    try:
+        check_actor_name(name)
+        return True
+    except UnsafePathError:
+        return False
+
+
+def image_filename(name: str, index: int) -> str:
+    if not isinstance(index, int) or index < 0 or index > 99999:
+        raise UnsafePathError(f"Image index {index!r} must be a whole number from 0 to 99999.")
+    return f"{name}_{index}.png"
+
+
+def image_name_re(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(name)}_(\d{{1,5}})\.png$")

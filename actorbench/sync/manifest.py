@@ -1,0 +1,43 @@
+"""The record of the last successful sync, per image: size, mtime_ns, MD5, ETag."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..fsutil import atomic_write_json
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    size: int
+    mtime_ns: int
+    md5: str
+    etag: str
+
+
+@dataclass
+class Manifest:
+    path: Path
+    entries: dict[int, ManifestEntry] = field(default_factory=dict)
+    last_sync: str | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """A missing or unreadable manifest means 'no baseline': hashes decide, nothing is lost."""
+        try:
+            raw = json.loads(path.read_text())
+            entries = {int(k): ManifestEntry(int(v["size"]), int(v["mtime_ns"]), str(v["md5"]),
+                                             str(v["etag"]))
+                       for k, v in raw.get("images", {}).items()}
+            return cls(path, entries, raw.get("last_sync"))
+        except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError, OSError):
+            return cls(path)
+
+    def save(self) -> None:
+        atomic_write_json(self.path, {
+            "version": 1,
+            "last_sync": self.last_sync,
+            "images": {str(k): asdict(v) for k, v in sorted(self.entries.items())},
+        })

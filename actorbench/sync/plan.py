@@ -1,0 +1,171 @@
+"""Sync planning as pure data: compare S3, local files and the last-sync manifest."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..storage.hashing import HashCache
+from ..storage.layout import Layout
+from ..storage.store import ObjectInfo
+from .manifest import Manifest, ManifestEntry
+
+
+class ImageStatus(enum.Enum):
+    SYNCED = "synced"
+    S3_ONLY = "s3_only"
+    LOCAL_ONLY = "local_only"
+    LOCAL_MODIFIED = "local_modified"
+    REMOTE_MODIFIED = "remote_modified"
+    CONFLICT = "conflict"
+    MISSING = "missing"
+    DELETED_LOCAL = "deleted_local"
+    DELETED_REMOTE = "deleted_remote"
+
+    @property
+    def label(self) -> str:
+        return LABELS[self]
+
+
+LABELS = {
+    ImageStatus.SYNCED: "Local",
+    ImageStatus.S3_ONLY: "S3 only",
+    ImageStatus.LOCAL_ONLY: "Local only",
+    ImageStatus.LOCAL_MODIFIED: "Modified locally",
+    ImageStatus.REMOTE_MODIFIED: "Modified in S3",
+    ImageStatus.CONFLICT: "Conflict",
+    ImageStatus.MISSING: "Missing",
+    ImageStatus.DELETED_LOCAL: "Deleted locally",
+    ImageStatus.DELETED_REMOTE: "Deleted in S3",
+}
+
+#: what a pull fetches without being asked twice
+PULLABLE = {ImageStatus.S3_ONLY, ImageStatus.REMOTE_MODIFIED, ImageStatus.DELETED_LOCAL}
+#: what a push uploads without being asked twice
+PUSHABLE = {ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED}
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """One image's state: what is local, what is remote, what was synced last."""
+
+    actor: str
+    index: int
+    status: ImageStatus
+    key: str
+    local: LocalFile | None = None
+    remote: ObjectInfo | None = None
+    base: ManifestEntry | None = None
+
+    @property
+    def size(self) -> int:
+        if self.remote is not None:
+            return self.remote.size
+        return self.local.size if self.local else 0
+
+
+@dataclass
+class ActorPlan:
+    actor: str
+    changes: list[Change] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(ch.status.value for ch in self.changes)
+        return {s.value: c.get(s.value, 0) for s in ImageStatus}
+
+    def by_status(self, *statuses: ImageStatus) -> list[Change]:
+        return [c for c in self.changes if c.status in statuses]
+
+    def select(self, only: set[int] | None) -> ActorPlan:
+        if only is None:
+            return self
+        return ActorPlan(self.actor, [c for c in self.changes if c.index in only])
+
+    @property
+    def local_bytes(self) -> int:
+        return sum(c.local.size for c in self.changes if c.local)
+
+    @property
+    def remote_bytes(self) -> int:
+        return sum(c.remote.size for c in self.changes if c.remote)
+
+
+def scan_local(layout: Layout, actor: str) -> dict[int, LocalFile]:
+    out = {}
+    for idx, path in layout.local_images(actor).items():
+        st = path.stat()
+        out[idx] = LocalFile(path, st.st_size, st.st_mtime_ns)
+    return out
+
+
+def classify(local: LocalFile | None, remote: ObjectInfo | None, base: ManifestEntry | None,
+             hashes: HashCache, listed: bool) -> ImageStatus:
+    """The rule: decide by content (MD5 vs ETag), never by mtime or size alone."""
+
+    def local_changed() -> bool:
+        assert local is not None
+        if base is None:
+            return True
+        if local.size == base.size and local.mtime_ns == base.mtime_ns:
+            return False
+        return hashes.md5(local.path) != base.md5
+
+    def remote_changed() -> bool:
+        assert remote is not None
+        return base is None or remote.etag != base.etag
+
+    if local and remote:
+        if not remote_changed() and not local_changed():
+            return ImageStatus.SYNCED
+        if hashes.etag_matches(local.path, remote.etag):
+            return ImageStatus.SYNCED
+        if base is None:
+            return ImageStatus.CONFLICT  # both exist, differ, and no common ancestor to judge by
+        lc, rc = local_changed(), remote_changed()
+        if lc and not rc:
+            return ImageStatus.LOCAL_MODIFIED
+        if rc and not lc:
+            return ImageStatus.REMOTE_MODIFIED
+        return ImageStatus.CONFLICT
+    if local:
+        if base is None:
+            return ImageStatus.LOCAL_ONLY
+        return ImageStatus.DELETED_REMOTE if not local_changed() else ImageStatus.CONFLICT
+    if remote:
+        if base is None:
+            return ImageStatus.S3_ONLY
+        return ImageStatus.DELETED_LOCAL if not remote_changed() else ImageStatus.S3_ONLY
+    return ImageStatus.MISSING
+
+
+def plan_actor(layout: Layout, actor: str, remote: Iterable[ObjectInfo], manifest: Manifest,
+               listed_indices: Iterable[int] = (), hashes: HashCache | None = None) -> ActorPlan:
+    """Classify every image of ``actor``; ``remote`` is the listing of its prefix."""
+    hashes = hashes or HashCache(layout.hash_cache_path(actor))
+    local = scan_local(layout, actor)
+    remote_by_idx: dict[int, ObjectInfo] = {}
+    for info in remote:
+        parsed = layout.parse_image_key(info.key)
+        if parsed and parsed[0] == actor:
+            remote_by_idx[parsed[1]] = info
+    listed = set(listed_indices)
+    indices = sorted(set(local) | set(remote_by_idx) | set(manifest.entries) | listed)
+    plan = ActorPlan(actor)
+    for i in indices:
+        lf, ro, base = local.get(i), remote_by_idx.get(i), manifest.entries.get(i)
+        if lf is None and ro is None and i not in listed:
+            continue  # in the manifest only: deleted on both sides, nothing to show
+        status = classify(lf, ro, base, hashes, i in listed)
+        plan.changes.append(Change(actor, i, status, layout.image_key(actor, i), lf, ro, base))
+    hashes.save()
+    return plan

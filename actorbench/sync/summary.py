@@ -1,0 +1,41 @@
+"""Per-actor results of a sync, shaped like the seed scripts' JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class SyncSummary:
+    actor: str
+    direction: str  # "pull" | "push"
+    transferred: int = 0
+    skipped: int = 0
+    failed: int = 0
+    total: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    s3_urls: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    bytes: int = 0
+
+    def error(self, key: str, message: str) -> None:
+        self.failed += 1
+        self.errors.append({"key": key, "error": message})
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.conflicts and not self.cancelled
+
+    def to_json(self) -> dict[str, Any]:
+        verb = "downloaded" if self.direction == "pull" else "uploaded"
+        out: dict[str, Any] = {"actor": self.actor, verb: self.transferred,
+                               "skipped": self.skipped, "failed": self.failed,
+                               "total": self.total, "conflicts": list(self.conflicts),
+                               "errors": list(self.errors)}
+        if self.direction == "push":
+            out["s3_urls"] = list(self.s3_urls)
+        if self.cancelled:
+            out["cancelled"] = True
+        return out

@@ -1,0 +1,136 @@
+"""Move one file, verified, with retries: nothing partial ever sits at a final path."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from ..errors import Cancelled, CredentialsError, PreconditionFailed, StoreError
+from ..fsutil import fsync_dir, temp_path_for
+from ..storage.hashing import is_multipart_etag, strip_etag
+from ..storage.store import ObjectStore, read_body
+
+ATTEMPTS = 5
+
+
+class Truncated(StoreError):
+    """The body ended early or its hash did not match the ETag."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    md5: str
+    etag: str
+    size: int
+    mtime_ns: int
+
+
+def backoff(attempt: int, base: float = 0.1, cap: float = 3.0) -> float:
+    """Full jitter (AWS architecture blog): uniform in [0, min(cap, base * 2**attempt)]."""
+    return random.uniform(0, min(cap, base * (2 ** attempt)))
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, (Cancelled, CredentialsError, PreconditionFailed)):
+        return False
+    if isinstance(exc, StoreError):
+        return not exc.permanent
+    return isinstance(exc, (BotoCoreError, Urllib3Error, ConnectionError, TimeoutError, OSError))
+
+
+def download(store: ObjectStore, key: str, target: Path, etag: str,
+             on_bytes: Callable[[int], None], cancel: threading.Event | None = None) -> Fetched:
+    """GET ``key`` pinned to ``etag`` into a temp file, verify, fsync, then ``os.replace``.
+
+    If the object changed since it was listed (412), the new version is fetched instead
+    (the caller decided to take the remote side) and its ETag is returned.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    want = strip_etag(etag)
+    last: BaseException | None = None
+    for attempt in range(ATTEMPTS):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        tmp = temp_path_for(target)
+        moved = 0
+
+        def count(n: int) -> None:
+            nonlocal moved
+            moved += n
+            on_bytes(n)
+
+        try:
+            body, info = store.open_get(key, if_match=want)
+            with open(tmp, "wb") as fh:
+                md5 = read_body(body, fh, count, cancel.is_set if cancel else None)
+                fh.flush()
+                os.fsync(fh.fileno())
+                size = fh.tell()
+            if size != info.size:
+                raise Truncated(f"s3://{store.bucket}/{key}: got {size} of {info.size} bytes.")
+            if not is_multipart_etag(info.etag) and info.etag and md5 != info.etag:
+                raise Truncated(f"s3://{store.bucket}/{key}: content does not match its ETag.")
+            os.replace(tmp, target)
+            fsync_dir(target.parent)
+            st = target.stat()
+            return Fetched(md5, info.etag or md5, size, st.st_mtime_ns)
+        except PreconditionFailed:
+            on_bytes(-moved)
+            head = store.head(key)
+            if head is None:
+                raise StoreError(f"s3://{store.bucket}/{key} was deleted during the sync.",
+                                 permanent=True) from None
+            want = head.etag
+            last = None
+        except BaseException as exc:
+            on_bytes(-moved)
+            if not is_transient(exc) or attempt == ATTEMPTS - 1:
+                raise
+            last = exc
+            time.sleep(backoff(attempt))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    raise StoreError(f"s3://{store.bucket}/{key}: gave up after {ATTEMPTS} attempts ({last}).")
+
+
+def upload(store: ObjectStore, key: str, path: Path, md5: str, expect_etag: str | None,
+           on_bytes: Callable[[int], None], cancel: threading.Event | None = None) -> str:
+    """PUT with Content-MD5, conditioned on the remote still being ``expect_etag`` (or absent).
+
+    Servers that ignore If-Match/If-None-Match are covered by a HEAD re-check just before.
+    Raises ``PreconditionFailed`` when someone else changed the object: never overwrite it.
+    """
+    size = path.stat().st_size
+    for attempt in range(ATTEMPTS):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        try:
+            head = store.head(key)
+            current = head.etag if head else None
+            if current == md5:
+                return md5  # already there (e.g. a retry after a lost response)
+            if current != (strip_etag(expect_etag) if expect_etag else None):
+                raise PreconditionFailed(
+                    f"s3://{store.bucket}/{key} changed in S3 since the last sync; "
+                    "not overwriting it.")
+            etag = store.put_file(key, path, md5, if_match=expect_etag,
+                                  if_none_match=expect_etag is None)
+            if etag and not is_multipart_etag(etag) and etag != md5:
+                raise Truncated(f"s3://{store.bucket}/{key}: the server stored different bytes.")
+            on_bytes(size)
+            return etag or md5
+        except BaseException as exc:
+            if not is_transient(exc) or attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(backoff(attempt))
+    raise AssertionError("unreachable")
