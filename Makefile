@@ -1,0 +1,41 @@
+# Everything installs itself: a clean clone needs only python3 (3.11+) and, for browser tests,
+# apt-get (as root, or with sudo) to fetch Debian's chromium.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: app test test-fast bench lint chromium demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test,bench]"
+	touch $(STAMP)
+
+app: $(STAMP)
+	$(VENV)/bin/actorbench app
+
+demo: $(STAMP)
+	$(VENV)/bin/actorbench demo
+
+chromium:
+	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null)
+
+test: $(STAMP) chromium
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=300
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -m "not browser and not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check actorbench tests bench notebooks
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .demo test-output

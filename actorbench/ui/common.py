@@ -1,0 +1,126 @@
+"""Shared bits of the dashboard: CSS, error boxes, background work with visible errors."""
+
+from __future__ import annotations
+
+import base64
+import html
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from ..errors import ActorbenchError
+
+CSS = """
+<style>
+.ab-title { font-size: 1.4em; font-weight: 600; margin: 4px 0 8px 0; }
+.ab-error { background:#fdecea; color:#8a1c1c; border:1px solid #f5c2c0; padding:6px 10px;
+            border-radius:4px; white-space:pre-wrap; }
+.ab-ok { background:#eaf6ec; color:#1e5d2b; border:1px solid #bfe3c6; padding:6px 10px;
+         border-radius:4px; }
+.ab-badge { display:inline-block; padding:1px 7px; border-radius:9px; font-size:11px;
+            font-weight:600; color:white; }
+.ab-status-synced { background:#2e7d32; }
+.ab-status-s3_only { background:#1565c0; }
+.ab-status-local_only { background:#6a1b9a; }
+.ab-status-local_modified { background:#ef6c00; }
+.ab-status-remote_modified { background:#00838f; }
+.ab-status-conflict { background:#c62828; }
+.ab-status-missing { background:#616161; }
+.ab-status-deleted_local { background:#5d4037; }
+.ab-status-deleted_remote { background:#5d4037; }
+.ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px; }
+.ab-tile img { width:140px; height:140px; object-fit:cover; border-radius:4px; }
+.ab-thumb-empty { width:140px; height:140px; display:flex; align-items:center;
+                  justify-content:center; background:#eef2f7; color:#456; border-radius:4px; }
+.ab-card img { max-width:220px; border-radius:6px; }
+.ab-table td, .ab-table th { padding:2px 8px; }
+.ab-counts span { margin-right: 6px; }
+</style>
+"""
+
+
+def data_uri(data: bytes, mime: str = "image/jpeg") -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def error_html(message: str) -> str:
+    return f'<div class="ab-error">⚠️ {esc(message)}</div>'
+
+
+def describe(exc: BaseException) -> str:
+    """One line for the page: our errors speak for themselves; others get their type."""
+    if isinstance(exc, ActorbenchError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class ErrorBox(w.HTML):
+    """Where errors raised in callbacks land: on the page, never lost in a log."""
+
+    def show(self, exc: BaseException | str) -> None:
+        self.value = error_html(exc if isinstance(exc, str) else describe(exc))
+        if not isinstance(exc, str | ActorbenchError):
+            self.last_traceback = "".join(traceback.format_exception(exc))
+
+    def clear(self) -> None:
+        self.value = ""
+
+
+def guarded(box: ErrorBox) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a widget handler so any exception is shown in ``box``."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, by design
+                box.show(exc)
+                return None
+
+        wrapper.__name__ = getattr(fn, "__name__", "handler")
+        return wrapper
+
+    return deco
+
+
+class Worker:
+    """Runs one job at a time off the UI thread; errors go to the box."""
+
+    def __init__(self, box: ErrorBox) -> None:
+        self.box = box
+        self.thread: threading.Thread | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self, fn: Callable[[], None], done: Callable[[], None] | None = None) -> bool:
+        if self.busy:
+            return False
+
+        def run() -> None:
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001
+                self.box.show(exc)
+            finally:
+                if done:
+                    try:
+                        done()
+                    except Exception as exc:  # noqa: BLE001
+                        self.box.show(exc)
+
+        self.thread = threading.Thread(target=run, daemon=True, name="actorbench-ui")
+        self.thread.start()
+        return True
+
+    def wait(self, timeout: float = 120.0) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)

@@ -1,0 +1,52 @@
+"""Small helpers shared by tests: images with known bytes, tree snapshots."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from actorbench.workbench import Workbench
+
+
+def png(seed: int, size: int = 64) -> bytes:
+    img = Image.new("RGB", (size, size), (seed * 37 % 256, seed * 91 % 256, seed * 53 % 256))
+    img.putpixel((seed % size, 0), (1, 2, 3))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def put_remote(wb: Workbench, actor: str, index: int, data: bytes) -> str:
+    return wb.store.put_bytes(wb.layout.image_key(actor, index), data)
+
+
+def write_local(wb: Workbench, actor: str, index: int, data: bytes) -> Path:
+    p = wb.layout.image_path(actor, index)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def remote_bytes(wb: Workbench, actor: str, index: int) -> bytes:
+    body, _ = wb.store.open_get(wb.layout.image_key(actor, index))
+    try:
+        return body.read()
+    finally:
+        body.close()
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def statuses(wb: Workbench, actor: str) -> dict[int, str]:
+    plan = wb.engine.plan([actor])[actor]
+    return {c.index: c.status.value for c in plan.changes}
+
+
+def partial_files(root: Path) -> list[Path]:
+    """Anything that looks like a temp or partial file anywhere under root."""
+    return [p for p in root.rglob("*") if ".abtmp-" in p.name or p.name.endswith(".part")]
