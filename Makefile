@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 chromium:
 	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || \
-	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null)
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null)
 
 test: $(STAMP) chromium
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=300

@@ -1,7 +1,15 @@
 """A demo world and local servers, so actorbench runs with no AWS account."""
 
 from .server import LocalS3, free_port, start_moto, start_rclone
+from .runpod_fake import FakeRunPod, start_fake_runpod
 from .world import DemoWorld, build_demo, demo_names
 
-__all__ = ["DemoWorld", "LocalS3", "build_demo", "demo_names", "free_port", "start_moto",
+
+
+def start_fake_runpod_env(speed: float = 1.0) -> dict[str, str]:
+    """Start a fake RunPod endpoint for the life of this process; returns its environment."""
+    return start_fake_runpod(speed=speed).env
+
+
+__all__ = ["DemoWorld", "FakeRunPod", "start_fake_runpod", "start_fake_runpod_env", "LocalS3", "build_demo", "demo_names", "free_port", "start_moto",
            "start_rclone"]

@@ -178,8 +178,11 @@ class S3Store:
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except ClientError:
+            region = self.client.meta.region_name
+            extra = ({} if region in (None, "us-east-1") else
+                     {"CreateBucketConfiguration": {"LocationConstraint": region}})
             try:
-                self.client.create_bucket(Bucket=self.bucket)
+                self.client.create_bucket(Bucket=self.bucket, **extra)
             except (ClientError, BotoCoreError) as exc:
                 raise translate(exc, self.bucket) from None
         except BotoCoreError as exc:

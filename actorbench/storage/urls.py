@@ -17,8 +17,8 @@ _PATH = re.compile(r"^s3(?:[.-](?P<region>[a-z0-9\-]+))?\.amazonaws\.com$")
 def check_key(key: str) -> str:
     """Refuse keys with ``..``, ``.``, empty or absolute parts, backslashes or NULs."""
     if not key or key.startswith("/") or "\\" in key or "\x00" in key:
-        raise UnsafePathError(f"S3 key {key!r} is not allowed: it is empty, absolute or "
-                              "holds a backslash.")
+        raise UnsafePathError(f"S3 key {key!r} is not allowed: it is empty or absolute, or "
+                              "holds a backslash or a NUL.")
     for part in key.split("/"):
         if part in ("", ".", ".."):
             raise UnsafePathError(f"S3 key {key!r} is not allowed: it holds an empty, '.' "

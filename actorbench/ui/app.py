@@ -32,7 +32,7 @@ class App(w.VBox):
             pages.append((title, factory(self.state)))
         self.tabs = w.Tab(children=[p for _, p in pages], titles=[t for t, _ in pages])
         self.tabs.add_class("ab-tabs")
-        title = w.HTML(f'{CSS}<div class="ab-title">🎭 actorbench</div>')
+        title = w.HTML(f'{CSS}<div class="ab-title">actorbench</div>')
         super().__init__([title, self.tabs])
         self.add_class("ab-app")
 

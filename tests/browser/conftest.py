@@ -1,0 +1,126 @@
+"""The Voila app over a demo world, driven by Playwright in Debian's headless chromium."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from actorbench.demo import DemoWorld, LocalS3, build_demo, free_port, start_fake_runpod, \
+    start_rclone
+from actorbench.settings import Settings
+from actorbench.workbench import Workbench
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+        "--disable-dev-shm-usage"]
+
+
+@dataclass
+class RunningApp:
+    url: str
+    world: DemoWorld
+    settings: Settings
+    s3: LocalS3
+    env: dict[str, str]
+
+    def workbench(self) -> Workbench:
+        return Workbench(self.settings)
+
+    def actor(self, scenario: str, nth: int = 0) -> str:
+        return [n for n in self.world.names if self.world.scenarios[n] == scenario][nth]
+
+
+@pytest.fixture(scope="session")
+def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    root = tmp_path_factory.mktemp("app")
+    s3 = start_rclone(root / "s3", "story-boards-assets")
+    runpod = start_fake_runpod(speed=8.0)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "RUNPOD_", "ACTORBENCH_"))}
+    env.update(s3.env)
+    env.update(runpod.env)
+    env["ACTORBENCH_DATA_DIR"] = str(root / "data")
+    settings = Settings.from_env(env=env, dotenv=False)
+    wb = Workbench(settings)
+    world = build_demo(wb.layout, wb.store, settings.region, imaged=16, size=384)
+    port = free_port()
+    log = open(root / "voila.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+         "--show_tracebacks=False", str(ROOT / "notebooks" / "dashboard.ipynb")],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError((root / "voila.log").read_text())
+    try:
+        yield RunningApp(url, world, settings, s3, env)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        runpod.stop()
+        s3.stop()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: run `make test`, which installs it.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, running_app):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.route("**/cdn.jsdelivr.net/**", lambda r: r.abort())
+    pg.set_default_timeout(30000)
+    pg.goto(running_app.url)
+    pg.wait_for_selector(".ab-app", timeout=60000)
+    yield pg
+    ctx.close()
+
+
+def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def open_tab(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator(".ab-tabs .lm-TabBar-tab", has_text=title).first.click()
+
+
+def choose_actor(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    open_tab(page, "Library")
+    page.get_by_placeholder("Search by name or id").fill(name)
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('.ab-actor-picker option')].some(o => o.value === n"
+        " || o.textContent === n)", arg=name)
+    page.locator(".ab-actor-picker select").select_option(label=name)
+    page.wait_for_selector(f".ab-actor-name:has-text('{name}')")
