@@ -43,11 +43,12 @@ def rclone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3]
 
 
 def settings_for(s3: LocalS3 | None, data_dir: Path, bucket: str, **extra: str) -> Settings:
-    env = {"ACTORBENCH_DATA_DIR": str(data_dir), "ACTORBENCH_BUCKET": bucket, **extra}
+    env = {"ACTORBENCH_DATA_DIR": str(data_dir), "ACTORBENCH_BUCKET": bucket}
     if s3 is not None:
         env.update(s3.env)
     else:
         env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    env.update(extra)
     return Settings.from_env(env=env, dotenv=False)
 
 

@@ -72,8 +72,8 @@ class TrainingDataView(w.VBox):
         self.tiles: list[ImageTile] = []
         self.grid = w.Box(layout=w.Layout(display="flex", flex_flow="row wrap"))
         self.grid.add_class("ab-grid")
-        self.preview_left = w.Image(format="jpeg", layout=w.Layout(max_width="49%"))
-        self.preview_right = w.Image(format="png", layout=w.Layout(max_width="49%"))
+        self.preview_left = w.Image(format="jpeg", layout=w.Layout(width="48%"))
+        self.preview_right = w.Image(format="png", layout=w.Layout(width="48%"))
         self.preview_caption = w.HTML()
         self.preview = w.VBox([self.preview_caption,
                                w.HBox([self.preview_left, self.preview_right])])
