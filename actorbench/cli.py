@@ -170,6 +170,30 @@ def usage(actors: list[str] = ActorsArg, all_: bool = AllOpt, as_json: bool = Js
 
 
 @app.command()
+def report(
+    csv: Path = typer.Option(None, "--csv", help="Write the tables as CSV files in this folder."),
+    html_file: Path = typer.Option(None, "--html", help="Write one self-contained HTML report."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Coverage report of the whole library (one S3 listing)."""
+    from .reports import build_report, write_csvs, write_html
+
+    wb = _wb()
+    r = build_report(wb.engine, wb.registry, wb.layout)
+    written = []
+    if csv:
+        written += [str(p) for p in write_csvs(r, csv)]
+    if html_file:
+        written.append(str(write_html(r, html_file)))
+    totals = {k: (v.item() if hasattr(v, "item") else v)
+              for k, v in r.totals.iloc[0].to_dict().items()}
+    human = "\n".join(f"{k:>22}: {v:.1%}" if k == "coverage" else f"{k:>22}: {v:,}"
+                      for k, v in totals.items())
+    _emit({"totals": totals, "written": written}, as_json,
+          human + "".join(f"\nwrote {w}" for w in written))
+
+
+@app.command()
 def demo(
     s3_dir: Path = typer.Option(Path(".demo/s3"), help="Folder the demo S3 server keeps."),
     force: bool = typer.Option(False, help="Rebuild even if the demo exists."),

@@ -149,3 +149,12 @@ def test_cli_server_down_is_clear(tmp_path):
            "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
     r = cli(["status", "1"], env, tmp_path, check=2)
     assert "Cannot reach the S3 server" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_report_writes_csv_and_html(cli_world):
+    env, cwd, _ = cli_world
+    cli(["pull", "1"], env, cwd, check=0)
+    out = json.loads(cli(["report", "--csv", "csv", "--html", "r.html", "--json"], env, cwd,
+                         check=0).stdout)
+    assert out["totals"]["synced"] == 5 and out["totals"]["s3_only"] == 5
+    assert (cwd / "csv" / "actors.csv").exists() and (cwd / "r.html").stat().st_size > 10000

@@ -35,6 +35,12 @@ class App(w.VBox):
         title = w.HTML(f'{CSS}<div class="ab-title">actorbench</div>')
         super().__init__([title, self.tabs])
         self.add_class("ab-app")
+        self.state.observe(self._on_state_open_page, "open_page")
+
+    def _on_state_open_page(self, change: dict) -> None:  # type: ignore[type-arg]
+        if change["new"] in self.tabs.titles:
+            self.tabs.selected_index = list(self.tabs.titles).index(change["new"])
+        self.state.open_page = ""
 
     @staticmethod
     def _optional_pages() -> list[tuple[str, type]]:

@@ -12,6 +12,7 @@ class AppState(t.HasTraits):
 
     actor = t.Unicode("")
     revision = t.Int(0)
+    open_page = t.Unicode("")  # a page asks the app to switch tabs
 
     def __init__(self, wb: Workbench) -> None:
         super().__init__()
