@@ -13,6 +13,15 @@ from tests.helpers import partial_files, png, put_remote, statuses, write_local
 A = "0001_european_30_female"
 
 
+@pytest.fixture(params=["moto-inprocess"])
+def backend(request):
+    """Pages and services need one backend; the store contract covers the others."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield None
+
+
 @pytest.fixture
 def app(wb):
     return App(wb)

@@ -30,5 +30,6 @@ def make_s3_client(settings: Settings, workers: int | None = None,
                  "request_checksum_calculation": "when_required",
                  "response_checksum_validation": "when_required"}
     config = Config(max_pool_connections=pool, retries={"mode": "standard", "max_attempts": 5},
+                    signature_version="s3v4",
                     connect_timeout=5, read_timeout=30, tcp_keepalive=True, **extra)
     return session.client("s3", endpoint_url=settings.endpoint_url, config=config)

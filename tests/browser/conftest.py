@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +13,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from actorbench.demo import DemoWorld, LocalS3, build_demo, free_port, start_fake_runpod, \
-    start_rclone
+from actorbench.demo import (
+    DemoWorld,
+    LocalS3,
+    build_demo,
+    free_port,
+    start_fake_runpod,
+    start_rclone,
+)
+from actorbench.demo.server import wait_for_port
 from actorbench.settings import Settings
 from actorbench.workbench import Workbench
 
@@ -61,16 +68,13 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
          "--show_tracebacks=False", str(ROOT / "notebooks" / "dashboard.ipynb")],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
+    try:
+        wait_for_port(port, timeout=60, proc=proc)  # type: ignore[arg-type]
+        # each GET of the page starts a kernel: ask once, patiently
+        assert requests.get(url, timeout=120).status_code == 200
+    except Exception as exc:
         proc.kill()
-        raise RuntimeError((root / "voila.log").read_text())
+        raise RuntimeError((root / "voila.log").read_text()) from exc
     try:
         yield RunningApp(url, world, settings, s3, env)
     finally:
@@ -113,7 +117,8 @@ def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
 
 
 def open_tab(page, title: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator(".ab-tabs .lm-TabBar-tab", has_text=title).first.click()
+    page.locator(".ab-tabs .lm-TabBar-tab").filter(
+        has_text=re.compile(rf"^\s*{re.escape(title)}\s*$")).first.click()
 
 
 def choose_actor(page, name: str) -> None:  # type: ignore[no-untyped-def]

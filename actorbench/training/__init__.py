@@ -1,0 +1,14 @@
+"""LoRA training: parameters and presets, auto-adjust, estimates, validation, RunPod, versions."""
+
+from .estimate import GPU_PRICE_PER_S, Estimate, estimate
+from .guidelines import GUIDELINES
+from .params import PRESETS, Adjusted, TrainingParams, auto_adjust, make_params
+from .runpod import FINAL, STATES, RunPodClient, RunPodError
+from .service import Prepared, TrainingService
+from .validate import Finding, Validation, dhash, validate_dataset
+from .versions import ACTIVE, TrainingVersion, VersionStore
+
+__all__ = ["ACTIVE", "FINAL", "GPU_PRICE_PER_S", "GUIDELINES", "PRESETS", "STATES", "Adjusted",
+           "Estimate", "Finding", "Prepared", "RunPodClient", "RunPodError", "TrainingParams",
+           "TrainingService", "TrainingVersion", "Validation", "VersionStore", "auto_adjust",
+           "dhash", "estimate", "make_params", "validate_dataset"]

@@ -1,0 +1,217 @@
+"""Prepare, launch, follow and keep LoRA trainings: the parts wired together."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ActorbenchError
+from ..fsutil import atomic_write_json
+from ..sync.engine import now_iso
+from ..sync.plan import ImageStatus
+from ..workbench import Workbench
+from .estimate import Estimate, estimate
+from .params import TrainingParams, auto_adjust, make_params
+from .runpod import FINAL, RunPodClient, RunPodError
+from .validate import Validation, validate_dataset
+from .versions import ACTIVE, TrainingVersion, VersionStore
+
+
+@dataclass
+class Prepared:
+    actor: str
+    params: TrainingParams
+    formula: str
+    estimate: Estimate
+    validation: Validation
+
+
+class TrainingService:
+    """Usage::
+
+        svc = TrainingService(wb)
+        prep = svc.prepare("0002_european_35_female", TrainingParams.from_preset("sdxl"))
+        version = svc.launch(prep)
+        svc.poll_until_done(prep.actor)
+    """
+
+    def __init__(self, wb: Workbench, client: RunPodClient | None = None) -> None:
+        self.wb = wb
+        self._client = client
+        self.versions = VersionStore(wb.layout)
+
+    @property
+    def client(self) -> RunPodClient:
+        if self._client is None:
+            s = self.wb.settings
+            self._client = RunPodClient(s.runpod_base_url, s.runpod_endpoint_id,
+                                        s.runpod_api_key)
+        return self._client
+
+    # -- parameters ----------------------------------------------------------------------
+    def params_path(self, actor_name: str):  # type: ignore[no-untyped-def]
+        return self.wb.layout.actor_dir(actor_name) / "training_params.json"
+
+    def last_params(self, actor_name: str) -> TrainingParams | None:
+        """The parameters used last time for this actor, if any were saved and still valid."""
+        import json
+
+        try:
+            return make_params(**json.loads(self.params_path(actor_name).read_text()))
+        except (OSError, ValueError, ActorbenchError):
+            return None
+
+    def save_params(self, actor_name: str, params: TrainingParams) -> None:
+        atomic_write_json(self.params_path(actor_name), params.model_dump())
+
+    def prepare(self, actor_ref: str, params: TrainingParams, adjust: bool = True) -> Prepared:
+        name = self.wb.registry.get(actor_ref).name
+        plan = self.wb.engine.plan([name])[name]
+        validation = validate_dataset(plan, params.resolution)
+        formula = ""
+        if adjust and validation.images:
+            adj = auto_adjust(params, validation.images)
+            params, formula = adj.params, adj.formula
+        return Prepared(name, params, formula, estimate(params), validation)
+
+    # -- launching -----------------------------------------------------------------------
+    def launch(self, prep: Prepared, force: bool = False) -> TrainingVersion:
+        """Create the version record first, then ``/run``: a double click never launches twice."""
+        if not prep.validation.ok and not force:
+            raise ActorbenchError("Dataset has blockers: " + " ".join(
+                f.message for f in prep.validation.blockers))
+        actor = self.wb.registry.get(prep.actor)
+        plan = self.wb.engine.plan([actor.name])[actor.name]
+        images = [c for c in plan.changes if c.remote is not None and c.status in (
+            ImageStatus.SYNCED, ImageStatus.S3_ONLY, ImageStatus.REMOTE_MODIFIED,
+            ImageStatus.DELETED_LOCAL)]
+        with self.versions.lock(actor.id):
+            versions = self.versions.load(actor.id)
+            active = [v for v in versions if v.status in ACTIVE]
+            if active:
+                raise ActorbenchError(f"{actor.name} already has training {active[0].name} "
+                                      f"({active[0].status}); wait for it or cancel it first.")
+            version = TrainingVersion.new(
+                f"v{len(versions) + 1}", now_iso(), prep.params.model_dump(),
+                [{"key": c.key, "etag": c.remote.etag} for c in images if c.remote])
+            version.estimate = {"seconds": round(prep.estimate.seconds),
+                                "cost_usd": round(prep.estimate.cost_usd, 4),
+                                "gpu": prep.estimate.gpu}
+            versions.append(version)
+            self.versions.save(actor.id, versions)
+            job_input = {
+                "actor": actor.name, "trigger_word": prep.params.trigger_word,
+                "image_urls": [self.wb.store.presign_get(c.key, 6 * 3600) for c in images],
+                "parameters": prep.params.model_dump(),
+            }
+            try:
+                job = self.client.run(job_input, prep.estimate.execution_timeout_ms)
+            except RunPodError as exc:
+                version.status, version.error = "LAUNCH_FAILED", str(exc)
+                self.versions.save(actor.id, versions)
+                raise
+            version.job_id = job["id"]
+            version.status = str(job.get("status") or "IN_QUEUE")
+            version.timings["submitted_at"] = now_iso()
+            self.versions.save(actor.id, versions)
+        self.save_params(actor.name, prep.params)
+        return version
+
+    def launch_batch(self, actor_refs: list[str], params: TrainingParams
+                     ) -> dict[str, TrainingVersion | str]:
+        """One preset for several actors, each auto-adjusted to its own image count."""
+        out: dict[str, TrainingVersion | str] = {}
+        for ref in actor_refs:
+            try:
+                out[ref] = self.launch(self.prepare(ref, params))
+            except ActorbenchError as exc:
+                out[ref] = str(exc)
+        return out
+
+    # -- following -----------------------------------------------------------------------
+    def poll(self, actor_ref: str) -> list[TrainingVersion]:
+        """Update every unfinished version of the actor from ``/status``; returns them all."""
+        actor = self.wb.registry.get(actor_ref)
+        with self.versions.lock(actor.id):
+            versions = self.versions.load(actor.id)
+            for v in versions:
+                if v.status not in ACTIVE or not v.job_id:
+                    continue
+                try:
+                    st = self.client.status(v.job_id)
+                except RunPodError as exc:
+                    if exc.status == 404:
+                        v.error = "RunPod no longer knows this job (it keeps results 30 minutes)."
+                        v.status = "LOST"
+                    else:
+                        v.error = str(exc)
+                    continue
+                apply_status(v, st)
+            self.versions.save(actor.id, versions)
+        return versions
+
+    def poll_until_done(self, actor_ref: str, timeout: float = 600.0, interval: float = 0.5,
+                        on_update: Callable[[list[TrainingVersion]], None] | None = None
+                        ) -> list[TrainingVersion]:
+        deadline = time.monotonic() + timeout
+        delay = interval
+        while True:
+            versions = self.poll(actor_ref)
+            if on_update:
+                on_update(versions)
+            if not any(v.status in ACTIVE for v in versions) or time.monotonic() > deadline:
+                return versions
+            time.sleep(delay)
+            delay = min(delay * 1.5, 10.0)
+
+    def cancel(self, actor_ref: str, version_id: str) -> TrainingVersion:
+        actor = self.wb.registry.get(actor_ref)
+        with self.versions.lock(actor.id):
+            versions = self.versions.load(actor.id)
+            v = next((x for x in versions if x.id == version_id), None)
+            if v is None or not v.job_id:
+                raise ActorbenchError(f"No launched version {version_id!r} for {actor.name}.")
+            if v.status in FINAL:
+                return v
+            self.client.cancel(v.job_id)
+            v.status = "CANCELLED"
+            v.timings["finished_at"] = now_iso()
+            self.versions.save(actor.id, versions)
+            return v
+
+    def retry(self, actor_ref: str, version_id: str) -> TrainingVersion:
+        actor = self.wb.registry.get(actor_ref)
+        with self.versions.lock(actor.id):
+            versions = self.versions.load(actor.id)
+            v = next((x for x in versions if x.id == version_id), None)
+            if v is None or not v.job_id or v.status not in ("FAILED", "TIMED_OUT"):
+                raise ActorbenchError("Only a FAILED or TIMED_OUT version can be retried.")
+            st = self.client.retry(v.job_id)
+            v.status, v.error = str(st.get("status", "IN_QUEUE")), None
+            self.versions.save(actor.id, versions)
+            return v
+
+    def mark_good(self, actor_ref: str, version_id: str) -> TrainingVersion:
+        return self.versions.mark_good(self.wb.registry, actor_ref, version_id, now_iso())
+
+
+def apply_status(v: TrainingVersion, st: dict[str, Any]) -> None:
+    status = st["status"]
+    v.status = status
+    v.timings["delay_ms"] = st.get("delayTime")
+    v.timings["execution_ms"] = st.get("executionTime")
+    out = st.get("output")
+    if status == "IN_PROGRESS" and isinstance(out, dict):
+        v.progress = out
+    if status == "COMPLETED":
+        url = out.get("lora_url") if isinstance(out, dict) else None
+        if not url:
+            v.status, v.error = "FAILED", "RunPod reported COMPLETED without a lora_url."
+        v.lora_url = url
+        v.progress = {"progress": 1.0}
+        v.timings["finished_at"] = now_iso()
+    elif status in FINAL:
+        v.error = str(st.get("error") or status)
+        v.timings["finished_at"] = now_iso()

@@ -1,0 +1,233 @@
+"""The Training page: parameters, auto-adjust, estimate, validation, launch, live status, versions."""
+
+from __future__ import annotations
+
+import threading
+
+import ipywidgets as w
+
+from ..training import (
+    GPU_PRICE_PER_S,
+    GUIDELINES,
+    PRESETS,
+    Prepared,
+    TrainingParams,
+    TrainingService,
+    TrainingVersion,
+    make_params,
+)
+from .common import ErrorBox, Worker, esc, guarded
+from .state import AppState
+
+STATUS_CLASS = {"COMPLETED": "synced", "IN_PROGRESS": "remote_modified", "IN_QUEUE": "s3_only",
+                "LAUNCHING": "s3_only", "FAILED": "conflict", "TIMED_OUT": "conflict",
+                "CANCELLED": "missing", "LAUNCH_FAILED": "conflict", "LOST": "missing"}
+
+
+class TrainingView(w.VBox):
+    def __init__(self, state: AppState, service: TrainingService | None = None) -> None:
+        self.state = state
+        self.service = service or TrainingService(state.wb)
+        self.prepared: Prepared | None = None
+        self.errors = ErrorBox()
+        self.worker = Worker(self.errors)
+        self.poller = Worker(self.errors)
+        self._stop_polling = threading.Event()
+        self.title = w.HTML()
+        self.base_model = w.Dropdown(options=[(p.label, k) for k, p in PRESETS.items()],
+                                     value="sdxl", description="Base model")
+        self.trigger = w.Text(value="ohwx person", description="Trigger")
+        self.resolution = w.IntText(value=1024, description="Resolution")
+        self.unet_lr = w.FloatText(value=1e-4, description="U-Net LR")
+        self.te_lr = w.FloatText(value=0.0, description="Text enc. LR")
+        self.rank = w.IntText(value=32, description="Rank")
+        self.alpha = w.IntText(value=16, description="Alpha")
+        self.batch = w.IntText(value=2, description="Batch")
+        self.repeats = w.IntText(value=10, description="Repeats")
+        self.epochs = w.IntText(value=10, description="Epochs")
+        self.steps = w.IntText(value=1500, description="Steps")
+        self.gpu = w.Dropdown(options=list(GPU_PRICE_PER_S), value="L40S", description="GPU")
+        self.auto_button = w.Button(description="Auto-adjust", button_style="info")
+        self.start_button = w.Button(description="🚀 Start training", button_style="success")
+        self.cancel_button = w.Button(description="Cancel training", button_style="danger")
+        self.formula = w.HTML()
+        self.formula.add_class("ab-formula")
+        self.estimate = w.HTML()
+        self.estimate.add_class("ab-estimate")
+        self.validation = w.HTML()
+        self.validation.add_class("ab-validation")
+        self.live = w.HTML()
+        self.live.add_class("ab-train-live")
+        self.progress = w.FloatProgress(value=0, min=0, max=1, description="Training")
+        self.versions_table = w.HTML()
+        self.versions_table.add_class("ab-versions")
+        self.version_pick = w.Dropdown(options=[], description="Version")
+        self.good_button = w.Button(description="✅ Mark as good")
+        guide = w.Accordion(children=[w.HTML(
+            "<ul>" + "".join(f"<li><b>{esc(t)}</b>: {esc(d)}</li>" for t, d in GUIDELINES)
+            + "</ul>")], titles=["Face-training guidelines"])
+        form = w.VBox([self.base_model, self.trigger, self.resolution, self.unet_lr, self.te_lr,
+                       self.rank, self.alpha, self.batch, self.repeats, self.epochs, self.steps,
+                       self.gpu])
+        side = w.VBox([w.HBox([self.auto_button, self.start_button, self.cancel_button]),
+                       self.formula, self.estimate, self.validation, self.live, self.progress],
+                      layout=w.Layout(width="60%"))
+        super().__init__([self.errors, self.title, w.HBox([form, side]), guide,
+                          w.HTML("<h4>Trained versions</h4>"), self.versions_table,
+                          w.HBox([self.version_pick, self.good_button])])
+        g = guarded(self.errors)
+        self.base_model.observe(g(self._on_base_model_value), "value")
+        self.auto_button.on_click(g(lambda _: self.auto_adjust()))
+        self.start_button.on_click(g(lambda _: self.start()))
+        self.cancel_button.on_click(g(self._on_cancel_click))
+        self.good_button.on_click(g(self._on_good_click))
+        state.observe(g(lambda _: self.load_actor()), "actor")
+        self.load_actor()
+
+    # -- form <-> params -----------------------------------------------------------------
+    def params(self) -> TrainingParams:
+        return make_params(
+            base_model=self.base_model.value, trigger_word=self.trigger.value,
+            resolution=self.resolution.value, unet_lr=self.unet_lr.value,
+            text_encoder_lr=self.te_lr.value, network_rank=self.rank.value,
+            network_alpha=self.alpha.value, batch_size=self.batch.value,
+            repeats=self.repeats.value, epochs=self.epochs.value,
+            max_train_steps=self.steps.value, gpu=self.gpu.value,
+            lr_scheduler=PRESETS[self.base_model.value].scheduler,
+            optimizer=PRESETS[self.base_model.value].optimizer,
+            noise_offset=PRESETS[self.base_model.value].noise_offset)
+
+    def show_params(self, p: TrainingParams) -> None:
+        self._loading = True
+        self.base_model.value = p.base_model
+        self._loading = False
+        self.trigger.value, self.resolution.value = p.trigger_word, p.resolution
+        self.unet_lr.value, self.te_lr.value = p.unet_lr, p.text_encoder_lr
+        self.rank.value, self.alpha.value, self.batch.value = (p.network_rank, p.network_alpha,
+                                                               p.batch_size)
+        self.repeats.value, self.epochs.value, self.steps.value = (p.repeats, p.epochs,
+                                                                   p.max_train_steps)
+        self.gpu.value = p.gpu
+
+    def _on_base_model_value(self, change: dict) -> None:  # type: ignore[type-arg]
+        if not getattr(self, "_loading", False):
+            self.show_params(TrainingParams.from_preset(change["new"],
+                                                        trigger_word=self.trigger.value))
+
+    # -- actions -------------------------------------------------------------------------
+    def load_actor(self) -> None:
+        name = self.state.actor
+        self.title.value = (f'<div class="ab-title">Training · {esc(name)}</div>' if name
+                            else "<i>Choose an actor on the Library page.</i>")
+        if not name:
+            return
+        last = self.service.last_params(name)
+        self.show_params(last or TrainingParams.from_preset(
+            "sdxl", trigger_word=f"ohwx_{name.split('_')[0]} person"))
+        self.formula.value = self.estimate.value = self.validation.value = ""
+        self.prepared = None
+        self.render_versions(self.service.versions.load(self.state.wb.registry.get(name).id))
+        self.start_polling()
+
+    def auto_adjust(self) -> Prepared:
+        prep = self.service.prepare(self.state.actor, self.params())
+        self.prepared = prep
+        self.show_params(prep.params)
+        self.formula.value = f"<code>{esc(prep.formula)}</code>" if prep.formula else ""
+        self.estimate.value = f"<b>Estimate</b>: {esc(prep.estimate.describe())}"
+        items = [f'<li class="ab-{f.level}">{"⛔" if f.level == "blocker" else "⚠️"} '
+                 f"{esc(f.message)}</li>" for f in prep.validation.findings]
+        ok = ('<div class="ab-ok">Dataset OK: '
+              f"{prep.validation.images} images in S3.</div>" if prep.validation.ok else "")
+        self.validation.value = ok + (f"<ul>{''.join(items)}</ul>" if items else "")
+        return prep
+
+    def start(self) -> bool:
+        if self.worker.busy:
+            return False  # a double click never launches twice
+        self.start_button.disabled = True
+        prep = self.service.prepare(self.state.actor, self.params(), adjust=False)
+
+        def job() -> None:
+            v = self.service.launch(prep)
+            self.live.value = f"Launched {esc(v.name)}: job {esc(v.job_id)} ({esc(v.status)})"
+
+        def done() -> None:
+            self.start_button.disabled = False
+            self.render_versions(self.service.versions.load(
+                self.state.wb.registry.get(self.state.actor).id))
+            self.start_polling()
+
+        return self.worker.start(job, done)
+
+    def start_polling(self) -> None:
+        """Follow unfinished jobs off the UI thread; resumes whenever the page is opened."""
+        if self.poller.busy or not self.state.actor:
+            return
+        actor = self.state.actor
+        versions = self.service.versions.load(self.state.wb.registry.get(actor).id)
+        if not any(v.status in ("LAUNCHING", "IN_QUEUE", "IN_PROGRESS") for v in versions):
+            return
+        self._stop_polling.clear()
+
+        def job() -> None:
+            self.service.poll_until_done(actor, timeout=3600, interval=0.5,
+                                         on_update=self._on_versions_update)
+
+        self.poller.start(job)
+
+    def _on_versions_update(self, versions: list[TrainingVersion]) -> None:
+        self.render_versions(versions)
+        live = [v for v in versions if v.status in ("IN_QUEUE", "IN_PROGRESS")]
+        if live:
+            v = live[-1]
+            frac = float((v.progress or {}).get("progress", 0.0))
+            self.progress.value = frac
+            msg = (v.progress or {}).get("message", "")
+            self.live.value = f"{esc(v.name)}: <b>{esc(v.status)}</b> {esc(msg)}"
+        elif versions:
+            v = versions[-1]
+            self.progress.value = 1.0 if v.status == "COMPLETED" else self.progress.value
+            self.live.value = (f'<span class="ab-train-final">{esc(v.name)}: '
+                               f"<b>{esc(v.status)}</b> {esc(v.error or '')}</span>")
+
+    def render_versions(self, versions: list[TrainingVersion]) -> None:
+        rows = "".join(
+            f"<tr><td>{esc(v.name)}</td><td>{esc(v.created_at)}</td><td>"
+            f'<span class="ab-badge ab-status-{STATUS_CLASS.get(v.status, "missing")} '
+            f'ab-job-{v.status.lower()}">{esc(v.status)}</span></td>'
+            f"<td>{esc(v.parameters.get('base_model'))} · {v.parameters.get('max_train_steps')}"
+            f" steps</td><td><code>{esc(v.lora_url or '')}</code></td>"
+            f"<td>{'✅ good' if v.isGood else ''}</td></tr>" for v in reversed(versions))
+        self.versions_table.value = (
+            '<table class="ab-table"><tr><th>version</th><th>created</th><th>status</th>'
+            "<th>parameters</th><th>LoRA</th><th></th></tr>" + rows + "</table>"
+            if versions else "<i>No trainings yet.</i>")
+        done = [(f"{v.name} ({v.status})", v.id) for v in reversed(versions)
+                if v.status == "COMPLETED"]
+        current = self.version_pick.value
+        self.version_pick.options = done
+        ids = [d[1] for d in done]
+        if ids:
+            self.version_pick.value = current if current in ids else ids[0]
+
+    def _on_cancel_click(self, _: object) -> None:
+        actor = self.state.actor
+        versions = self.service.versions.load(self.state.wb.registry.get(actor).id)
+        active = [v for v in versions if v.status in ("IN_QUEUE", "IN_PROGRESS")]
+        if not active:
+            self.errors.show("No training is running.")
+            return
+        v = self.service.cancel(actor, active[-1].id)
+        self.live.value = f"{esc(v.name)}: <b>CANCELLED</b>"
+
+    def _on_good_click(self, _: object) -> None:
+        if not self.version_pick.value:
+            self.errors.show("Choose a completed version first.")
+            return
+        v = self.service.mark_good(self.state.actor, self.version_pick.value)
+        self.render_versions(self.service.versions.load(
+            self.state.wb.registry.get(self.state.actor).id))
+        self.live.value = f'<div class="ab-ok">{esc(v.name)} is now the validated model.</div>'
+        self.state.wb.reload_registry()
+        self.state.changed()
