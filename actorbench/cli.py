@@ -170,6 +170,25 @@ def usage(actors: list[str] = ActorsArg, all_: bool = AllOpt, as_json: bool = Js
 
 
 @app.command()
+def generate(
+    actor: str = typer.Argument(..., help="Actor name or id."),
+    count: int = typer.Option(4, "--count", "-n", help="How many images."),
+    backend: str = typer.Option("augment", help="augment or img2img."),
+    seed: int = typer.Option(0, help="Seed: the same seed gives the same images."),
+    size: int = typer.Option(1024, help="Output size in pixels (square)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Generate new training images from the base image (saved as local-only images)."""
+    from .generate import generate_images
+
+    wb = _wb()
+    r = generate_images(wb, actor, count, backend, seed, {"size": size})
+    _emit(r.to_json(), as_json, f"{r.actor}: generated {len(r.indices)} images "
+          f"({', '.join(map(str, r.indices))}) with {r.backend} in {r.seconds:.1f} s; "
+          "run `actorbench push` to upload them.")
+
+
+@app.command()
 def report(
     csv: Path = typer.Option(None, "--csv", help="Write the tables as CSV files in this folder."),
     html_file: Path = typer.Option(None, "--html", help="Write one self-contained HTML report."),

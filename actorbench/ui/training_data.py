@@ -79,7 +79,10 @@ class TrainingDataView(w.VBox):
                                w.HBox([self.preview_left, self.preview_right])])
         self.preview.add_class("ab-preview")
         self.preview.layout.display = "none"
-        self.extra = w.VBox()  # the Generate panel plugs in here
+        from .generate import GenerateView
+
+        self.generate = GenerateView(state, on_done=self.refresh)
+        self.extra = w.VBox([self.generate])
         buttons = w.HBox([self.pull_button, self.push_button, self.cancel_button,
                           self.refresh_button, self.select_all])
         super().__init__([self.errors, w.HBox([self.base, self.header]), buttons,

@@ -121,3 +121,19 @@ def test_clear_cache(page, running_app):  # type: ignore[no-untyped-def]
     assert after["synced"] == 0 and after["s3_only"] == before["synced"]
     assert after["local_modified"] == 2  # never the only copy
     shot(page, "clear-cache")
+
+
+def test_generate_images(page, running_app):  # type: ignore[no-untyped-def]
+    name = running_app.actor("synced", 0)
+    n = running_app.world.image_counts[name]
+    choose_actor(page, name)
+    open_tab(page, "Training Data")
+    page.wait_for_selector(".ab-grid .ab-tile")
+    page.locator(".ab-generate input[type=number]").first.fill("3")
+    page.locator(".ab-generate input[type=number]").first.press("Enter")
+    page.get_by_role("button", name="Generate Images").click()
+    page.wait_for_selector(".ab-generate-message:has-text('Generated 3 images')", timeout=60000)
+    page.wait_for_function("() => document.querySelectorAll('.ab-grid .ab-status-local_only')"
+                           ".length === 3")
+    assert page.locator(".ab-grid .ab-tile").count() == n + 3
+    shot(page, "generate-images")
