@@ -44,7 +44,7 @@ class Settings:
     access_key: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
     profile: str | None = None
-    workers: int = 16
+    workers: int = 32
     runpod_endpoint_id: str | None = None
     runpod_api_key: str | None = field(default=None, repr=False)
     runpod_base_url: str = "https://api.runpod.ai/v2"
@@ -69,7 +69,7 @@ class Settings:
                     return value
             return None
 
-        workers_raw = get("ACTORBENCH_WORKERS") or "16"
+        workers_raw = get("ACTORBENCH_WORKERS") or "32"
         try:
             workers = int(workers_raw)
         except ValueError:

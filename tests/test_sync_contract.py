@@ -226,3 +226,15 @@ def test_stale_temp_files_are_cleaned_at_start(wb):
     os.utime(stale, (0, 0))
     wb.engine.pull([A])
     assert not stale.exists()
+
+
+def test_selective_push_does_not_claim_synced(wb):
+    write_local(wb, A, 0, png(0))
+    write_local(wb, A, 1, png(1))
+    s = wb.engine.push([A], only={0})[A]
+    assert s.transferred == 1 and [u.rsplit("_", 1)[1] for u in s.s3_urls] == ["0.png"]
+    entry = wb.reload_registry().get(A).training_data
+    assert entry["synced"] is False and entry["count"] == 1
+    s = wb.engine.push([A])[A]
+    assert wb.reload_registry().get(A).training_data["synced"] is True
+    assert len(s.s3_urls) == 2

@@ -8,7 +8,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,11 +59,13 @@ def parse_only(spec: str | None) -> set[int] | None:
 
 @dataclass
 class _ActorState:
-    plan: ActorPlan
+    plan: ActorPlan  # the selection being applied
+    full: ActorPlan  # every image of the actor
     manifest: Manifest
     hashes: HashCache
     summary: SyncSummary
     lock: threading.Lock
+    done: set[int] = field(default_factory=set)  # indices transferred by this run
 
 
 class SyncEngine:
@@ -140,7 +142,7 @@ class SyncEngine:
         states = {}
         for n in names:
             plan = plans[n].select(only)
-            states[n] = _ActorState(plan, Manifest.load(self.layout.manifest_path(n)),
+            states[n] = _ActorState(plan, plans[n], Manifest.load(self.layout.manifest_path(n)),
                                     HashCache(self.layout.hash_cache_path(n)),
                                     SyncSummary(n, direction, total=len(plan.changes)),
                                     threading.Lock())
@@ -188,6 +190,7 @@ class SyncEngine:
                     st = states[n]
                     if exc is None:
                         if action != "conflict-remote":
+                            st.done.add(ch.index)
                             st.summary.transferred += 1
                             st.summary.bytes += ch.size
                         progress(ProgressEvent("file", n, ch.key, ok=True))
@@ -262,15 +265,19 @@ class SyncEngine:
                                                           md5, etag)
 
     def _record_push(self, name: str, st: _ActorState) -> None:
-        """After uploads verify: response.json and actors.json list what S3 now holds."""
-        remote = sorted(i for i in self._remote_indices(name))
+        """After uploads verify: response.json and actors.json list what S3 now holds.
+
+        S3's content is known without another listing: what the plan listed, plus what this
+        push uploaded (an object someone else adds meanwhile shows up at the next sync).
+        """
+        remote = {c.index for c in st.full.changes if c.remote is not None} | st.done
         urls = [format_s3_url(self.store.bucket, self.region, self.layout.image_key(name, i))
-                for i in remote]
+                for i in sorted(remote)]
         st.summary.s3_urls = urls
-        plan_after = self.plan([name])[name]
-        pending = plan_after.by_status(ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED,
-                                       ImageStatus.CONFLICT)
-        synced = not pending and st.summary.failed == 0
+        pending = {c.index for c in st.full.changes if c.status in (
+            ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED, ImageStatus.CONFLICT,
+            ImageStatus.DELETED_REMOTE)}
+        synced = pending <= st.done and not st.summary.conflicts and st.summary.failed == 0
         resp_path = self.layout.response_json(name)
         try:
             resp = read_json(resp_path) if resp_path.exists() else {}
@@ -294,14 +301,6 @@ class SyncEngine:
             self.registry.update(name, change)
         except ActorbenchError as exc:
             st.summary.error(str(self.registry.path), str(exc))
-
-    def _remote_indices(self, name: str) -> set[int]:
-        out = set()
-        for info in self.store.list(self.layout.actor_prefix(name)):
-            parsed = self.layout.parse_image_key(info.key)
-            if parsed and parsed[0] == name:
-                out.add(parsed[1])
-        return out
 
     def pull(self, names: Iterable[str], only: set[int] | None = None,
              prefer: str | None = None, progress: ProgressCallback = no_progress,

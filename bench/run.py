@@ -1,0 +1,419 @@
+"""actorbench against the tools a user would pick instead. `make bench` runs this.
+
+Stage: `rclone serve s3` on 127.0.0.1, reached directly (0 ms) or through a proxy that adds a
+50 ms round trip. Peers: s5cmd, aws s3 sync, rclone copy, a sequential boto3 loop.
+Writes bench/RESULTS.md and bench/growth.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.latency_proxy import LatencyProxy  # noqa: E402
+from bench.stage import BIN, PREFIX, Target, delete_prefix, noise_png, peak_rss_mb, run, \
+    seed, write_registry  # noqa: E402
+
+from actorbench.demo import start_rclone  # noqa: E402
+from actorbench.workbench import Workbench  # noqa: E402
+
+ACTOR = "0001_bench_30_female"
+ROWS: list[dict] = []
+
+
+def timeit(fn: Callable[[], object], runs: int, prepare: Callable[[], object] | None = None,
+           check: Callable[[], None] | None = None) -> list[float]:
+    out = []
+    for k in range(runs + 1):  # the first run is a warm-up
+        if prepare:
+            prepare()
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        if check:
+            check()
+        if k:
+            out.append(dt)
+    return out
+
+
+def record(group: str, case: str, tool: str, times: list[float], **extra: object) -> None:
+    ROWS.append({"group": group, "case": case, "tool": tool, "median": statistics.median(times),
+                 "min": min(times), "max": max(times), "runs": len(times), **extra})
+    print(f"  {group:10} {case:22} {tool:28} median {statistics.median(times):7.3f} s "
+          f"[{min(times):.3f}-{max(times):.3f}] {extra or ''}", flush=True)
+
+
+def md5s(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.rglob("*.png")
+            if p.is_file()}
+
+
+# -- one actor ----------------------------------------------------------------------------------
+def one_actor(t: Target, work: Path, runs: int) -> None:
+    files = {f"{ACTOR}_{i}.png": noise_png(i, 836) for i in range(20)}
+    want = {k: hashlib.md5(v).hexdigest() for k, v in files.items()}
+    src_prefix = f"{PREFIX}/{ACTOR}/"
+    seed(t, {src_prefix + k: v for k, v in files.items()})
+    env = t.env()
+    dest = work / "dest"
+    data = work / "data"
+
+    def fresh() -> None:
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+        dest.mkdir(parents=True)
+        write_registry(data, [ACTOR])
+
+    def check_dir(folder: Path) -> Callable[[], None]:
+        def check() -> None:
+            got = md5s(folder)
+            assert got == want, f"pull incomplete or corrupt in {folder}: {len(got)} files"
+        return check
+
+    tag = f"{t.rtt_ms:.0f}ms"
+    print(f"one actor, 20 x {len(files[f'{ACTOR}_0.png']) / 2**20:.1f} MiB, {tag}")
+    wb_client = t.client(32)
+    s = t.settings(data)
+    tools: dict[str, tuple[Callable[[], object], Path]] = {
+        "actorbench (in-process)": (lambda: Workbench(s, client=wb_client).engine.pull([ACTOR]),
+                                    data / "actors" / ACTOR / "training_data"),
+        "actorbench CLI": (lambda: run([str(BIN / "actorbench"), "--data-dir", str(data),
+                                        "pull", ACTOR, "--json"], env),
+                           data / "actors" / ACTOR / "training_data"),
+        "s5cmd cp": (lambda: run([str(BIN / "s5cmd"), "--endpoint-url", t.endpoint, "cp",
+                                  f"s3://{t.bucket}/{src_prefix}*", f"{dest}/"], env), dest),
+        "aws s3 sync": (lambda: run([str(BIN / "aws"), "--endpoint-url", t.endpoint, "s3",
+                                     "sync", f"s3://{t.bucket}/{src_prefix}", str(dest)], env),
+                        dest),
+        "rclone copy --transfers 16": (lambda: run(
+            [str(BIN / "rclone"), "copy", f"bench:{t.bucket}/{src_prefix}", str(dest),
+             "--transfers", "16", "--checkers", "16"], env), dest),
+        "boto3 sequential loop": (lambda: [wb_client.download_file(
+            t.bucket, src_prefix + k, str(dest / k)) for k in files], dest),
+    }
+    for name, (fn, folder) in tools.items():
+        record("one actor", f"pull {tag}", name, timeit(fn, runs, fresh, check_dir(folder)))
+
+    # push: from a folder into an empty prefix
+    push_prefix = f"{PREFIX}/{ACTOR}/"
+    srcdir = work / "src"
+    shutil.rmtree(srcdir, ignore_errors=True)
+    srcdir.mkdir()
+    for k, v in files.items():
+        (srcdir / k).write_bytes(v)
+
+    def fresh_push() -> None:
+        delete_prefix(t, push_prefix)
+        shutil.rmtree(data, ignore_errors=True)
+        write_registry(data, [ACTOR])
+        shutil.copytree(srcdir, data / "actors" / ACTOR / "training_data")
+
+    def check_remote() -> None:
+        got = {o["Key"].rsplit("/", 1)[1]: o["ETag"].strip('"') for p in
+               wb_client.get_paginator("list_objects_v2").paginate(Bucket=t.bucket,
+                                                                   Prefix=push_prefix)
+               for o in p.get("Contents", [])}
+        assert got == want, f"push incomplete or corrupt: {len(got)} objects"
+
+    tools_push: dict[str, Callable[[], object]] = {
+        "actorbench (in-process)": lambda: Workbench(s, client=wb_client).engine.push([ACTOR]),
+        "actorbench CLI": lambda: run([str(BIN / "actorbench"), "--data-dir", str(data), "push",
+                                       ACTOR, "--json"], env),
+        "s5cmd cp": lambda: run([str(BIN / "s5cmd"), "--endpoint-url", t.endpoint, "cp",
+                                 f"{srcdir}/*", f"s3://{t.bucket}/{push_prefix}"], env),
+        "aws s3 sync": lambda: run([str(BIN / "aws"), "--endpoint-url", t.endpoint, "s3", "sync",
+                                    str(srcdir), f"s3://{t.bucket}/{push_prefix}"], env),
+        "rclone copy --transfers 16": lambda: run(
+            [str(BIN / "rclone"), "copy", str(srcdir), f"bench:{t.bucket}/{push_prefix}",
+             "--transfers", "16", "--checkers", "16"], env),
+        "boto3 sequential loop": lambda: [wb_client.upload_file(
+            str(srcdir / k), t.bucket, push_prefix + k) for k in files],
+    }
+    for name, fn in tools_push.items():
+        record("one actor", f"push {tag}", name, timeit(fn, runs, fresh_push, check_remote))
+    delete_prefix(t, push_prefix)
+
+
+# -- the library ----------------------------------------------------------------------------------
+def library(t: Target, work: Path, scales: list[int], runs: int) -> None:
+    names = [f"{i:04d}_lib_{20 + i % 50}_{'female' if i % 2 else 'male'}"
+             for i in range(1, 288)]
+    tag = f"{t.rtt_ms:.0f}ms"
+    print(f"library, {len(names)} actors x 20 x 32 KiB, {tag}", flush=True)
+    objects = {f"{PREFIX}/{n}/{n}_{i}.png": noise_png(hash((n, i)) % 10**9, 104)
+               for n in names for i in range(20)}
+    seed(t, objects, workers=32)
+    env = t.env()
+    data, dest = work / "lib-data", work / "lib-dest"
+
+    def fresh() -> None:
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        write_registry(data, names)
+
+    def count_files(folder: Path, expect: int) -> Callable[[], None]:
+        def check() -> None:
+            n = sum(1 for _ in folder.rglob("*.png"))
+            assert n == expect, f"{folder}: {n} files, expected {expect}"
+        return check
+
+    for scale in scales:
+        chosen = names[:scale]
+        cmds = dest / "s5cmd-commands.txt"
+
+        def s5() -> None:
+            cmds.write_text("".join(f"cp 's3://{t.bucket}/{PREFIX}/{n}/*' '{dest}/{n}/'\n"
+                                    for n in chosen))
+            run([str(BIN / "s5cmd"), "--endpoint-url", t.endpoint, "run", str(cmds)], env)
+
+        aws_filters = [] if scale == len(names) else ["--exclude", "*", *[
+            x for n in chosen for x in ("--include", f"{n}/*")]]
+        tools = {
+            "actorbench CLI": (lambda: run(
+                [str(BIN / "actorbench"), "--data-dir", str(data), "--workers", "32", "pull",
+                 *(["--all"] if scale == len(names) else chosen), "--json"], env), data),
+            "s5cmd": (s5, dest),
+            "aws s3 sync": (lambda: run([str(BIN / "aws"), "--endpoint-url", t.endpoint, "s3",
+                                         "sync", f"s3://{t.bucket}/{PREFIX}/", str(dest),
+                                         *aws_filters], env), dest),
+        }
+        for name, (fn, folder) in tools.items():
+            n_runs = runs if scale < 287 or name != "aws s3 sync" else max(1, runs // 2)
+            record("library", f"full pull {scale} {tag}", name,
+                   timeit(fn, n_runs, fresh, count_files(folder, 20 * scale)))
+
+    # nothing to do: after a full pull
+    fresh()
+    run([str(BIN / "actorbench"), "--data-dir", str(data), "--workers", "32", "pull", "--all"],
+        env)
+    s5_sync = [str(BIN / "s5cmd"), "--endpoint-url", t.endpoint, "sync",
+               f"s3://{t.bucket}/{PREFIX}/*", f"{dest}/"]
+    run(s5_sync, env)
+    s = t.settings(data, 32)
+    client = t.client(32)
+    noop = {
+        ("no-op status", "actorbench (in-process)"): lambda: Workbench(s, client=client)
+        .engine.plan(names),
+        ("no-op status", "actorbench CLI"): lambda: run(
+            [str(BIN / "actorbench"), "--data-dir", str(data), "status", "--all", "--json"], env),
+        ("no-op pull", "actorbench CLI"): lambda: run(
+            [str(BIN / "actorbench"), "--data-dir", str(data), "--workers", "32", "pull",
+             "--all", "--json"], env),
+        ("no-op pull", "s5cmd sync"): lambda: run(s5_sync, env),
+        ("no-op pull", "aws s3 sync"): lambda: run(
+            [str(BIN / "aws"), "--endpoint-url", t.endpoint, "s3", "sync",
+             f"s3://{t.bucket}/{PREFIX}/", str(dest)], env),
+    }
+    for (case, tool), fn in noop.items():
+        record("library", f"{case} {tag}", tool, timeit(fn, runs))
+    shutil.rmtree(data, ignore_errors=True)
+    write_registry(data, names)
+    rss = peak_rss_mb([str(BIN / "actorbench"), "--data-dir", str(data), "--workers", "32",
+                       "pull", "--all", "--json"], env)
+    ROWS.append({"group": "library", "case": f"peak memory, full pull {tag}",
+                 "tool": "actorbench CLI", "median": rss, "min": rss, "max": rss, "runs": 1,
+                 "unit": "MB"})
+    print(f"  peak RSS of a full-library pull: {rss:.0f} MB", flush=True)
+
+    from actorbench.reports import build_report
+    wb = Workbench(s, client=client)
+    record("reports", f"build 287-actor report {tag}", "actorbench (in-process)",
+           timeit(lambda: build_report(wb.engine, wb.registry, wb.layout), runs))
+
+
+# -- the dashboard -------------------------------------------------------------------------------
+def dashboard(t: Target, work: Path, runs: int) -> None:
+    import os
+
+    import requests
+    from playwright.sync_api import sync_playwright
+
+    from actorbench.demo import free_port
+    from actorbench.demo.server import wait_for_port
+
+    data = work / "dash-data"
+    shutil.rmtree(data, ignore_errors=True)
+    names = [ACTOR] + [f"{i:04d}_lib_{20 + i % 50}_{'female' if i % 2 else 'male'}"
+                       for i in range(1, 288)]
+    write_registry(data, names)
+    seed(t, {f"{PREFIX}/{ACTOR}/{ACTOR}_{i}.png": noise_png(i, 836) for i in range(20)})
+    Workbench(t.settings(data), client=t.client()).engine.pull([ACTOR])
+    env = t.env()
+    env["ACTORBENCH_DATA_DIR"] = str(data)
+    port = free_port()
+    nb = HERE.parent / "notebooks" / "dashboard.ipynb"
+    proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+                             "--Voila.ip=127.0.0.1", str(nb)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tag = f"{t.rtt_ms:.0f}ms"
+    print(f"dashboard, {tag}", flush=True)
+    try:
+        wait_for_port(port, 60, proc)  # type: ignore[arg-type]
+        requests.get(f"http://127.0.0.1:{port}/", timeout=120)
+        open_times, cold, warm = [], [], []
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--disable-quic"])
+            for k in range(runs * 2 + 1):
+                page = b.new_page(viewport={"width": 1400, "height": 1000})
+                page.route("**/cdn.jsdelivr.net/**", lambda r: r.abort())
+                t0 = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_selector(".ab-actor-picker select", timeout=120000)
+                t_open = time.perf_counter() - t0
+                is_cold = k % 2 == 1
+                if is_cold:
+                    shutil.rmtree(data / ".cache" / "thumbs", ignore_errors=True)
+                page.locator(".ab-tabs .lm-TabBar-tab", has_text="Training Data").first.click()
+                t1 = time.perf_counter()
+                page.locator(".ab-actor-picker select").select_option(ACTOR) if False else None
+                page.evaluate("() => 0")
+                page.locator(".ab-tabs .lm-TabBar-tab", has_text="Library").first.click()
+                t1 = time.perf_counter()
+                page.locator(".ab-actor-picker select").select_option(label=ACTOR)
+                page.locator(".ab-tabs .lm-TabBar-tab", has_text="Training Data").first.click()
+                page.wait_for_function(
+                    "() => { const i = [...document.querySelectorAll('.ab-grid .ab-tile img')];"
+                    " return i.length === 20 && i.every(x => x.complete && x.naturalWidth > 0)}",
+                    timeout=120000)
+                t_grid = time.perf_counter() - t1
+                if k:
+                    open_times.append(t_open)
+                    (cold if is_cold else warm).append(t_grid)
+                page.close()
+                os.environ.get("X")
+            b.close()
+        record("dashboard", f"page open -> interactive {tag}", "Voila + chromium", open_times)
+        record("dashboard", f"actor -> 20 thumbnails, cold {tag}", "Voila + chromium", cold)
+        record("dashboard", f"actor -> 20 thumbnails, warm {tag}", "Voila + chromium", warm)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# -- output ------------------------------------------------------------------------------------
+def ratios() -> list[str]:
+    lines = []
+    by = {(r["group"], r["case"], r["tool"]): r["median"] for r in ROWS}
+    for (group, case, tool), med in by.items():
+        if not tool.startswith("actorbench") or "memory" in case:
+            continue
+        for (g2, c2, peer), m2 in by.items():
+            if (g2, c2) == (group, case) and not peer.startswith("actorbench"):
+                lines.append(f"| {case} | {tool} | {peer} | {med / m2:.2f}x |")
+    return lines
+
+
+def versions() -> dict[str, str]:
+    def out(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.strip() \
+                .splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+
+    import boto3
+
+    import actorbench
+    return {"actorbench": getattr(actorbench, "__version__", "0.1.0"),
+            "python": platform.python_version(), "boto3": boto3.__version__,
+            "s5cmd": out([str(BIN / "s5cmd"), "version"]),
+            "aws": out([str(BIN / "aws"), "--version"]),
+            "rclone": out([str(BIN / "rclone"), "version"]),
+            "chromium": out(["/usr/bin/chromium", "--version"])}
+
+
+def write_results(path: Path, args: argparse.Namespace) -> None:
+    import os
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    lines = [f"# Benchmark results ({datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')})", "",
+             f"Machine: {os.cpu_count()} cores (`nproc`), {int(mem) / 2**20:.1f} GiB memory, "
+             f"{platform.platform()}.", "",
+             "Stage: `rclone serve s3` on 127.0.0.1; the 50 ms rows go through a TCP proxy that "
+             "adds a 50 ms round trip (no netem here). Medians of "
+             f"{args.runs} runs after one warm-up; every run's files were checked (MD5 or "
+             "count) before its time was kept.", "", "Versions: " + ", ".join(
+                 f"{k} `{v}`" for k, v in versions().items()), "",
+             "| group | case | tool | median | min | max | runs |", "|---|---|---|---|---|---|---|"]
+    for r in ROWS:
+        unit = r.get("unit", "s")
+        lines.append(f"| {r['group']} | {r['case']} | {r['tool']} | {r['median']:.3f} {unit} | "
+                     f"{r['min']:.3f} | {r['max']:.3f} | {r['runs']} |")
+    lines += ["", "## Ratios (actorbench time / peer time, same run; < 1 is faster)", "",
+              "| case | actorbench | peer | ratio |", "|---|---|---|---|", *ratios(), ""]
+    path.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def plot_growth(path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for tool in ("actorbench CLI", "s5cmd", "aws s3 sync"):
+        pts = sorted((int(r["case"].split()[2]), r["median"]) for r in ROWS
+                     if r["case"].startswith("full pull") and r["tool"] == tool
+                     and "50ms" in r["case"])
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=tool)
+    ax.set_xlabel("actors (x 20 images of 32 KiB)")
+    ax.set_ylabel("seconds (median)")
+    ax.set_title("Full pull at 50 ms RTT: growth with the library")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--rtt", default="0,50", help="round trips to test, in ms")
+    ap.add_argument("--scales", default="10,50,287")
+    ap.add_argument("--only", default="one,library,dashboard")
+    ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    args = ap.parse_args()
+    parts = set(args.only.split(","))
+    with tempfile.TemporaryDirectory(prefix="actorbench-bench-") as tmp:
+        work = Path(tmp)
+        s3 = start_rclone(work / "s3", "bench")
+        port = int(s3.endpoint_url.rsplit(":", 1)[1])
+        try:
+            for rtt in [float(x) for x in args.rtt.split(",")]:
+                proxy = LatencyProxy(port, rtt) if rtt else None
+                t = Target(s3, proxy.url if proxy else s3.endpoint_url, "bench", rtt)
+                if "one" in parts:
+                    one_actor(t, work / f"one-{rtt:.0f}", args.runs)
+                if "library" in parts and rtt == 50:
+                    library(t, work / "lib", [int(x) for x in args.scales.split(",")],
+                            max(1, args.runs // 2 + 1))
+                if "dashboard" in parts and rtt == 50:
+                    dashboard(t, work / "dash", max(3, args.runs))
+                if proxy:
+                    proxy.stop()
+        finally:
+            s3.stop()
+    write_results(Path(args.out), args)
+    plot_growth(Path(args.out).with_name("growth.png"))
+
+
+if __name__ == "__main__":
+    main()
