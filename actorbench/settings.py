@@ -43,7 +43,9 @@ class Settings:
     endpoint_url: str | None = None
     access_key: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
     profile: str | None = None
+    s3_client: str = "auto"  # auto | lean | boto3
     workers: int = 32
     runpod_endpoint_id: str | None = None
     runpod_api_key: str | None = field(default=None, repr=False)
@@ -82,7 +84,9 @@ class Settings:
             endpoint_url=get("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
             access_key=get("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
             secret_key=get("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_SECRET"),
+            session_token=get("AWS_SESSION_TOKEN"),
             profile=get("AWS_PROFILE"),
+            s3_client=get("ACTORBENCH_S3_CLIENT") or "auto",
             workers=workers,
             runpod_endpoint_id=get("RUNPOD_ENDPOINT_ID"),
             runpod_api_key=get("RUNPOD_API_KEY"),
@@ -106,6 +110,9 @@ class Settings:
             raise ConfigError(f"Bucket name {self.bucket!r} must be 3-63 characters long.")
         if ".." in self.prefix.split("/"):
             raise ConfigError(f"Key prefix {self.prefix!r} must not contain '..'.")
+        if self.s3_client not in ("auto", "lean", "boto3"):
+            raise ConfigError(f"ACTORBENCH_S3_CLIENT must be auto, lean or boto3, not "
+                              f"{self.s3_client!r}.")
         if not 1 <= self.workers <= 256:
             raise ConfigError(f"workers must be between 1 and 256, not {self.workers}.")
 

@@ -9,7 +9,7 @@ from .actors.registry import Registry
 from .settings import Settings
 from .storage.client import make_s3_client
 from .storage.layout import Layout
-from .storage.store import S3Store
+from .storage.store import ObjectStore, S3Store
 from .sync.engine import SyncEngine
 
 
@@ -22,9 +22,11 @@ class Workbench:
         wb.engine.pull(["0002_european_35_female"])
     """
 
-    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+    def __init__(self, settings: Settings, client: Any | None = None,
+                 store: str | None = None) -> None:
         self.settings = settings
         self._client = client
+        self._store_kind = store
 
     @cached_property
     def layout(self) -> Layout:
@@ -39,8 +41,21 @@ class Workbench:
         return self._client or make_s3_client(self.settings)
 
     @cached_property
-    def store(self) -> S3Store:
-        return S3Store(self.client, self.settings.bucket)
+    def store(self) -> ObjectStore:
+        """The lean store when static keys are set (fast path), else boto3's full chain."""
+        s = self.settings
+        kind = self._store_kind or ("boto3" if self._client is not None else s.s3_client)
+        if kind == "auto":
+            kind = "lean" if s.access_key and s.secret_key and not s.profile else "boto3"
+        if kind == "lean":
+            from .errors import CredentialsError
+            from .storage.lean import LeanS3Store
+
+            if not (s.access_key and s.secret_key):
+                raise CredentialsError()
+            return LeanS3Store(s.endpoint_url, s.region, s.bucket, s.access_key, s.secret_key,
+                               s.session_token, pool_size=s.workers + 4)
+        return S3Store(self.client, s.bucket)
 
     @cached_property
     def engine(self) -> SyncEngine:

@@ -52,22 +52,34 @@ def settings_for(s3: LocalS3 | None, data_dir: Path, bucket: str, **extra: str) 
     return Settings.from_env(env=env, dotenv=False)
 
 
-@pytest.fixture(params=["moto-inprocess", "moto-server", "rclone-server"])
+BACKENDS = ["moto-inprocess", "moto-server", "rclone-server", "moto-server-lean",
+            "rclone-server-lean"]
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Iterator[LocalS3 | None]:
-    """The contract runs against each backend: moto in process, moto and rclone as servers."""
+    """The contract runs against each backend: moto in process, moto and rclone as servers,
+    each server through boto3 (``S3Store``) and through the lean client (``LeanS3Store``)."""
     if request.param == "moto-inprocess":
         from moto import mock_aws
 
         with mock_aws():
             yield None
-    elif request.param == "moto-server":
+    elif request.param.startswith("moto-server"):
         yield request.getfixturevalue("moto_server")
     else:
         yield request.getfixturevalue("rclone_server")
 
 
 @pytest.fixture
-def wb(backend: LocalS3 | None, tmp_path: Path) -> Workbench:
+def store_kind(request: pytest.FixtureRequest) -> str:
+    param = getattr(request.node, "callspec", None)
+    name = param.params.get("backend", "") if param else ""
+    return "lean" if str(name).endswith("-lean") else "boto3"
+
+
+@pytest.fixture
+def wb(backend: LocalS3 | None, tmp_path: Path, store_kind: str) -> Workbench:
     """A workbench over a fresh bucket with an empty registry of three actors."""
     from actorbench.actors import Actor, Registry
 
@@ -81,4 +93,4 @@ def wb(backend: LocalS3 | None, tmp_path: Path) -> Workbench:
         Actor(3, "0003_east_asian_22_female", extra={"custom": {"keep": True}})])
     settings.data_dir.mkdir(parents=True)
     reg.save()
-    return Workbench(settings, client=client)
+    return Workbench(settings, client=client, store=store_kind)

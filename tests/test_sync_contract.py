@@ -238,3 +238,10 @@ def test_selective_push_does_not_claim_synced(wb):
     s = wb.engine.push([A])[A]
     assert wb.reload_registry().get(A).training_data["synced"] is True
     assert len(s.s3_urls) == 2
+
+
+def test_backend_uses_the_store_it_claims(wb, request):
+    from actorbench.storage.lean import LeanS3Store
+
+    lean = request.node.callspec.params["backend"].endswith("-lean")
+    assert isinstance(wb.store, LeanS3Store) == lean
