@@ -7,9 +7,8 @@ from typing import Any
 
 from .actors.registry import Registry
 from .settings import Settings
-from .storage.client import make_s3_client
+from .storage.base import ObjectStore
 from .storage.layout import Layout
-from .storage.store import ObjectStore, S3Store
 from .sync.engine import SyncEngine
 
 
@@ -38,6 +37,8 @@ class Workbench:
 
     @cached_property
     def client(self) -> Any:
+        from .storage.client import make_s3_client
+
         return self._client or make_s3_client(self.settings)
 
     @cached_property
@@ -55,6 +56,8 @@ class Workbench:
                 raise CredentialsError()
             return LeanS3Store(s.endpoint_url, s.region, s.bucket, s.access_key, s.secret_key,
                                s.session_token, pool_size=s.workers + 4)
+        from .storage.store import S3Store
+
         return S3Store(self.client, s.bucket)
 
     @cached_property

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from ..errors import CredentialsError
 from ..settings import Settings
 
@@ -14,6 +11,9 @@ from ..settings import Settings
 def make_s3_client(settings: Settings, workers: int | None = None,
                    check_credentials: bool = True) -> Any:
     """A shared, thread-safe client with a pool big enough for ``workers`` threads."""
+    import boto3
+    from botocore.config import Config
+
     session = boto3.session.Session(
         aws_access_key_id=settings.access_key,
         aws_secret_access_key=settings.secret_key,

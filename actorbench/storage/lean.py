@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ import urllib3
 from ..errors import PreconditionFailed, StoreError
 from .hashing import strip_etag
 from .sigv4 import EMPTY_SHA256, UNSIGNED, Signer
-from .store import ObjectInfo
+from .base import ObjectInfo
 from .urls import check_key
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
@@ -91,9 +92,19 @@ class LeanS3Store:
             self.base_path = ""
         self.endpoint = f"{self.scheme}://{self.host}"
         self.signer = Signer(access_key, secret_key, region, session_token)
-        self.http = urllib3.PoolManager(
-            maxsize=pool_size, block=False, retries=False,
-            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout))
+        self._timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+        # one keep-alive connection per thread: a shared pool's queue lock is the bottleneck
+        # with dozens of worker threads (measured: ~40% of samples waiting on it)
+        self._local = threading.local()
+
+    @property
+    def http(self) -> urllib3.HTTPConnectionPool:
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = urllib3.connection_from_url(self.endpoint, maxsize=1, block=False,
+                                               retries=False, timeout=self._timeout)
+            self._local.pool = pool
+        return pool
 
     def __repr__(self) -> str:
         return f"LeanS3Store({self.endpoint!r}, bucket={self.bucket!r})"
@@ -121,8 +132,9 @@ class LeanS3Store:
             signed = self.signer.sign(method, self.host, path, query, headers or {},
                                       payload_hash)
             try:
-                resp = self.http.request(method, url, body=body, headers=signed,
-                                         preload_content=not stream, redirect=False)
+                resp = self.http.urlopen(method, url, body=body, headers=signed,
+                                         preload_content=not stream, redirect=False,
+                                         release_conn=not stream)
             except urllib3.exceptions.NewConnectionError:
                 last = "connection refused"
                 if attempt + 1 < ATTEMPTS:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -20,30 +17,9 @@ from botocore.exceptions import (
 )
 
 from ..errors import CredentialsError, PreconditionFailed, StoreError
+from .base import ObjectInfo, ObjectStore, read_body  # noqa: F401 - re-exported
 from .hashing import strip_etag
 from .urls import check_key
-
-ByteCallback = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    key: str
-    size: int
-    etag: str
-    last_modified: datetime | None = None
-
-
-class ObjectStore(Protocol):
-    bucket: str
-
-    def list(self, prefix: str) -> Iterator[ObjectInfo]: ...
-    def head(self, key: str) -> ObjectInfo | None: ...
-    def open_get(self, key: str, if_match: str | None = None) -> tuple[Any, ObjectInfo]: ...
-    def put_file(self, key: str, path: Path, md5_hex: str, if_match: str | None = None,
-                 if_none_match: bool = False) -> str: ...
-    def delete(self, key: str) -> None: ...
-    def presign_get(self, key: str, expires: int = 3600) -> str: ...
 
 
 def _code(exc: ClientError) -> str:
@@ -187,29 +163,3 @@ class S3Store:
                 raise translate(exc, self.bucket) from None
         except BotoCoreError as exc:
             raise translate(exc, self.bucket) from None
-
-
-def read_body(body: Any, out: BinaryIO, on_bytes: ByteCallback | None, should_stop:
-              Callable[[], bool] | None = None, chunk: int = 256 * 1024) -> str:
-    """Copy a streaming body to ``out``; returns the MD5 of what was read."""
-    h = hashlib.md5(usedforsecurity=False)
-    try:
-        while True:
-            if should_stop and should_stop():
-                from ..errors import Cancelled
-                raise Cancelled()
-            block = body.read(chunk)
-            if not block:
-                break
-            out.write(block)
-            h.update(block)
-            if on_bytes:
-                on_bytes(len(block))
-    finally:
-        body.close()
-    return h.hexdigest()
-
-
-def fsync_file(fh: BinaryIO) -> None:
-    fh.flush()
-    os.fsync(fh.fileno())

@@ -15,10 +15,10 @@ from typing import Any
 
 from ..actors.registry import Registry, read_json
 from ..errors import ActorbenchError, Cancelled, PreconditionFailed, RegistryError
-from ..fsutil import atomic_write_json, clean_stale_temps, file_lock
+from ..fsutil import atomic_write_json, clean_stale_temps, file_lock, fsync_dir
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout
-from ..storage.store import ObjectInfo, ObjectStore
+from ..storage.base import ObjectInfo, ObjectStore
 from ..storage.urls import format_s3_url
 from .manifest import Manifest, ManifestEntry
 from .plan import PULLABLE, PUSHABLE, ActorPlan, Change, ImageStatus, plan_actor
@@ -137,6 +137,7 @@ class SyncEngine:
     def _prepare(self, names: list[str], direction: str, only: set[int] | None
                  ) -> dict[str, _ActorState]:
         for n in names:
+            self.layout.training_dir(n).mkdir(parents=True, exist_ok=True)
             clean_stale_temps(self.layout.training_dir(n))
         plans = self.plan(names)
         states = {}
@@ -205,6 +206,8 @@ class SyncEngine:
                         st.summary.error(ch.key, _message(exc))
                     progress(ProgressEvent("file", n, ch.key, ok=False, error=_message(exc)))
             for n, st in states.items():
+                if direction == "pull":
+                    fsync_dir(self.layout.training_dir(n))  # make this batch's renames durable
                 st.manifest.last_sync = now_iso()
                 st.manifest.save()
                 st.hashes.save()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout
-from ..storage.store import ObjectInfo
+from ..storage.base import ObjectInfo
 from .manifest import Manifest, ManifestEntry
 
 

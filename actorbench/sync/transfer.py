@@ -11,13 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from ..errors import Cancelled, CredentialsError, PreconditionFailed, StoreError
-from ..fsutil import fsync_dir, temp_path_for
+from ..fsutil import temp_path_for
 from ..storage.hashing import is_multipart_etag, strip_etag
-from ..storage.store import ObjectStore, read_body
+from ..storage.base import ObjectStore, read_body
 
 ATTEMPTS = 5
 
@@ -44,7 +43,9 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, StoreError):
         return not exc.permanent
-    return isinstance(exc, (BotoCoreError, Urllib3Error, ConnectionError, TimeoutError, OSError))
+    if type(exc).__module__.startswith("botocore"):  # BotoCoreError and kin, without importing
+        return True
+    return isinstance(exc, (Urllib3Error, ConnectionError, TimeoutError, OSError))
 
 
 def download(store: ObjectStore, key: str, target: Path, etag: str,
@@ -54,7 +55,6 @@ def download(store: ObjectStore, key: str, target: Path, etag: str,
     If the object changed since it was listed (412), the new version is fetched instead
     (the caller decided to take the remote side) and its ETag is returned.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
     want = strip_etag(etag)
     last: BaseException | None = None
     for attempt in range(ATTEMPTS):
@@ -79,8 +79,7 @@ def download(store: ObjectStore, key: str, target: Path, etag: str,
                 raise Truncated(f"s3://{store.bucket}/{key}: got {size} of {info.size} bytes.")
             if not is_multipart_etag(info.etag) and info.etag and md5 != info.etag:
                 raise Truncated(f"s3://{store.bucket}/{key}: content does not match its ETag.")
-            os.replace(tmp, target)
-            fsync_dir(target.parent)
+            os.replace(tmp, target)  # the folder is fsynced once per actor, after the batch
             st = target.stat()
             return Fetched(md5, info.etag or md5, size, st.st_mtime_ns)
         except PreconditionFailed:
