@@ -76,5 +76,49 @@ class LatencyProxy:
                              return_exceptions=True)
 
     def stop(self) -> None:
+        """Stop accepting; open connections die with the (daemon) thread at exit."""
         if self._loop:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            loop = self._loop
+
+            def _stop() -> None:
+                for task in asyncio.all_tasks(loop):
+                    task.cancel()
+                loop.call_later(0.05, loop.stop)
+
+            loop.call_soon_threadsafe(_stop)
+
+
+class ProxyProcess:
+    """The proxy in its own process, so it never competes for the GIL with what it measures."""
+
+    def __init__(self, upstream_port: int, rtt_ms: float) -> None:
+        import subprocess
+        import sys
+
+        import atexit
+
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, str(upstream_port), str(rtt_ms)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+        atexit.register(self.stop)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+
+
+if __name__ == "__main__":
+    import sys
+    import time
+
+    p = LatencyProxy(int(sys.argv[1]), float(sys.argv[2]))
+    print(p.port, flush=True)
+    while True:
+        time.sleep(3600)

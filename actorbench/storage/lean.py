@@ -51,9 +51,10 @@ def _error_code(data: bytes) -> str:
 class _Body:
     """A streaming body with ``read(n)`` and ``close()`` like botocore's."""
 
-    def __init__(self, resp: urllib3.BaseHTTPResponse) -> None:
+    def __init__(self, resp: urllib3.BaseHTTPResponse, release: Any) -> None:
         self._resp = resp
         self._done = False
+        self._release = release
 
     def read(self, amt: int | None = None) -> bytes:
         try:
@@ -70,6 +71,10 @@ class _Body:
             self._resp.release_conn()
         else:  # abandoned mid-body: drop the connection
             self._resp.close()
+        pool = getattr(self._resp, "_actorbench_pool", None)
+        if pool is not None:
+            self._resp._actorbench_pool = None  # type: ignore[attr-defined]
+            self._release(pool)
 
 
 class LeanS3Store:
@@ -93,18 +98,26 @@ class LeanS3Store:
         self.endpoint = f"{self.scheme}://{self.host}"
         self.signer = Signer(access_key, secret_key, region, session_token)
         self._timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-        # one keep-alive connection per thread: a shared pool's queue lock is the bottleneck
-        # with dozens of worker threads (measured: ~40% of samples waiting on it)
-        self._local = threading.local()
+        # A stack of one-connection pools behind a plain lock: urllib3's shared queue (a
+        # Condition) was the bottleneck with dozens of worker threads (~40% of samples waiting
+        # on it). Connections outlive threads, so the dashboard's next sync starts warm.
+        self._idle: list[urllib3.HTTPConnectionPool] = []
+        self._lock = threading.Lock()
+        self._max_idle = pool_size
 
-    @property
-    def http(self) -> urllib3.HTTPConnectionPool:
-        pool = getattr(self._local, "pool", None)
-        if pool is None:
-            pool = urllib3.connection_from_url(self.endpoint, maxsize=1, block=False,
-                                               retries=False, timeout=self._timeout)
-            self._local.pool = pool
-        return pool
+    def _acquire(self) -> urllib3.HTTPConnectionPool:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return urllib3.connection_from_url(self.endpoint, maxsize=1, block=False,
+                                           retries=False, timeout=self._timeout)
+
+    def _release(self, pool: urllib3.HTTPConnectionPool) -> None:
+        with self._lock:
+            if len(self._idle) < self._max_idle:
+                self._idle.append(pool)
+                return
+        pool.close()
 
     def __repr__(self) -> str:
         return f"LeanS3Store({self.endpoint!r}, bucket={self.bucket!r})"
@@ -131,11 +144,13 @@ class LeanS3Store:
         for attempt in range(ATTEMPTS):
             signed = self.signer.sign(method, self.host, path, query, headers or {},
                                       payload_hash)
+            pool = self._acquire()
             try:
-                resp = self.http.urlopen(method, url, body=body, headers=signed,
-                                         preload_content=not stream, redirect=False,
-                                         release_conn=not stream)
+                resp = pool.urlopen(method, url, body=body, headers=signed,
+                                    preload_content=not stream, redirect=False,
+                                    release_conn=not stream)
             except urllib3.exceptions.NewConnectionError:
+                self._release(pool)
                 last = "connection refused"
                 if attempt + 1 < ATTEMPTS:
                     time.sleep(_backoff(attempt))
@@ -143,15 +158,21 @@ class LeanS3Store:
                 raise StoreError(f"Cannot reach the S3 server at {self.endpoint}: is it running,"
                                  " and is AWS_ENDPOINT_URL right?") from None
             except urllib3.exceptions.HTTPError as exc:
+                self._release(pool)
                 last = type(exc).__name__
                 if attempt + 1 < ATTEMPTS:
                     time.sleep(_backoff(attempt))
                     continue
                 raise StoreError(f"S3 request for {where} failed: {last}.") from None
             if resp.status in ok:
+                if stream:
+                    resp._actorbench_pool = pool  # type: ignore[attr-defined]
+                else:
+                    self._release(pool)
                 return resp
             data = resp.data if not stream else resp.read()
             resp.release_conn()
+            self._release(pool)
             code = _error_code(data) if data else ""
             if resp.status in RETRY_STATUS or code in ("SlowDown", "InternalError"):
                 last = code or f"HTTP {resp.status}"
@@ -161,6 +182,21 @@ class LeanS3Store:
                 raise StoreError(f"S3 error on {where}: {last} (after {ATTEMPTS} attempts).")
             raise _translate(resp.status, code, where, self.bucket)
         raise StoreError(f"S3 error on {where}: {last}.")
+
+    def warm(self, n: int) -> None:
+        """Have ``n`` open connections ready (called by workers while the listing runs)."""
+        with self._lock:
+            if len(self._idle) >= n:
+                return
+        pool = urllib3.connection_from_url(self.endpoint, maxsize=1, block=False,
+                                           retries=False, timeout=self._timeout)
+        try:
+            conn = pool._get_conn()
+            conn.connect()
+            pool._put_conn(conn)
+        except (urllib3.exceptions.HTTPError, OSError):
+            return  # the real request will retry and report
+        self._release(pool)
 
     # -- the port ------------------------------------------------------------------------------
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
@@ -201,7 +237,7 @@ class LeanS3Store:
         check_key(key)
         headers = {"If-Match": f'"{strip_etag(if_match)}"'} if if_match else {}
         resp = self._request("GET", key, headers=headers, stream=True)
-        return _Body(resp), ObjectInfo(key, int(resp.headers.get("Content-Length", 0)),
+        return _Body(resp, self._release), ObjectInfo(key, int(resp.headers.get("Content-Length", 0)),
                                        strip_etag(resp.headers.get("ETag")), None)
 
     def put_file(self, key: str, path: Path, md5_hex: str, if_match: str | None = None,

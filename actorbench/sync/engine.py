@@ -7,7 +7,7 @@ import shutil
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,7 +161,12 @@ class SyncEngine:
              prefer: str | None, progress: ProgressCallback,
              cancel: threading.Event | None) -> dict[str, SyncSummary]:
         names = [self.registry.get(n).name for n in names]
-        with self._locked(names):
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="actorbench-sync")
+        warm = getattr(self.store, "warm", None)
+        if warm is not None:  # open the workers' connections while the listing runs: -1 RTT
+            for _ in range(self.workers):
+                pool.submit(warm, self.workers)
+        with pool, self._locked(names):
             states = self._prepare(names, direction, only)
             jobs: list[tuple[str, Change, str]] = []
             for n, st in states.items():
@@ -181,30 +186,29 @@ class SyncEngine:
                 progress(ProgressEvent("plan", n, files_total=len(todo),
                                        bytes_total=sum(j[1].size for j in todo)))
             futures: dict[Future[Any], tuple[str, Change, str]] = {}
-            with ThreadPoolExecutor(max_workers=self.workers,
-                                    thread_name_prefix="actorbench-sync") as pool:
-                for job in jobs:
-                    futures[pool.submit(self._do, states[job[0]], job[1], job[2], progress,
-                                        cancel)] = job
-                for fut, (n, ch, action) in futures.items():
-                    exc = fut.exception()
-                    st = states[n]
-                    if exc is None:
-                        if action != "conflict-remote":
-                            st.done.add(ch.index)
-                            st.summary.transferred += 1
-                            st.summary.bytes += ch.size
-                        progress(ProgressEvent("file", n, ch.key, ok=True))
-                        continue
-                    if isinstance(exc, Cancelled):
-                        st.summary.cancelled = True
-                        progress(ProgressEvent("file", n, ch.key, ok=False, error=str(exc)))
-                        continue
-                    if isinstance(exc, PreconditionFailed):
-                        st.summary.conflicts.append(ch.key)
-                    else:
-                        st.summary.error(ch.key, _message(exc))
-                    progress(ProgressEvent("file", n, ch.key, ok=False, error=_message(exc)))
+            for job in jobs:
+                futures[pool.submit(self._do, states[job[0]], job[1], job[2], progress,
+                                    cancel)] = job
+            for fut in as_completed(futures):  # report each file as it lands
+                n, ch, action = futures[fut]
+                exc = fut.exception()
+                st = states[n]
+                if exc is None:
+                    if action != "conflict-remote":
+                        st.done.add(ch.index)
+                        st.summary.transferred += 1
+                        st.summary.bytes += ch.size
+                    progress(ProgressEvent("file", n, ch.key, ok=True))
+                    continue
+                if isinstance(exc, Cancelled):
+                    st.summary.cancelled = True
+                    progress(ProgressEvent("file", n, ch.key, ok=False, error=str(exc)))
+                    continue
+                if isinstance(exc, PreconditionFailed):
+                    st.summary.conflicts.append(ch.key)
+                else:
+                    st.summary.error(ch.key, _message(exc))
+                progress(ProgressEvent("file", n, ch.key, ok=False, error=_message(exc)))
             for n, st in states.items():
                 if direction == "pull":
                     fsync_dir(self.layout.training_dir(n))  # make this batch's renames durable
