@@ -51,6 +51,7 @@ class Settings:
     runpod_api_key: str | None = field(default=None, repr=False)
     runpod_base_url: str = "https://api.runpod.ai/v2"
     img2img_url: str | None = None
+    webhook_base_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None,
@@ -92,6 +93,7 @@ class Settings:
             runpod_api_key=get("RUNPOD_API_KEY"),
             runpod_base_url=get("RUNPOD_BASE_URL") or "https://api.runpod.ai/v2",
             img2img_url=get("ACTORBENCH_IMG2IMG_URL"),
+            webhook_base_url=get("ACTORBENCH_WEBHOOK_URL"),
         )
         s.validate()
         return s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -25,10 +26,12 @@ def open_image(path_or_bytes: Path | bytes, label: str = "") -> Image.Image:
     label = label or str(path_or_bytes if isinstance(path_or_bytes, Path) else "image")
     try:
         src = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
-        img = Image.open(src)
-        img.load()
+        with warnings.catch_warnings():  # over the limit is refused, not merely warned about
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(src)
+            img.load()
         return img
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise BadImage(f"{label}: image is too large to open safely "
                        f"(over {Image.MAX_IMAGE_PIXELS:,} pixels).") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

@@ -50,6 +50,19 @@ def timeit(fn: Callable[[], object], runs: int, prepare: Callable[[], object] | 
     return out
 
 
+def measure(group: str, case: str, tool: str, fn: Callable[[], object], runs: int,
+            prepare: Callable[[], object] | None = None,
+            check: Callable[[], None] | None = None) -> None:
+    """Time one tool; a tool that fails or hangs is reported as such, and the run goes on."""
+    try:
+        record(group, case, tool, timeit(fn, runs, prepare, check))
+    except Exception as exc:  # noqa: BLE001 - a peer's failure is a result, not a crash
+        msg = str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else type(exc).__name__
+        ROWS.append({"group": group, "case": case, "tool": tool, "median": float("nan"),
+                     "min": float("nan"), "max": float("nan"), "runs": 0, "failed": msg})
+        print(f"  {group:10} {case:22} {tool:28} FAILED: {msg}", flush=True)
+
+
 def record(group: str, case: str, tool: str, times: list[float], **extra: object) -> None:
     ROWS.append({"group": group, "case": case, "tool": tool, "median": statistics.median(times),
                  "min": min(times), "max": max(times), "runs": len(times), **extra})
@@ -107,7 +120,7 @@ def one_actor(t: Target, work: Path, runs: int) -> None:
             t.bucket, src_prefix + k, str(dest / k)) for k in files], dest),
     }
     for name, (fn, folder) in tools.items():
-        record("one actor", f"pull {tag}", name, timeit(fn, runs, fresh, check_dir(folder)))
+        measure("one actor", f"pull {tag}", name, fn, runs, fresh, check_dir(folder))
 
     # push: from a folder into an empty prefix
     push_prefix = f"{PREFIX}/{ACTOR}/"
@@ -145,7 +158,7 @@ def one_actor(t: Target, work: Path, runs: int) -> None:
             str(srcdir / k), t.bucket, push_prefix + k) for k in files],
     }
     for name, fn in tools_push.items():
-        record("one actor", f"push {tag}", name, timeit(fn, runs, fresh_push, check_remote))
+        measure("one actor", f"push {tag}", name, fn, runs, fresh_push, check_remote)
     delete_prefix(t, push_prefix)
 
 
@@ -195,8 +208,8 @@ def library(t: Target, work: Path, scales: list[int], runs: int) -> None:
         }
         for name, (fn, folder) in tools.items():
             n_runs = runs if scale < 287 or name != "aws s3 sync" else max(1, runs // 2)
-            record("library", f"full pull {scale} {tag}", name,
-                   timeit(fn, n_runs, fresh, count_files(folder, 20 * scale)))
+            measure("library", f"full pull {scale} {tag}", name, fn, n_runs, fresh,
+                    count_files(folder, 20 * scale))
 
     # nothing to do: after a full pull
     fresh()
@@ -220,7 +233,7 @@ def library(t: Target, work: Path, scales: list[int], runs: int) -> None:
              f"s3://{t.bucket}/{PREFIX}/", str(dest)], env),
     }
     for (case, tool), fn in noop.items():
-        record("library", f"{case} {tag}", tool, timeit(fn, runs))
+        measure("library", f"{case} {tag}", tool, fn, runs)
     shutil.rmtree(data, ignore_errors=True)
     write_registry(data, names)
     rss = peak_rss_mb([str(BIN / "actorbench"), "--data-dir", str(data), "--workers", "32",
@@ -310,7 +323,7 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
 # -- output ------------------------------------------------------------------------------------
 def ratios() -> list[str]:
     lines = []
-    by = {(r["group"], r["case"], r["tool"]): r["median"] for r in ROWS}
+    by = {(r["group"], r["case"], r["tool"]): r["median"] for r in ROWS if not r.get("failed")}
     for (group, case, tool), med in by.items():
         if not tool.startswith("actorbench") or "memory" in case:
             continue
@@ -353,6 +366,10 @@ def write_results(path: Path, args: argparse.Namespace) -> None:
              "| group | case | tool | median | min | max | runs |", "|---|---|---|---|---|---|---|"]
     for r in ROWS:
         unit = r.get("unit", "s")
+        if r.get("failed"):
+            lines.append(f"| {r['group']} | {r['case']} | {r['tool']} | failed: {r['failed']} "
+                         "| | | 0 |")
+            continue
         lines.append(f"| {r['group']} | {r['case']} | {r['tool']} | {r['median']:.3f} {unit} | "
                      f"{r['min']:.3f} | {r['max']:.3f} | {r['runs']} |")
     lines += ["", "## Ratios (actorbench time / peer time, same run; < 1 is faster)", "",

@@ -15,7 +15,7 @@ from tests.faultproxy import FaultProxy
 from tests.helpers import md5, partial_files, png
 
 NAMES = ["0001_european_30_female", "0002_african_45_male"]
-FIGURES: dict[str, int] = {"requests": 0, "faulted": 0, "files_verified": 0}
+from tests.figures import FIGURES
 
 
 def check_no_corruption(wb: Workbench, direct: Workbench) -> int:
@@ -62,7 +62,7 @@ def test_pull_and_push_converge_under_faults(rclone_server, tmp_path, rate):
             except Exception as exc:  # a failed listing: nothing applied, try again
                 print("pull run failed:", exc)
                 out = None
-            FIGURES["files_verified"] += check_no_corruption(wb, direct)
+            FIGURES["files verified intact after a faulty run"] += check_no_corruption(wb, direct)
             if out and all(s.ok for s in out.values()) and all(
                     len(wb.layout.local_images(n)) == 8 for n in NAMES):
                 break
@@ -89,7 +89,7 @@ def test_pull_and_push_converge_under_faults(rclone_server, tmp_path, rate):
                           client=client).engine.plan(NAMES)
         assert all(set(c.status.value for c in p.changes) == {"synced"} for p in plans.values())
         assert proxy.faulted > 0
-        FIGURES["requests"] += proxy.requests
-        FIGURES["faulted"] += proxy.faulted
+        FIGURES["S3 requests through the fault proxy"] += proxy.requests
+        FIGURES["S3 requests faulted (500/503/reset/truncated/stalled)"] += proxy.faulted
     finally:
         proxy.stop()

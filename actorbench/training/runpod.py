@@ -64,6 +64,14 @@ class RunPodClient:
                     continue
                 raise RunPodError(f"RunPod {path.split('/')[0]}: {last}.", retryable=True) \
                     from None
+            except (requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:
+                last = f"answer cut short ({type(exc).__name__})"
+                if safe_to_retry and attempt + 1 < self.attempts:
+                    self.sleep(_backoff(attempt))
+                    continue
+                raise RunPodError(f"RunPod {path.split('/')[0]}: {last}.", retryable=True) \
+                    from None
             except requests.Timeout:
                 last = "timed out"
                 if safe_to_retry and attempt + 1 < self.attempts:

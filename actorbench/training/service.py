@@ -14,7 +14,7 @@ from ..sync.plan import ImageStatus
 from ..workbench import Workbench
 from .estimate import Estimate, estimate
 from .params import TrainingParams, auto_adjust, make_params
-from .runpod import FINAL, RunPodClient, RunPodError
+from .runpod import FINAL, STATES, RunPodClient, RunPodError
 from .validate import Validation, validate_dataset
 from .versions import ACTIVE, TrainingVersion, VersionStore
 
@@ -106,8 +106,12 @@ class TrainingService:
                 "image_urls": [self.wb.store.presign_get(c.key, 6 * 3600) for c in images],
                 "parameters": prep.params.model_dump(),
             }
+            webhook = None
+            if self.wb.settings.webhook_base_url:  # the secret proves a callback is RunPod's
+                webhook = (f"{self.wb.settings.webhook_base_url.rstrip('/')}/{actor.id}/"
+                           f"{version.id}?secret={version.webhook_secret}")
             try:
-                job = self.client.run(job_input, prep.estimate.execution_timeout_ms)
+                job = self.client.run(job_input, prep.estimate.execution_timeout_ms, webhook)
             except RunPodError as exc:
                 version.status, version.error = "LAUNCH_FAILED", str(exc)
                 self.versions.save(actor.id, versions)
@@ -190,6 +194,23 @@ class TrainingService:
                 raise ActorbenchError("Only a FAILED or TIMED_OUT version can be retried.")
             st = self.client.retry(v.job_id)
             v.status, v.error = str(st.get("status", "IN_QUEUE")), None
+            self.versions.save(actor.id, versions)
+            return v
+
+    def accept_webhook(self, actor_ref: str, version_id: str, secret: str,
+                       body: dict[str, Any]) -> TrainingVersion:
+        """Apply a RunPod webhook body, only if it carries the version's per-job secret."""
+        import hmac
+
+        actor = self.wb.registry.get(actor_ref)
+        with self.versions.lock(actor.id):
+            versions = self.versions.load(actor.id)
+            v = next((x for x in versions if x.id == version_id), None)
+            if v is None or not hmac.compare_digest(str(secret), v.webhook_secret):
+                raise ActorbenchError("Webhook refused: unknown version or wrong secret.")
+            if body.get("id") != v.job_id or body.get("status") not in STATES:
+                raise ActorbenchError("Webhook refused: it does not describe this job.")
+            apply_status(v, body)
             self.versions.save(actor.id, versions)
             return v
 

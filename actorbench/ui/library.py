@@ -7,7 +7,7 @@ import traitlets as t
 
 from ..actors.registry import ActorQuery, library_status
 from ..sync.plan import LABELS, ImageStatus
-from ..thumbs import cached_thumbnail
+from ..thumbs import BadImage, cached_thumbnail
 from .common import ErrorBox, data_uri, esc, guarded
 from .state import AppState
 
@@ -117,8 +117,12 @@ class LibraryView(w.VBox):
         actor = wb.registry.get(name)
         f = actor.facets
         base = wb.layout.base_image_path(name)
-        img = (f'<img class="ab-base-image" src="{data_uri(cached_thumbnail(base, wb.layout.thumbs_dir()))}">'
-               if base.exists() else '<div class="ab-thumb-empty">no base image</div>')
+        try:
+            img = (f'<img class="ab-base-image" src="'
+                   f'{data_uri(cached_thumbnail(base, wb.layout.thumbs_dir()))}">'
+                   if base.exists() else '<div class="ab-thumb-empty">no base image</div>')
+        except BadImage as exc:
+            img = f'<div class="ab-error">{esc(exc)}</div>'
         try:
             counts = counts_html(wb.engine.plan([name])[name].counts())
         except Exception as exc:  # noqa: BLE001 - S3 down must not hide the card

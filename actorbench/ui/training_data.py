@@ -9,7 +9,7 @@ import ipywidgets as w
 from ..sync.plan import LABELS, ActorPlan, Change, ImageStatus
 from ..sync.progress import ProgressEvent
 from ..sync.summary import SyncSummary
-from ..thumbs import cached_thumbnail, thumbnail_bytes
+from ..thumbs import BadImage, cached_thumbnail, thumbnail_bytes
 from .common import ErrorBox, Worker, data_uri, esc, guarded
 from .library import counts_html
 from .state import AppState
@@ -35,11 +35,13 @@ class ImageTile(w.VBox):
         super().__init__([self.html, w.HBox([self.select, self.preview])])
         self.add_class("ab-tile")
 
-    def show(self, change: Change, thumb: bytes | None, status: ImageStatus | None = None) -> None:
+    def show(self, change: Change, thumb: bytes | None, status: ImageStatus | None = None,
+             note: str = "") -> None:
         self.change = change
         status = status or change.status
+        empty = "⚠️ unreadable" if note else ("☁️ in S3" if change.remote else "—")
         img = (f'<img src="{data_uri(thumb)}">' if thumb else
-               f'<div class="ab-thumb-empty">{"☁️ in S3" if change.remote else "—"}</div>')
+               f'<div class="ab-thumb-empty" title="{esc(note)}">{empty}</div>')
         self.html.value = (
             f'<div class="ab-tile-body" data-index="{change.index}">{img}<div>'
             f'<span class="ab-badge ab-status-{status.value}">{esc(LABELS[status])}</span> '
@@ -111,9 +113,12 @@ class TrainingDataView(w.VBox):
         wb = self.state.wb
         self.plan = wb.engine.plan([name])[name]
         base = wb.layout.base_image_path(name)
-        self.base.value = (f'<div class="ab-card"><img class="ab-base-image" src="'
-                           f'{data_uri(cached_thumbnail(base, wb.layout.thumbs_dir()))}"></div>'
-                           if base.exists() else "")
+        try:
+            self.base.value = (f'<div class="ab-card"><img class="ab-base-image" src="'
+                               f'{data_uri(cached_thumbnail(base, wb.layout.thumbs_dir()))}">'
+                               "</div>" if base.exists() else "")
+        except BadImage as exc:
+            self.base.value = f'<div class="ab-error">{esc(exc)}</div>'
         self.render_header()
         self.render_grid()
 
@@ -137,7 +142,12 @@ class TrainingDataView(w.VBox):
         cache = self.state.wb.layout.thumbs_dir()
         for tile, ch in zip(self.tiles, changes, strict=False):
             tile.select.value = False
-            thumb = cached_thumbnail(ch.local.path, cache) if ch.local else None
+            try:
+                thumb = cached_thumbnail(ch.local.path, cache) if ch.local else None
+            except BadImage as exc:  # a corrupt file gets a tile that says so
+                thumb = None
+                tile.show(ch, None, note=str(exc))
+                continue
             tile.show(ch, thumb)
         self.grid.children = self.tiles[:len(changes)]
 
@@ -232,8 +242,11 @@ class TrainingDataView(w.VBox):
             tile = self.tile_for(ev.key)
             if ev.ok and tile is not None and tile.change is not None:
                 path = self.state.wb.layout.image_path(tile.change.actor, tile.change.index)
-                thumb = (cached_thumbnail(path, self.state.wb.layout.thumbs_dir())
-                         if path.exists() else None)
+                try:
+                    thumb = (cached_thumbnail(path, self.state.wb.layout.thumbs_dir())
+                             if path.exists() else None)
+                except BadImage:
+                    thumb = None
                 tile.show(tile.change, thumb, ImageStatus.SYNCED)  # the grid updates as images land
         elif ev.kind == "done":
             self.bytes_bar.value = self.bytes_bar.max if ev.ok else self.bytes_bar.value
