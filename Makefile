@@ -26,7 +26,7 @@ chromium:
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null)
 
 test: $(STAMP) chromium
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=300
+	ACTORBENCH_WRITE_FIGURES=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=300
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not browser and not slow"

@@ -257,11 +257,11 @@ def run_app(
                 env.update(rp.env)
         if STATE.get("overrides", {}).get("data_dir"):
             env["ACTORBENCH_DATA_DIR"] = str(STATE["overrides"]["data_dir"])
-        nb = Path(__file__).resolve().parent.parent / "notebooks" / "dashboard.ipynb"
-        if not nb.exists():
-            raise ActorbenchError(f"{nb} not found: run from a checkout of actorbench.")
-        cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", "--show_tracebacks=False", str(nb)]
+        from .ui.serve import NOTEBOOK, voila_command
+
+        if not NOTEBOOK.exists():
+            raise ActorbenchError(f"{NOTEBOOK} not found: run from a checkout of actorbench.")
+        cmd = voila_command(port)
         typer.echo(f"actorbench is serving on http://127.0.0.1:{port}  (Ctrl-C stops it)")
         proc = subprocess.Popen(cmd, env=env)
         try:

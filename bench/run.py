@@ -268,10 +268,10 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
     env = t.env()
     env["ACTORBENCH_DATA_DIR"] = str(data)
     port = free_port()
-    nb = HERE.parent / "notebooks" / "dashboard.ipynb"
-    proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-                             "--Voila.ip=127.0.0.1", str(nb)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from actorbench.ui.serve import voila_command
+
+    proc = subprocess.Popen(voila_command(port), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     tag = f"{t.rtt_ms:.0f}ms"
     print(f"dashboard, {tag}", flush=True)
     try:

@@ -58,7 +58,7 @@ def world(rclone_server, tmp_path):
     client = make_s3_client(direct)
     client.create_bucket(Bucket=bucket)
     port = int(rclone_server.endpoint_url.rsplit(":", 1)[1])
-    proxy = ProxyProcess(port, 30)
+    proxy = ProxyProcess(port, 60)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "RUNPOD_", "ACTORBENCH_"))}
     env.update(rclone_server.env)
@@ -99,7 +99,7 @@ def test_kill9_during_pull_and_push(world):
     data.mkdir(parents=True)
     (data / "actors.json").write_text(json.dumps(
         [{"id": i + 1, "name": n, "keep": "me"} for i, n in enumerate(names)]))
-    files = {i: noisy(i) for i in range(12)}
+    files = {i: noisy(i) for i in range(16)}
     md5 = {i: hashlib.md5(b).hexdigest() for i, b in files.items()}
     src = "0000_source_30_female"
     for i, b in files.items():
@@ -107,17 +107,18 @@ def test_kill9_during_pull_and_push(world):
                           Body=b)
     (data / "actors.json").write_text(json.dumps(
         [{"id": 100, "name": src}] + json.loads((data / "actors.json").read_text())))
-    # one full pull takes ~0.4-0.8 s through the proxy: kill anywhere in it
+    # few workers spread the transfers over the run, so kills land mid-transfer too
+    slow = ["--workers", "3"]
     t0 = time.perf_counter()
-    assert cli(["pull", src], env).returncode == 0
+    assert cli([*slow, "pull", src], env).returncode == 0
     span = time.perf_counter() - t0
     kills = 0
     for k in range(20):
         folder = data / "actors" / src
         subprocess.run(["rm", "-rf", str(folder)])
-        proc = subprocess.Popen([sys.executable, "-m", "actorbench.cli", "pull", src], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, span))
+        proc = subprocess.Popen([sys.executable, "-m", "actorbench.cli", *slow, "pull", src],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, span))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += proc.returncode == -9
@@ -140,9 +141,9 @@ def test_kill9_during_pull_and_push(world):
         tdir.mkdir(parents=True)
         for i, b in files.items():
             (tdir / f"{name}_{i}.png").write_bytes(b)
-        proc = subprocess.Popen([sys.executable, "-m", "actorbench.cli", "push", name], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, span))
+        proc = subprocess.Popen([sys.executable, "-m", "actorbench.cli", *slow, "push", name],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, span))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += proc.returncode == -9
@@ -155,11 +156,11 @@ def test_kill9_during_pull_and_push(world):
         r = cli(["push", name, "--json"], env)
         assert r.returncode == 0, r.stderr
         out = json.loads(r.stdout)
-        assert len(out["s3_urls"]) == 12
+        assert len(out["s3_urls"]) == 16
         assert remote_etags(client, bucket, prefix) == {f"{name}_{i}.png": m
                                                         for i, m in md5.items()}
         resp = json.loads((tdir / "response.json").read_text())
-        assert len(resp["s3_urls"]) == 12
+        assert len(resp["s3_urls"]) == 16
         entry = next(a for a in json.loads((data / "actors.json").read_text())
                      if a["name"] == name)
         assert entry["training_data"]["synced"] is True and entry["keep"] == "me"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from actorbench.demo import (
     start_rclone,
 )
 from actorbench.demo.server import wait_for_port
+from actorbench.ui.serve import voila_command
 from actorbench.settings import Settings
 from actorbench.workbench import Workbench
 
@@ -63,10 +63,8 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     world = build_demo(wb.layout, wb.store, settings.region, imaged=16, size=384)
     port = free_port()
     log = open(root / "voila.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         "--show_tracebacks=False", str(ROOT / "notebooks" / "dashboard.ipynb")],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    proc = subprocess.Popen(voila_command(port), env=env, stdout=log, stderr=subprocess.STDOUT,
+                            cwd=root)
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_port(port, timeout=60, proc=proc)  # type: ignore[arg-type]

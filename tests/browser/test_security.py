@@ -13,7 +13,7 @@ from tests.test_reliability import listening_sockets
 
 pytestmark = pytest.mark.browser
 
-FORBIDDEN = ["tree", "notebooks/dashboard.ipynb", "api/contents", "api/contents/actors.json",
+FORBIDDEN = ["voila/files/dashboard.ipynb", "voila/files/conftest.py", "tree", "notebooks/dashboard.ipynb", "api/contents", "api/contents/actors.json",
              "api/terminals", "terminals/websocket/1", "files/actors.json", "edit/actors.json",
              "lab", "api/kernels", "api/sessions", "voila/files/actors.json",
              "voila/files/../data/actors.json", "voila/render/../notebooks/dashboard.ipynb",
@@ -28,8 +28,8 @@ def test_voila_listens_on_loopback_only(running_app):  # type: ignore[no-untyped
 
 @pytest.mark.parametrize("path", FORBIDDEN)
 def test_no_notebook_terminal_or_file_endpoints(running_app, path):  # type: ignore[no-untyped-def]
-    r = requests.get(running_app.url + path, timeout=30, allow_redirects=False)
-    assert r.status_code in (403, 404, 405), (path, r.status_code)
+    r = requests.get(running_app.url + path, timeout=30)  # Voila redirects to /voila/files/
+    assert r.status_code in (403, 404, 405), (path, r.status_code, r.url)
     assert "actors.json" not in r.text or r.status_code == 404
     assert '"training_data"' not in r.text
     FIGURES["Voila endpoints probed and refused"] += 1
