@@ -76,7 +76,8 @@ class Settings:
         try:
             workers = int(workers_raw)
         except ValueError:
-            raise ConfigError(f"ACTORBENCH_WORKERS must be a whole number, not {workers_raw!r}.")
+            raise ConfigError(
+                f"ACTORBENCH_WORKERS must be a whole number, not {workers_raw!r}.") from None
         s = cls(
             data_dir=Path(get("ACTORBENCH_DATA_DIR") or "data"),
             bucket=get("ACTORBENCH_BUCKET", "S3_BUCKET") or DEFAULT_BUCKET,

@@ -92,10 +92,9 @@ class ProxyProcess:
     """The proxy in its own process, so it never competes for the GIL with what it measures."""
 
     def __init__(self, upstream_port: int, rtt_ms: float) -> None:
+        import atexit
         import subprocess
         import sys
-
-        import atexit
 
         self.proc = subprocess.Popen(
             [sys.executable, __file__, str(upstream_port), str(rtt_ms)],

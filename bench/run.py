@@ -23,12 +23,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.latency_proxy import ProxyProcess  # noqa: E402
-from bench.stage import BIN, PREFIX, Target, delete_prefix, noise_png, peak_rss_mb, run, \
-    seed, write_registry  # noqa: E402
-
 from actorbench.demo import start_rclone  # noqa: E402
 from actorbench.workbench import Workbench  # noqa: E402
+from bench.latency_proxy import ProxyProcess  # noqa: E402
+from bench.stage import (
+    BIN,
+    PREFIX,
+    Target,
+    delete_prefix,
+    noise_png,
+    peak_rss_mb,
+    run,
+    seed,  # noqa: E402
+    write_registry,
+)
 
 ACTOR = "0001_bench_30_female"
 ROWS: list[dict] = []
@@ -122,44 +130,50 @@ def one_actor(t: Target, work: Path, runs: int) -> None:
     for name, (fn, folder) in tools.items():
         measure("one actor", f"pull {tag}", name, fn, runs, fresh, check_dir(folder))
 
-    # push: from a folder into an empty prefix
-    push_prefix = f"{PREFIX}/{ACTOR}/"
+    # push: from a folder into an empty prefix; a fresh prefix per run (no deletes: rclone
+    # serve s3 was seen to stall on DELETE right after heavy writes)
     srcdir = work / "src"
     shutil.rmtree(srcdir, ignore_errors=True)
     srcdir.mkdir()
     for k, v in files.items():
         (srcdir / k).write_bytes(v)
+    want_by_index = {int(k[:-4].rsplit("_", 1)[1]): m for k, m in want.items()}
+    counter = iter(range(1, 10_000))
+    current: dict[str, str] = {}
 
     def fresh_push() -> None:
-        delete_prefix(t, push_prefix)
+        name = f"{next(counter):04d}_push_30_female"
+        current["name"], current["prefix"] = name, f"{PREFIX}/{name}/"
         shutil.rmtree(data, ignore_errors=True)
-        write_registry(data, [ACTOR])
-        shutil.copytree(srcdir, data / "actors" / ACTOR / "training_data")
+        write_registry(data, [name])
+        tdir = data / "actors" / name / "training_data"
+        tdir.mkdir(parents=True)
+        for k, v in files.items():
+            (tdir / k.replace(ACTOR, name)).write_bytes(v)
+        wb.reload_registry()
 
     def check_remote() -> None:
-        got = {o["Key"].rsplit("/", 1)[1]: o["ETag"].strip('"') for p in
-               wb_client.get_paginator("list_objects_v2").paginate(Bucket=t.bucket,
-                                                                   Prefix=push_prefix)
-               for o in p.get("Contents", [])}
-        assert got == want, f"push incomplete or corrupt: {len(got)} objects"
+        got = {int(o["Key"][:-4].rsplit("_", 1)[1]): o["ETag"].strip('"') for p in
+               wb_client.get_paginator("list_objects_v2").paginate(
+                   Bucket=t.bucket, Prefix=current["prefix"]) for o in p.get("Contents", [])}
+        assert got == want_by_index, f"push incomplete or corrupt: {len(got)} objects"
 
     tools_push: dict[str, Callable[[], object]] = {
-        "actorbench (in-process)": lambda: wb.engine.push([ACTOR]),
+        "actorbench (in-process)": lambda: wb.engine.push([current["name"]]),
         "actorbench CLI": lambda: run([str(BIN / "actorbench"), "--data-dir", str(data), "push",
-                                       ACTOR, "--json"], env),
+                                       current["name"], "--json"], env),
         "s5cmd cp": lambda: run([str(BIN / "s5cmd"), "--endpoint-url", t.endpoint, "cp",
-                                 f"{srcdir}/*", f"s3://{t.bucket}/{push_prefix}"], env),
+                                 f"{srcdir}/*", f"s3://{t.bucket}/{current['prefix']}"], env),
         "aws s3 sync": lambda: run([str(BIN / "aws"), "--endpoint-url", t.endpoint, "s3", "sync",
-                                    str(srcdir), f"s3://{t.bucket}/{push_prefix}"], env),
+                                    str(srcdir), f"s3://{t.bucket}/{current['prefix']}"], env),
         "rclone copy --transfers 16": lambda: run(
-            [str(BIN / "rclone"), "copy", str(srcdir), f"bench:{t.bucket}/{push_prefix}",
+            [str(BIN / "rclone"), "copy", str(srcdir), f"bench:{t.bucket}/{current['prefix']}",
              "--transfers", "16", "--checkers", "16"], env),
         "boto3 sequential loop": lambda: [wb_client.upload_file(
-            str(srcdir / k), t.bucket, push_prefix + k) for k in files],
+            str(srcdir / k), t.bucket, current["prefix"] + k) for k in files],
     }
     for name, fn in tools_push.items():
         measure("one actor", f"push {tag}", name, fn, runs, fresh_push, check_remote)
-    delete_prefix(t, push_prefix)
 
 
 # -- the library ----------------------------------------------------------------------------------

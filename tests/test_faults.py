@@ -12,10 +12,10 @@ from actorbench.storage.client import make_s3_client
 from actorbench.workbench import Workbench
 from tests.conftest import settings_for
 from tests.faultproxy import FaultProxy
+from tests.figures import FIGURES
 from tests.helpers import md5, partial_files, png
 
 NAMES = ["0001_european_30_female", "0002_african_45_male"]
-from tests.figures import FIGURES
 
 
 def check_no_corruption(wb: Workbench, direct: Workbench) -> int:

@@ -113,7 +113,7 @@ def test_kill9_during_pull_and_push(world):
     assert cli([*slow, "pull", src], env).returncode == 0
     span = time.perf_counter() - t0
     kills = 0
-    for k in range(20):
+    for _ in range(20):
         folder = data / "actors" / src
         subprocess.run(["rm", "-rf", str(folder)])
         proc = subprocess.Popen([sys.executable, "-m", "actorbench.cli", *slow, "pull", src],
@@ -136,7 +136,7 @@ def test_kill9_during_pull_and_push(world):
     FIGURES["kill -9 during pull, then converged"] += kills
     # push: a fresh actor each time, killed mid-push, then re-run
     kills = 0
-    for k, name in enumerate(names):
+    for name in names:
         tdir = data / "actors" / name / "training_data"
         tdir.mkdir(parents=True)
         for i, b in files.items():

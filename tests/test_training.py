@@ -6,7 +6,6 @@ import json
 import math
 
 import pytest
-import requests
 
 from actorbench.demo import start_fake_runpod
 from actorbench.demo.portraits import Identity, draw_portrait, png_bytes

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..errors import UnsafePathError
 
-NAME_RE = re.compile(r"^(?P<id>\d{1,6})_(?P<eth>[a-z][a-z_]*?)_(?P<age>\d{1,3})_(?P<gender>[a-z]+)$")
+NAME_RE = re.compile(
+    r"^(?P<id>\d{1,6})_(?P<eth>[a-z][a-z_]*?)_(?P<age>\d{1,3})_(?P<gender>[a-z]+)$")
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
 
 

@@ -14,8 +14,8 @@ from PIL import Image
 from ..actors.model import Actor, Facets
 from ..actors.registry import Registry
 from ..fsutil import atomic_write_bytes, atomic_write_json
-from ..storage.layout import Layout
 from ..storage.base import ObjectStore as S3Store
+from ..storage.layout import Layout
 from ..storage.urls import format_s3_url
 from ..sync.engine import SyncEngine, now_iso
 from .portraits import Identity, draw_portrait, png_bytes

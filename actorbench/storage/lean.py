@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 import urllib3
 
 from ..errors import PreconditionFailed, StoreError
+from .base import ObjectInfo
 from .hashing import strip_etag
 from .sigv4 import EMPTY_SHA256, UNSIGNED, Signer
-from .base import ObjectInfo
 from .urls import check_key
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
@@ -237,7 +237,8 @@ class LeanS3Store:
         check_key(key)
         headers = {"If-Match": f'"{strip_etag(if_match)}"'} if if_match else {}
         resp = self._request("GET", key, headers=headers, stream=True)
-        return _Body(resp, self._release), ObjectInfo(key, int(resp.headers.get("Content-Length", 0)),
+        size = int(resp.headers.get("Content-Length", 0))
+        return _Body(resp, self._release), ObjectInfo(key, size,
                                        strip_etag(resp.headers.get("ETag")), None)
 
     def put_file(self, key: str, path: Path, md5_hex: str, if_match: str | None = None,

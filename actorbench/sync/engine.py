@@ -16,9 +16,9 @@ from typing import Any
 from ..actors.registry import Registry, read_json
 from ..errors import ActorbenchError, Cancelled, PreconditionFailed, RegistryError
 from ..fsutil import atomic_write_json, clean_stale_temps, file_lock, fsync_dir
+from ..storage.base import ObjectInfo, ObjectStore
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout
-from ..storage.base import ObjectInfo, ObjectStore
 from ..storage.urls import format_s3_url
 from .manifest import Manifest, ManifestEntry
 from .plan import PULLABLE, PUSHABLE, ActorPlan, Change, ImageStatus, plan_actor

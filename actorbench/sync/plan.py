@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..storage.base import ObjectInfo
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout
-from ..storage.base import ObjectInfo
 from .manifest import Manifest, ManifestEntry
 
 

@@ -15,8 +15,8 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from ..errors import Cancelled, CredentialsError, PreconditionFailed, StoreError
 from ..fsutil import temp_path_for
-from ..storage.hashing import is_multipart_etag, strip_etag
 from ..storage.base import ObjectStore, read_body
+from ..storage.hashing import is_multipart_etag, strip_etag
 
 ATTEMPTS = 5
 

@@ -1,4 +1,4 @@
-"""The Training page: parameters, auto-adjust, estimate, validation, launch, live status, versions."""
+"""The Training page: parameters, auto-adjust, estimate, validation, launch, status, versions."""
 
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ from actorbench.demo import (
     start_rclone,
 )
 from actorbench.demo.server import wait_for_port
-from actorbench.ui.serve import voila_command
 from actorbench.settings import Settings
+from actorbench.ui.serve import voila_command
 from actorbench.workbench import Workbench
 
 ROOT = Path(__file__).resolve().parents[2]

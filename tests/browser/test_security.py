@@ -13,7 +13,8 @@ from tests.test_reliability import listening_sockets
 
 pytestmark = pytest.mark.browser
 
-FORBIDDEN = ["voila/files/dashboard.ipynb", "voila/files/conftest.py", "tree", "notebooks/dashboard.ipynb", "api/contents", "api/contents/actors.json",
+FORBIDDEN = ["voila/files/dashboard.ipynb", "voila/files/conftest.py", "tree",
+             "notebooks/dashboard.ipynb", "api/contents", "api/contents/actors.json",
              "api/terminals", "terminals/websocket/1", "files/actors.json", "edit/actors.json",
              "lab", "api/kernels", "api/sessions", "voila/files/actors.json",
              "voila/files/../data/actors.json", "voila/render/../notebooks/dashboard.ipynb",
