@@ -30,7 +30,6 @@ from bench.stage import (
     BIN,
     PREFIX,
     Target,
-    delete_prefix,
     noise_png,
     peak_rss_mb,
     run,
@@ -433,7 +432,9 @@ def main() -> None:
                 if "one" in parts:
                     one_actor(t, work / f"one-{rtt:.0f}", args.runs)
                 if "library" in parts and rtt == 50:
-                    library(t, work / "lib", [int(x) for x in args.scales.split(",")],
+                    # a bucket of its own: the one-actor runs must not leak into the library
+                    lib = Target(s3, t.endpoint, "bench-library", rtt)
+                    library(lib, work / "lib", [int(x) for x in args.scales.split(",")],
                             max(1, args.runs // 2 + 1))
                 if "dashboard" in parts and rtt == 50:
                     dashboard(t, work / "dash", max(3, args.runs))

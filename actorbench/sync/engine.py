@@ -25,8 +25,8 @@ from .plan import PULLABLE, PUSHABLE, ActorPlan, Change, ImageStatus, plan_actor
 from .progress import ProgressCallback, ProgressEvent, no_progress
 from .summary import SyncSummary
 
-#: above this many actors, one listing of the library prefix beats one listing per actor
-LIST_LIBRARY_ABOVE = 3
+#: up to this many actors, concurrent per-actor listings beat paging the library prefix
+LIST_CONCURRENT_UP_TO = 64
 
 
 def now_iso() -> str:
@@ -85,17 +85,26 @@ class SyncEngine:
 
     # -- planning ---------------------------------------------------------------------
     def list_remote(self, names: list[str]) -> dict[str, list[ObjectInfo]]:
-        """One paginated listing per actor, or one of the whole library for many actors."""
+        """The S3 side of the plan, never a request per object.
+
+        Up to ``LIST_CONCURRENT_UP_TO`` actors: one listing per actor, all at once (one round
+        trip). More: one paginated listing of the library prefix (~6 sequential pages for 287
+        actors), filtered here.
+        """
         out: dict[str, list[ObjectInfo]] = {n: [] for n in names}
-        if len(names) > LIST_LIBRARY_ABOVE:
+        if len(names) > LIST_CONCURRENT_UP_TO:
             wanted = set(names)
             for info in self.store.list(self.layout.prefix + "/"):
                 actor = info.key[len(self.layout.prefix) + 1:].split("/", 1)[0]
                 if actor in wanted:
                     out[actor].append(info)
+        elif len(names) == 1:
+            out[names[0]] = list(self.store.list(self.layout.actor_prefix(names[0])))
         else:
-            for n in names:
-                out[n] = list(self.store.list(self.layout.actor_prefix(n)))
+            with ThreadPoolExecutor(min(len(names), self.workers)) as pool:
+                listed = pool.map(lambda n: list(self.store.list(self.layout.actor_prefix(n))),
+                                  names)
+                out.update(zip(names, listed, strict=True))
         return out
 
     def listed_indices(self, name: str) -> set[int]:
