@@ -14,16 +14,10 @@ from actorbench.demo.portraits import Identity, draw_portrait, png_bytes
 from actorbench.errors import ActorbenchError
 from actorbench.generate import AugmentBackend, Img2ImgBackend, Img2ImgError, generate_images
 from tests.helpers import put_remote, write_local
+from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A = "0001_european_30_female"
 
-
-@pytest.fixture(params=["moto-inprocess"])
-def backend(request):
-    from moto import mock_aws
-
-    with mock_aws():
-        yield None
 
 
 @pytest.fixture

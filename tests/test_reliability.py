@@ -23,18 +23,11 @@ from actorbench.workbench import Workbench
 from tests.conftest import settings_for
 from tests.figures import FIGURES
 from tests.helpers import partial_files, png
+from tests.single_backend import backend  # noqa: F401 - one backend here
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "s3cr3t-NEVER-PRINT-me"
 
-
-@pytest.fixture(params=["moto-inprocess"])
-def backend(request):
-    """The in-process parts need one backend; the CLI parts use real servers."""
-    from moto import mock_aws
-
-    with mock_aws():
-        yield None
 
 
 def noisy(seed: int, side: int = 200) -> bytes:

@@ -9,17 +9,10 @@ import pytest
 
 from actorbench.reports import all_pngs, build_report, to_html, write_csvs
 from tests.helpers import png, put_remote, write_local
+from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A, B, C = "0001_european_30_female", "0002_african_45_male", "0003_east_asian_22_female"
 
-
-@pytest.fixture(params=["moto-inprocess"])
-def backend(request):
-    """Pages and services need one backend; the store contract covers the others."""
-    from moto import mock_aws
-
-    with mock_aws():
-        yield None
 
 
 @pytest.fixture

@@ -21,18 +21,11 @@ from actorbench.training import (
     make_params,
 )
 from tests.helpers import put_remote, write_local
+from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A = "0001_european_30_female"
 IDENT = Identity.for_actor(A, "european", "female", 30)
 
-
-@pytest.fixture(params=["moto-inprocess"])
-def backend(request):
-    """Pages and services need one backend; the store contract covers the others."""
-    from moto import mock_aws
-
-    with mock_aws():
-        yield None
 
 
 def portrait(v: int, size: int = 320) -> bytes:

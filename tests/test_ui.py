@@ -9,17 +9,10 @@ import pytest
 from actorbench.sync import ImageStatus
 from actorbench.ui import App
 from tests.helpers import partial_files, png, put_remote, statuses, write_local
+from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A = "0001_european_30_female"
 
-
-@pytest.fixture(params=["moto-inprocess"])
-def backend(request):
-    """Pages and services need one backend; the store contract covers the others."""
-    from moto import mock_aws
-
-    with mock_aws():
-        yield None
 
 
 @pytest.fixture

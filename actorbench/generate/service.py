@@ -13,7 +13,7 @@ from typing import Any
 
 from ..actors.registry import read_json
 from ..errors import ActorbenchError, RegistryError
-from ..fsutil import atomic_write_json, file_lock, fsync_dir, temp_path_for
+from ..fsutil import atomic_write_json, file_lock, fsync_dir, write_temp
 from ..sync.engine import now_iso
 from ..thumbs import open_image
 from ..workbench import Workbench
@@ -51,12 +51,8 @@ def next_free_index(wb: Workbench, actor: str) -> int:
 
 def write_new(path: Path, data: bytes) -> bool:
     """Write ``data`` at ``path`` only if nothing is there (link is atomic and never clobbers)."""
-    tmp = temp_path_for(path)
+    tmp = write_temp(path, data)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         try:
             os.link(tmp, path)
         except FileExistsError:

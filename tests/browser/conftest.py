@@ -125,5 +125,16 @@ def choose_actor(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(
         "n => [...document.querySelectorAll('.ab-actor-picker option')].some(o => o.value === n"
         " || o.textContent === n)", arg=name)
-    page.locator(".ab-actor-picker select").select_option(label=name)
-    page.wait_for_selector(f".ab-actor-name:has-text('{name}')")
+    picker = page.locator(".ab-actor-picker select")
+    for attempt in range(3):
+        picker.select_option(label=name)
+        try:
+            page.wait_for_selector(f".ab-actor-name:has-text('{name}')", timeout=10000)
+            return
+        except Exception:  # noqa: BLE001 - the selection raced a re-render of the options
+            shot(page, f"choose-actor-retry-{attempt}")
+            try:  # deselect, so the next select is a change
+                picker.evaluate("s => { s.selectedIndex = -1; }")
+            except Exception:  # noqa: BLE001
+                pass
+    raise AssertionError(f"the actor card never showed {name}")
