@@ -242,6 +242,8 @@ def run_app(
 
     env = dict(os.environ)
     started: list[Any] = []
+    # a plain `kill` must stop the servers too, not only Ctrl-C
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         if demo_world:
             base = Settings.from_env().with_overrides(**STATE.get("overrides", {}))
@@ -255,8 +257,9 @@ def run_app(
                 rp = start_fake_runpod(speed=1.0)
                 started.append(rp)
                 env.update(rp.env)
-        if STATE.get("overrides", {}).get("data_dir"):
-            env["ACTORBENCH_DATA_DIR"] = str(STATE["overrides"]["data_dir"])
+        # the Voila kernel runs in notebooks/: hand it absolute paths
+        settings = Settings.from_env(env=env).with_overrides(**STATE.get("overrides", {}))
+        env["ACTORBENCH_DATA_DIR"] = str(Path(settings.data_dir).resolve())
         from .ui.serve import NOTEBOOK, voila_command
 
         if not NOTEBOOK.exists():
@@ -266,12 +269,13 @@ def run_app(
         proc = subprocess.Popen(cmd, env=env)
         try:
             proc.wait()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
             proc.send_signal(signal.SIGINT)
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            raise
     finally:
         for s in reversed(started):
             s.stop()

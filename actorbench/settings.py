@@ -16,6 +16,15 @@ DEFAULT_PREFIX = "system_actors/training_data"
 DEFAULT_REGION = "us-west-1"
 
 
+def project_root(start: Path | None = None) -> Path:
+    """The checkout holding actorbench (so notebooks/, run from their own folder, find data/)."""
+    start = (start or Path.cwd()).resolve()
+    for folder in [start, *start.parents]:
+        if (folder / "pyproject.toml").is_file() and (folder / "actorbench").is_dir():
+            return folder
+    return start
+
+
 def _find_dotenv(start: Path) -> Path | None:
     for folder in [start, *start.parents]:
         candidate = folder / ".env"
@@ -79,7 +88,7 @@ class Settings:
             raise ConfigError(
                 f"ACTORBENCH_WORKERS must be a whole number, not {workers_raw!r}.") from None
         s = cls(
-            data_dir=Path(get("ACTORBENCH_DATA_DIR") or "data"),
+            data_dir=Path(get("ACTORBENCH_DATA_DIR") or project_root() / "data"),
             bucket=get("ACTORBENCH_BUCKET", "S3_BUCKET") or DEFAULT_BUCKET,
             prefix=(get("ACTORBENCH_PREFIX") or DEFAULT_PREFIX).strip("/"),
             region=get("AWS_REGION", "AWS_DEFAULT_REGION") or DEFAULT_REGION,

@@ -17,11 +17,16 @@ from actorbench.storage.client import make_s3_client
 from tests.helpers import png
 
 
-def test_defaults():
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults(monkeypatch):
     s = Settings.from_env(env={}, dotenv=False)
     assert (s.bucket, s.prefix, s.region, s.endpoint_url) == (
         "story-boards-assets", "system_actors/training_data", "us-west-1", None)
-    assert s.data_dir == Path("data")
+    assert s.data_dir == ROOT / "data"
+    monkeypatch.chdir(ROOT / "notebooks")  # where Voila and JupyterLab run the notebooks
+    assert Settings.from_env(env={}, dotenv=False).data_dir == ROOT / "data"
 
 
 def test_seed_variable_names_and_dotenv(tmp_path):
