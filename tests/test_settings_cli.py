@@ -16,7 +16,6 @@ from actorbench.settings import Settings
 from actorbench.storage.client import make_s3_client
 from tests.helpers import png
 
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
