@@ -57,14 +57,3 @@ def cached_thumbnail(path: Path, cache_dir: Path, px: int = THUMB_PX) -> bytes:
     data = thumbnail_bytes(path, px, label=path.name)
     atomic_write_bytes(cached, data)
     return data
-
-
-def cached_remote_thumbnail(etag: str, fetch: callable, cache_dir: Path,  # type: ignore[valid-type]
-                            px: int = THUMB_PX) -> bytes:
-    """Thumbnail of an S3 object, cached by ETag (content), fetched only once."""
-    cached = cache_dir / f"etag-{etag}-{px}.jpg"
-    if cached.exists():
-        return cached.read_bytes()
-    data = thumbnail_bytes(fetch(), px)
-    atomic_write_bytes(cached, data)
-    return data

@@ -263,7 +263,6 @@ def library(t: Target, work: Path, scales: list[int], runs: int) -> None:
 
 # -- the dashboard -------------------------------------------------------------------------------
 def dashboard(t: Target, work: Path, runs: int) -> None:
-    import os
 
     import requests
     from playwright.sync_api import sync_playwright
@@ -306,11 +305,6 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                 is_cold = k % 2 == 1
                 if is_cold:
                     shutil.rmtree(data / ".cache" / "thumbs", ignore_errors=True)
-                page.locator(".ab-tabs .lm-TabBar-tab", has_text="Training Data").first.click()
-                t1 = time.perf_counter()
-                page.locator(".ab-actor-picker select").select_option(ACTOR) if False else None
-                page.evaluate("() => 0")
-                page.locator(".ab-tabs .lm-TabBar-tab", has_text="Library").first.click()
                 t1 = time.perf_counter()
                 page.locator(".ab-actor-picker select").select_option(label=ACTOR)
                 page.locator(".ab-tabs .lm-TabBar-tab", has_text="Training Data").first.click()
@@ -323,7 +317,6 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                     open_times.append(t_open)
                     (cold if is_cold else warm).append(t_grid)
                 page.close()
-                os.environ.get("X")
             b.close()
         record("dashboard", f"page open -> interactive {tag}", "Voila + chromium", open_times)
         record("dashboard", f"actor -> 20 thumbnails, cold {tag}", "Voila + chromium", cold)

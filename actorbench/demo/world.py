@@ -6,7 +6,6 @@ import json
 import random
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -14,7 +13,7 @@ from PIL import Image
 from ..actors.model import Actor, Facets
 from ..actors.registry import Registry
 from ..fsutil import atomic_write_bytes, atomic_write_json
-from ..storage.base import ObjectStore as S3Store
+from ..storage.base import ObjectStore
 from ..storage.layout import Layout
 from ..storage.urls import format_s3_url
 from ..sync.engine import SyncEngine, now_iso
@@ -59,7 +58,7 @@ class DemoWorld:
     image_counts: dict[str, int]
 
 
-def build_demo(layout: Layout, store: S3Store, region: str, actors: int = 287, imaged: int = 24,
+def build_demo(layout: Layout, store: ObjectStore, region: str, actors: int = 287, imaged: int = 24,
                size: int = 768, force: bool = False, processes: int = 2) -> DemoWorld:
     """Create (or keep) the demo library. Running it twice is harmless."""
     marker = layout.data_dir / MARKER
@@ -143,7 +142,7 @@ def _variant(data: bytes, shift: int) -> bytes:
     return png_bytes(img)
 
 
-def _apply_scenario(n: str, scenario: str, count: int, layout: Layout, store: S3Store,
+def _apply_scenario(n: str, scenario: str, count: int, layout: Layout, store: ObjectStore,
                     rendered: dict[tuple[str, int], bytes]) -> None:
     if scenario == "local_only":
         for extra in range(count, count + 3):
@@ -165,4 +164,3 @@ def _apply_scenario(n: str, scenario: str, count: int, layout: Layout, store: S3
     elif scenario == "conflict":
         atomic_write_bytes(layout.image_path(n, 0), _variant(rendered[(n, 1)], 21))
         store.put_bytes(layout.image_key(n, 0), _variant(rendered[(n, 1)], 33))
-    _ = Path

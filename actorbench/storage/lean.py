@@ -18,14 +18,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import urllib3
 
 from ..errors import PreconditionFailed, StoreError
 from .base import ObjectInfo
 from .hashing import strip_etag
-from .sigv4 import EMPTY_SHA256, UNSIGNED, Signer
+from .sigv4 import EMPTY_SHA256, UNSIGNED, Signer, canonical_query
 from .urls import check_key
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
@@ -133,9 +133,6 @@ class LeanS3Store:
         """One S3 call with retries on 5xx, 429, SlowDown and connection errors."""
         query = query or {}
         path = self._path(key)
-        from urllib.parse import quote
-
-        from .sigv4 import canonical_query
         url = f"{self.endpoint}{quote(path, safe='/-_.~')}"
         if query:
             url += "?" + canonical_query(query)

@@ -109,7 +109,7 @@ def scan_local(layout: Layout, actor: str) -> dict[int, LocalFile]:
 
 
 def classify(local: LocalFile | None, remote: ObjectInfo | None, base: ManifestEntry | None,
-             hashes: HashCache, listed: bool) -> ImageStatus:
+             hashes: HashCache) -> ImageStatus:
     """The rule: decide by content (MD5 vs ETag), never by mtime or size alone."""
 
     def local_changed() -> bool:
@@ -165,7 +165,7 @@ def plan_actor(layout: Layout, actor: str, remote: Iterable[ObjectInfo], manifes
         lf, ro, base = local.get(i), remote_by_idx.get(i), manifest.entries.get(i)
         if lf is None and ro is None and i not in listed:
             continue  # in the manifest only: deleted on both sides, nothing to show
-        status = classify(lf, ro, base, hashes, i in listed)
+        status = classify(lf, ro, base, hashes)
         plan.changes.append(Change(actor, i, status, layout.image_key(actor, i), lf, ro, base))
     hashes.save()
     return plan

@@ -146,7 +146,8 @@ class CacheView(w.VBox):
         usage = wb.engine.usage([a.name for a in wb.registry])
         used = {n: b for n, b in usage.items() if b}
         self.actor.options = sorted(used) or [""]
-        self._sync_actor() if self.state.actor in used else None
+        if self.state.actor in used:
+            self._sync_actor()
         rows = sorted(used.items(), key=lambda kv: -kv[1])
         body = "".join(f"<tr><td>{esc(n)}</td><td>{human_bytes(b)}</td></tr>" for n, b in rows)
         self.table.value = (f'<div class="ab-cache-total">Total local storage: '
