@@ -56,6 +56,7 @@ class Settings:
     profile: str | None = None
     s3_client: str = "auto"  # auto | lean | boto3
     workers: int = 32
+    connections: int = 128  # keep-alive connections of a pull's single-thread GET loop
     runpod_endpoint_id: str | None = None
     runpod_api_key: str | None = field(default=None, repr=False)
     runpod_base_url: str = "https://api.runpod.ai/v2"
@@ -81,12 +82,8 @@ class Settings:
                     return value
             return None
 
-        workers_raw = get("ACTORBENCH_WORKERS") or "32"
-        try:
-            workers = int(workers_raw)
-        except ValueError:
-            raise ConfigError(
-                f"ACTORBENCH_WORKERS must be a whole number, not {workers_raw!r}.") from None
+        workers = _whole(get("ACTORBENCH_WORKERS") or "32", "ACTORBENCH_WORKERS")
+        connections = _whole(get("ACTORBENCH_CONNECTIONS") or "128", "ACTORBENCH_CONNECTIONS")
         s = cls(
             data_dir=Path(get("ACTORBENCH_DATA_DIR") or project_root() / "data"),
             bucket=get("ACTORBENCH_BUCKET", "S3_BUCKET") or DEFAULT_BUCKET,
@@ -99,6 +96,7 @@ class Settings:
             profile=get("AWS_PROFILE"),
             s3_client=get("ACTORBENCH_S3_CLIENT") or "auto",
             workers=workers,
+            connections=connections,
             runpod_endpoint_id=get("RUNPOD_ENDPOINT_ID"),
             runpod_api_key=get("RUNPOD_API_KEY"),
             runpod_base_url=get("RUNPOD_BASE_URL") or "https://api.runpod.ai/v2",
@@ -127,7 +125,16 @@ class Settings:
                               f"{self.s3_client!r}.")
         if not 1 <= self.workers <= 256:
             raise ConfigError(f"workers must be between 1 and 256, not {self.workers}.")
+        if not 1 <= self.connections <= 512:
+            raise ConfigError(f"connections must be between 1 and 512, not {self.connections}.")
 
     @property
     def registry_path(self) -> Path:
         return self.data_dir / "actors.json"
+
+
+def _whole(raw: str, name: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None

@@ -55,7 +55,8 @@ class Workbench:
             if not (s.access_key and s.secret_key):
                 raise CredentialsError()
             return LeanS3Store(s.endpoint_url, s.region, s.bucket, s.access_key, s.secret_key,
-                               s.session_token, pool_size=s.workers + 4)
+                               s.session_token, pool_size=s.workers + 4,
+                               connections=s.connections)
         from .storage.store import S3Store
 
         return S3Store(self.client, s.bucket)
@@ -63,7 +64,8 @@ class Workbench:
     @cached_property
     def engine(self) -> SyncEngine:
         return SyncEngine(self.store, self.layout, self.registry, region=self.settings.region,
-                          workers=self.settings.workers)
+                          workers=self.settings.workers,
+                          connections=self.settings.connections)
 
     def reload_registry(self) -> Registry:
         self.__dict__.pop("registry", None)

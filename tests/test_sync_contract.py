@@ -245,3 +245,26 @@ def test_backend_uses_the_store_it_claims(wb, request):
 
     lean = request.node.callspec.params["backend"].endswith("-lean")
     assert isinstance(wb.store, LeanS3Store) == lean
+
+
+def test_library_listing_in_ranges_matches_per_actor_listing(wb, monkeypatch):
+    """Past LIST_CONCURRENT_UP_TO actors the library prefix is listed in ranges cut at actor
+    boundaries; no object may fall between two ranges, including actors outside the registry
+    whose names sort right at a boundary."""
+    import actorbench.sync.engine as engine_mod
+    from actorbench.actors import Actor, Registry
+
+    monkeypatch.setattr(engine_mod, "ACTORS_PER_PAGE", 4)
+    names = [f"{i:04d}_lib_30_female" for i in range(1, 71)]
+    Registry(wb.settings.registry_path, [Actor(i + 1, n) for i, n in enumerate(names)]).save()
+    wb.reload_registry()
+    keys = {n: {wb.layout.image_key(n, j) for j in range(k % 3)} for k, n in enumerate(names)}
+    for ks in keys.values():
+        for k in ks:
+            wb.store.put_bytes(k, b"x")
+    for stray in ("0005_lib_30_female-x", "0005_lib_30_femald", "0000_first", "9999_last"):
+        wb.store.put_bytes(f"{wb.layout.prefix}/{stray}/{stray}_0.png", b"y")
+    listed = wb.engine.list_remote(names)
+    assert {n: sorted(o.key for o in v) for n, v in listed.items()} == {
+        n: sorted(ks) for n, ks in keys.items()}  # each object once, none missed
+    assert len(engine_mod._ranges(names, 4)) == 18

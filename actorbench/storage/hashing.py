@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +99,13 @@ class HashCache:
         return any(multipart_etag(path, ps) == etag
                    for ps in part_size_candidates(st.st_size, parts))
 
-    def save(self) -> None:
+    def save(self, write: Callable[[Path, Any], None] = atomic_write_json) -> None:
         with self._lock:
             if not self._dirty:
                 return
             data = dict(self._data)
             self._dirty = False
         try:
-            atomic_write_json(self.path, data)
+            write(self.path, data)
         except OSError:
             pass  # a cache that cannot be written is only slower next time

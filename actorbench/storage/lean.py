@@ -86,7 +86,8 @@ class LeanS3Store:
 
     def __init__(self, endpoint_url: str | None, region: str, bucket: str, access_key: str,
                  secret_key: str, session_token: str | None = None, pool_size: int = 36,
-                 connect_timeout: float = 5.0, read_timeout: float = 30.0) -> None:
+                 connect_timeout: float = 5.0, read_timeout: float = 30.0,
+                 connections: int = 128) -> None:
         self.bucket, self.region = bucket, region
         if endpoint_url:
             parts = urlsplit(endpoint_url)
@@ -104,6 +105,20 @@ class LeanS3Store:
         self._idle: list[urllib3.HTTPConnectionPool] = []
         self._lock = threading.Lock()
         self._max_idle = pool_size
+        self._connections, self._read_timeout = connections, read_timeout
+        self._connect_timeout = connect_timeout
+        self._bulk: Any = None
+
+    def bulk_getter(self) -> Any:
+        """The many-GETs path for big pulls (``storage.bulk.BulkGetter``), created once."""
+        with self._lock:
+            if self._bulk is None:
+                from .bulk import BulkGetter
+
+                self._bulk = BulkGetter(self.scheme, self.host, self.base_path, self.signer,
+                                        self._connections, self._connect_timeout,
+                                        self._read_timeout)
+            return self._bulk
 
     def _acquire(self) -> urllib3.HTTPConnectionPool:
         with self._lock:
@@ -196,12 +211,15 @@ class LeanS3Store:
         self._release(pool)
 
     # -- the port ------------------------------------------------------------------------------
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        """Objects under ``prefix`` in key order (after ``start_after``), page by page."""
         token: str | None = None
         while True:
             q = {"list-type": "2", "prefix": prefix, "max-keys": "1000"}
             if token:
                 q["continuation-token"] = token
+            elif start_after:
+                q["start-after"] = start_after
             resp = self._request("GET", query=q)
             try:
                 root = ET.fromstring(resp.data)

@@ -71,10 +71,13 @@ class S3Store:
         self.client = client
         self.bucket = bucket
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
+        """Objects under ``prefix`` in key order (after ``start_after``), page by page."""
+        extra = {"StartAfter": start_after} if start_after else {}
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": 1000})
+                Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": 1000},
+                **extra)
             for page in pages:
                 for obj in page.get("Contents", []):
                     yield ObjectInfo(obj["Key"], int(obj["Size"]), strip_etag(obj.get("ETag")),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..fsutil import atomic_write_json
 
@@ -35,8 +37,9 @@ class Manifest:
         except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError, OSError):
             return cls(path)
 
-    def save(self) -> None:
-        atomic_write_json(self.path, {
+    def save(self, write: Callable[[Path, Any], None] = atomic_write_json) -> None:
+        """Write atomically; pass ``AtomicBatch().add_json`` to join a batch."""
+        write(self.path, {
             "version": 1,
             "last_sync": self.last_sync,
             "images": {str(k): asdict(v) for k, v in sorted(self.entries.items())},
