@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import os
-import secrets
 import ssl
 import threading
 from collections import deque
@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from ..fsutil import TMP_MARK
@@ -57,6 +58,7 @@ class Got:
     md5: str
     etag: str
     size: int
+    mtime_ns: int
 
 
 @dataclass(frozen=True)
@@ -257,39 +259,44 @@ class BulkGetter:
             count(size)
             if cancel is not None and cancel.is_set():
                 return Failed(job, "cancelled", 0, cancelled=True), keep
-            tmp, got = await loop.run_in_executor(self._file_pool(), _store, job.target, body)
+            tmp, got, mtime_ns = await loop.run_in_executor(self._file_pool(), _store,
+                                                            job.target, body)
         else:  # stream: create the file off the loop (inode allocation can be slow), then write
-            tmp = await loop.run_in_executor(self._file_pool(), _temp_for, job.target)
+            tmp, fd = await loop.run_in_executor(self._file_pool(), _create_temp, job.target)
             try:
-                got = await self._stream(reader, tmp, size, count, cancel)
+                got = await self._stream(reader, fd, size, count, cancel, self._file_pool())
+                mtime_ns = os.fstat(fd).st_mtime_ns
             except BaseException:
                 _unlink(tmp)
                 raise
+            finally:
+                os.close(fd)
             if got is None:
                 _unlink(tmp)
                 return Failed(job, "cancelled", 0, cancelled=True), False
         if etag and not is_multipart_etag(etag) and got != etag:
             _unlink(tmp)
             return Failed(job, "content does not match its ETag", 0), keep
-        return Got(job, tmp, got, etag or got, size), keep
+        return Got(job, tmp, got, etag or got, size, mtime_ns), keep
 
     @staticmethod
-    async def _stream(reader: asyncio.StreamReader, tmp: Path, size: int,
-                      count: Callable[[int], None], cancel: threading.Event | None
-                      ) -> str | None:
+    async def _stream(reader: asyncio.StreamReader, fd: int, size: int,
+                      count: Callable[[int], None], cancel: threading.Event | None,
+                      files: ThreadPoolExecutor) -> str | None:
+        """Body to ``fd`` in chunks; hashing and writing run on a file thread (both release
+        the GIL), so big files hash on every core while the loop keeps reading."""
+        loop = asyncio.get_running_loop()
         md5 = hashlib.md5(usedforsecurity=False)
         left = size
-        with open(tmp, "wb") as fh:
-            while left:
-                if cancel is not None and cancel.is_set():
-                    return None
-                block = await reader.read(min(CHUNK, left))
-                if not block:
-                    raise asyncio.IncompleteReadError(b"", left)
-                fh.write(block)
-                md5.update(block)
-                left -= len(block)
-                count(len(block))
+        while left:
+            if cancel is not None and cancel.is_set():
+                return None
+            block = await reader.read(min(CHUNK, left))
+            if not block:
+                raise asyncio.IncompleteReadError(b"", left)
+            await loop.run_in_executor(files, _write_and_hash, fd, block, md5)
+            left -= len(block)
+            count(len(block))
         return md5.hexdigest()
 
     def _file_pool(self) -> ThreadPoolExecutor:
@@ -300,27 +307,43 @@ class BulkGetter:
             return self._files
 
 
-def _store(target: Path, body: bytes) -> tuple[Path, str]:
-    """Write ``body`` to a new temp file beside ``target``; returns it and the body's MD5."""
-    tmp = _temp_for(target)
+def _store(target: Path, body: bytes) -> tuple[Path, str, int]:
+    """``body`` in a new temp file beside ``target``: the file, the MD5 and the mtime."""
+    tmp, fd = _create_temp(target)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(body)
+        _write_all(fd, body)
+        mtime_ns = os.fstat(fd).st_mtime_ns
     except BaseException:
         _unlink(tmp)
         raise
-    return tmp, hashlib.md5(body, usedforsecurity=False).hexdigest()
+    finally:
+        os.close(fd)
+    return tmp, hashlib.md5(body, usedforsecurity=False).hexdigest(), mtime_ns
 
 
-def _temp_for(target: Path) -> Path:
-    """A new, empty temp file beside ``target`` (``clean_stale_temps`` knows the mark)."""
+def _write_and_hash(fd: int, data: bytes, md5: Any) -> None:
+    _write_all(fd, data)
+    md5.update(data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+_NAMES = itertools.count()
+
+
+def _create_temp(target: Path) -> tuple[Path, int]:
+    """A new temp file beside ``target``, open for writing (``clean_stale_temps`` knows the
+    mark). Names are unique per process; O_EXCL guards against other processes."""
     for _ in range(100):
-        tmp = target.with_name(f"{TMP_MARK}{target.name}.{secrets.token_hex(4)}")
+        tmp = target.with_name(f"{TMP_MARK}{target.name}.{os.getpid()}-{next(_NAMES)}")
         try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             continue
-        return tmp
     raise FileExistsError(f"no free temp name beside {target}")
 
 

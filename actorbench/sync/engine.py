@@ -434,8 +434,8 @@ class _Apply:
                 reported.add(id(item.job))
                 if isinstance(item, Got):
                     pending.append(item)
-                    if len(pending) >= COMMIT_BATCH:
-                        self._commit(pending)
+                    if len(pending) >= COMMIT_BATCH or len(pending) == self.outstanding:
+                        self._commit(pending)  # a full batch, or nothing else to wait for
                     continue
                 assert isinstance(item, Failed)
                 n, ch, action = item.job.tag
@@ -469,9 +469,9 @@ class _Apply:
             n, ch, action = got.job.tag
             st = self.states[n]
             self.outstanding -= 1
+            mtime_ns = got.mtime_ns  # a rename keeps it
             try:
                 os.replace(got.tmp, got.job.target)
-                mtime_ns = got.job.target.stat().st_mtime_ns
             except OSError as exc:
                 with contextlib.suppress(FileNotFoundError):
                     got.tmp.unlink()
