@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ipywidgets as w
 
 from ..errors import ActorbenchError
@@ -17,25 +19,36 @@ PAGES = ("Library", "Training Data", "Batch sync", "Cache", "Training", "Reports
 
 
 class App(w.VBox):
-    """``App.from_settings()`` is all a notebook needs."""
+    """``App.from_settings()`` is all a notebook needs.
+
+    The Library and Training Data pages are built with the app; the others are built the
+    first time their tab is opened (or asked for), so the page a visitor opens carries fewer
+    widgets to render.
+    """
 
     def __init__(self, wb: Workbench) -> None:
         self.state = AppState(wb)
         self.library = LibraryView(self.state)
         self.training_data = TrainingDataView(self.state)
-        self.batch = BatchView(self.state)
-        self.cache = CacheView(self.state)
-        pages: list[tuple[str, w.Widget]] = [("Library", self.library),
-                                             ("Training Data", self.training_data),
-                                             ("Batch sync", self.batch), ("Cache", self.cache)]
-        for title, factory in self._optional_pages():
-            pages.append((title, factory(self.state)))
-        self.tabs = w.Tab(children=[p for _, p in pages], titles=[t for t, _ in pages])
+        factories: list[tuple[str, Callable[[AppState], w.Widget]]] = [
+            ("Batch sync", BatchView), ("Cache", CacheView), *self._optional_pages()]
+        self._factories = dict(factories)
+        self._built: dict[str, w.Widget] = {"Library": self.library,
+                                             "Training Data": self.training_data}
+        holders = [self.library, self.training_data] + [
+            w.VBox([w.HTML("<i>Loading …</i>")]) for _ in factories]
+        self.tabs = w.Tab(children=holders,
+                          titles=["Library", "Training Data", *(t for t, _ in factories)])
         self.tabs.add_class("ab-tabs")
         title = w.HTML(f'{CSS}<div class="ab-title">actorbench</div>')
         super().__init__([title, self.tabs])
         self.add_class("ab-app")
         self.state.observe(self._on_state_open_page, "open_page")
+        self.tabs.observe(self._on_tab_index, "selected_index")
+
+    def _on_tab_index(self, change: dict) -> None:  # type: ignore[type-arg]
+        if change["new"] is not None:
+            self.page(self.tabs.titles[change["new"]])
 
     def _on_state_open_page(self, change: dict) -> None:  # type: ignore[type-arg]
         if change["new"] in self.tabs.titles:
@@ -43,8 +56,8 @@ class App(w.VBox):
         self.state.open_page = ""
 
     @staticmethod
-    def _optional_pages() -> list[tuple[str, type]]:
-        out: list[tuple[str, type]] = []
+    def _optional_pages() -> list[tuple[str, Callable[[AppState], w.Widget]]]:
+        out: list[tuple[str, Callable[[AppState], w.Widget]]] = []
         try:
             from .training import TrainingView
             out.append(("Training", TrainingView))
@@ -58,7 +71,21 @@ class App(w.VBox):
         return out
 
     def page(self, title: str) -> w.Widget:
-        return self.tabs.children[list(self.tabs.titles).index(title)]
+        """The page called ``title``, built on first use."""
+        if title not in self._built:
+            page = self._factories[title](self.state)
+            self._built[title] = page
+            holder = self.tabs.children[list(self.tabs.titles).index(title)]
+            holder.children = [page]
+        return self._built[title]
+
+    @property
+    def batch(self) -> BatchView:
+        return self.page("Batch sync")  # type: ignore[return-value]
+
+    @property
+    def cache(self) -> CacheView:
+        return self.page("Cache")  # type: ignore[return-value]
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> w.Widget:

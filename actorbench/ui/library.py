@@ -124,7 +124,7 @@ class LibraryView(w.VBox):
         except BadImage as exc:
             img = f'<div class="ab-error">{esc(exc)}</div>'
         try:
-            counts = counts_html(wb.engine.plan([name])[name].counts())
+            counts = counts_html(self.state.plan(name).counts())
         except Exception as exc:  # noqa: BLE001 - S3 down must not hide the card
             counts = f'<div class="ab-error">Status unavailable: {esc(exc)}</div>'
         vlm = actor.validated_lora_model

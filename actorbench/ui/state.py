@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import traitlets as t
 
+from ..sync.plan import ActorPlan
 from ..workbench import Workbench
+
+#: pages reacting to the same actor change share one plan (one S3 listing), if this fresh
+PLAN_MAX_AGE_S = 2.0
 
 
 class AppState(t.HasTraits):
@@ -17,6 +23,18 @@ class AppState(t.HasTraits):
     def __init__(self, wb: Workbench) -> None:
         super().__init__()
         self.wb = wb
+        self._plan: tuple[str, int, float, ActorPlan] | None = None
+
+    def plan(self, name: str, fresh: bool = False) -> ActorPlan:
+        """The actor's plan; the Library card and the Training Data page both ask for it when
+        an actor is chosen, and share one listing. ``fresh`` (Refresh buttons) always lists."""
+        c = self._plan
+        if (not fresh and c is not None and c[:2] == (name, self.revision)
+                and time.monotonic() - c[2] < PLAN_MAX_AGE_S):
+            return c[3]
+        plan = self.wb.engine.plan([name])[name]
+        self._plan = (name, self.revision, time.monotonic(), plan)
+        return plan
 
     def changed(self) -> None:
         """Something on disk or in S3 changed: pages refresh what they show."""

@@ -14,6 +14,9 @@ from .common import ErrorBox, Worker, data_uri, esc, guarded
 from .library import counts_html
 from .state import AppState
 
+#: tiles built with the page (an actor has ~14-20 training images); more are added on demand
+TILES_UP_FRONT = 20
+
 
 def human_bytes(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
@@ -72,6 +75,9 @@ class TrainingDataView(w.VBox):
         self.result = w.HTML()
         self.result.add_class("ab-sync-result")
         self.tiles: list[ImageTile] = []
+        # a typical actor's tiles exist before anyone picks one: they travel with the page
+        # (a preheated kernel builds them early), so choosing an actor only sends new values
+        self._grow_tiles(TILES_UP_FRONT)
         self.grid = w.Box(layout=w.Layout(display="flex", flex_flow="row wrap"))
         self.grid.add_class("ab-grid")
         self.preview_left = w.Image(format="jpeg", layout=w.Layout(width="48%"))
@@ -83,7 +89,7 @@ class TrainingDataView(w.VBox):
         self.preview.layout.display = "none"
         from .generate import GenerateView
 
-        self.generate = GenerateView(state, on_done=self.refresh)
+        self.generate = GenerateView(state, on_done=lambda: self.refresh(fresh=True))
         self.extra = w.VBox([self.generate])
         buttons = w.HBox([self.pull_button, self.push_button, self.cancel_button,
                           self.refresh_button, self.select_all])
@@ -94,14 +100,14 @@ class TrainingDataView(w.VBox):
         self.pull_button.on_click(g(lambda _: self.start_sync("pull")))
         self.push_button.on_click(g(lambda _: self.start_sync("push")))
         self.cancel_button.on_click(g(self._on_cancel_click))
-        self.refresh_button.on_click(g(lambda _: self.refresh()))
+        self.refresh_button.on_click(g(lambda _: self.refresh(fresh=True)))
         self.select_all.on_click(g(self._on_select_all_click))
         state.observe(g(lambda _: self.refresh() if not self.worker.busy else None),
                       ["actor", "revision"])
         self.refresh()
 
     # -- rendering -------------------------------------------------------------------
-    def refresh(self) -> None:
+    def refresh(self, fresh: bool = False) -> None:
         name = self.state.actor
         self.errors.clear()
         if not name:
@@ -111,7 +117,7 @@ class TrainingDataView(w.VBox):
             self.plan = None
             return
         wb = self.state.wb
-        self.plan = wb.engine.plan([name])[name]
+        self.plan = self.state.plan(name, fresh=fresh)
         base = wb.layout.base_image_path(name)
         try:
             self.base.value = (f'<div class="ab-card"><img class="ab-base-image" src="'
@@ -131,14 +137,17 @@ class TrainingDataView(w.VBox):
                              f"S3: {human_bytes(self.plan.remote_bytes)} · "
                              f"{len(self.plan.changes)} images</div>")
 
-    def render_grid(self) -> None:
-        assert self.plan is not None
-        changes = self.plan.changes
-        while len(self.tiles) < len(changes):
+    def _grow_tiles(self, n: int) -> None:
+        while len(self.tiles) < n:
             tile = ImageTile()
             tile.preview.on_click(guarded(self.errors)(
                 lambda _, tile=tile: self.show_preview(tile.change)))
             self.tiles.append(tile)
+
+    def render_grid(self) -> None:
+        assert self.plan is not None
+        changes = self.plan.changes
+        self._grow_tiles(len(changes))
         cache = self.state.wb.layout.thumbs_dir()
         for tile, ch in zip(self.tiles, changes, strict=False):
             tile.select.value = False
@@ -216,7 +225,7 @@ class TrainingDataView(w.VBox):
             self._set_busy(False)
             if name in out:
                 self.show_summary(out[name])
-            self.refresh()
+            self.refresh(fresh=True)  # (this page skips the revision while its worker runs)
             self.state.changed()
 
         return self.worker.start(job, done)
