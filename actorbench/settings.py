@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 from .errors import ConfigError
 
 DEFAULT_BUCKET = "story-boards-assets"
@@ -72,6 +70,8 @@ class Settings:
             found = _find_dotenv(Path.cwd())
             dotenv = found
         if isinstance(dotenv, Path) and dotenv.is_file():
+            from dotenv import dotenv_values  # only when there is a file (start-up time)
+
             merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
         merged.update(os.environ if env is None else env)
 

@@ -266,3 +266,41 @@ def test_syncfs_falls_back_to_sync_without_libc(tmp_path, monkeypatch):
     monkeypatch.setattr(fsutil.os, "sync", lambda: calls.append(1))
     fsutil.syncfs(tmp_path)
     assert calls == [1]
+
+
+def test_a_crashing_bulk_getter_hands_every_unreported_job_back(rclone_server, tmp_path,
+                                                               monkeypatch):
+    """If the loop itself dies (a bug, not a bad response), no job is lost or counted twice:
+    the ones it reported stay done, the rest run on the ordinary path."""
+    from concurrent.futures import Future
+
+    from actorbench.actors import Actor, Registry
+    from actorbench.storage.client import make_s3_client
+    from tests.conftest import settings_for
+
+    settings = settings_for(rclone_server, tmp_path / "data", "ab-crash")
+    make_s3_client(settings).create_bucket(Bucket="ab-crash")
+    settings.data_dir.mkdir(parents=True)
+    a = "0001_european_30_female"
+    Registry(settings.registry_path, [Actor(1, a)]).save()
+    wb = Workbench(settings, store="lean")
+    for i in range(6):
+        put_remote(wb, a, i, png(i, 70))
+
+    class Crashing:
+        def warm(self, n: int) -> None:
+            pass
+
+        def start(self, jobs, on_result, on_bytes=None, cancel=None):
+            jobs = list(jobs)
+            for job in jobs[:2]:  # two fail the ordinary way, then the loop dies
+                on_result(Failed(job, "HTTP 503", 0))
+            fut: Future[None] = Future()
+            fut.set_exception(RuntimeError("loop died"))
+            return fut
+
+    monkeypatch.setattr(wb.store, "bulk_getter", lambda: Crashing())
+    s = wb.engine.pull([a])[a]
+    assert (s.transferred, s.failed, s.total) == (6, 0, 6)
+    for i in range(6):
+        assert wb.layout.image_path(a, i).read_bytes() == png(i, 70)
