@@ -89,6 +89,33 @@ def scripted():
     srv.server_close()
 
 
+def dead_port() -> int:
+    """A loopback port with nobody behind it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+@pytest.fixture
+def lean_wb(rclone_server, tmp_path):
+    """A lean-store workbench over a fresh bucket on the rclone server, with one actor."""
+    import uuid
+
+    from actorbench.actors import Actor, Registry
+    from actorbench.storage.client import make_s3_client
+    from tests.conftest import settings_for
+
+    bucket = f"ab-{uuid.uuid4().hex[:10]}"
+    settings = settings_for(rclone_server, tmp_path / "data", bucket)
+    make_s3_client(settings).create_bucket(Bucket=bucket)
+    settings.data_dir.mkdir(parents=True)
+    a = "0001_european_30_female"
+    Registry(settings.registry_path, [Actor(1, a)]).save()
+    return Workbench(settings, store="lean"), a
+
+
 def getter(srv: Scripted, **kw) -> BulkGetter:
     return BulkGetter("http", srv.host, "/bucket", Signer("k", "s", "us-west-1"), **kw)
 
@@ -166,37 +193,20 @@ def test_cancel_before_start_fetches_nothing(scripted, tmp_path):
 
 
 def test_nothing_listening_fails_every_job_cleanly(tmp_path):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # a port with nobody behind it
-    g = BulkGetter("http", f"127.0.0.1:{port}", "/b", Signer("k", "s", "us-west-1"))
+    g = BulkGetter("http", f"127.0.0.1:{dead_port()}", "/b", Signer("k", "s", "us-west-1"))
     out = fetch(g, tmp_path / "d", ["ok1", "ok2"])
     assert all(isinstance(r, Failed) for r in out.values())
 
 
-def test_engine_falls_back_to_the_ordinary_path_when_bulk_fails(rclone_server, tmp_path,
-                                                                monkeypatch):
+def test_engine_falls_back_to_the_ordinary_path_when_bulk_fails(lean_wb, monkeypatch):
     """Every bulk GET fails (nothing listens): the ordinary path still lands every file, and
     the byte counter nets out to exactly the bytes pulled."""
-    from actorbench.actors import Actor, Registry
-    from actorbench.storage.client import make_s3_client
     from actorbench.sync import ProgressRecorder
-    from tests.conftest import settings_for
 
-    settings = settings_for(rclone_server, tmp_path / "data", "ab-fallback")
-    make_s3_client(settings).create_bucket(Bucket="ab-fallback")
-    settings.data_dir.mkdir(parents=True)
-    a = "0001_european_30_female"
-    Registry(settings.registry_path, [Actor(1, a)]).save()
-    wb = Workbench(settings, store="lean")
+    wb, a = lean_wb
     for i in range(5):
         put_remote(wb, a, i, png(i, 90))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    dead = sock.getsockname()[1]
-    sock.close()
-    broken = BulkGetter("http", f"127.0.0.1:{dead}", wb.store.base_path, wb.store.signer)
+    broken = BulkGetter("http", f"127.0.0.1:{dead_port()}", wb.store.base_path, wb.store.signer)
     monkeypatch.setattr(wb.store, "bulk_getter", lambda: broken)
     rec = ProgressRecorder()
     s = wb.engine.pull([a], progress=rec)[a]
@@ -204,20 +214,11 @@ def test_engine_falls_back_to_the_ordinary_path_when_bulk_fails(rclone_server, t
     for i in range(5):
         assert wb.layout.image_path(a, i).read_bytes() == png(i, 90)
     assert sum(e.nbytes for e in rec.kinds("bytes")) == sum(len(png(i, 90)) for i in range(5))
-    assert partial_files(settings.data_dir) == []
+    assert partial_files(wb.settings.data_dir) == []
 
 
-def test_lean_pull_uses_the_bulk_path(rclone_server, tmp_path, monkeypatch):
-    from actorbench.actors import Actor, Registry
-    from actorbench.storage.client import make_s3_client
-    from tests.conftest import settings_for
-
-    settings = settings_for(rclone_server, tmp_path / "data", "ab-bulkused")
-    make_s3_client(settings).create_bucket(Bucket="ab-bulkused")
-    settings.data_dir.mkdir(parents=True)
-    a = "0001_european_30_female"
-    Registry(settings.registry_path, [Actor(1, a)]).save()
-    wb = Workbench(settings, store="lean")
+def test_lean_pull_uses_the_bulk_path(lean_wb, monkeypatch):
+    wb, a = lean_wb
     for i in range(4):
         put_remote(wb, a, i, png(i))
     seen: list[str] = []
@@ -268,22 +269,12 @@ def test_syncfs_falls_back_to_sync_without_libc(tmp_path, monkeypatch):
     assert calls == [1]
 
 
-def test_a_crashing_bulk_getter_hands_every_unreported_job_back(rclone_server, tmp_path,
-                                                               monkeypatch):
+def test_a_crashing_bulk_getter_hands_every_unreported_job_back(lean_wb, monkeypatch):
     """If the loop itself dies (a bug, not a bad response), no job is lost or counted twice:
     the ones it reported stay done, the rest run on the ordinary path."""
     from concurrent.futures import Future
 
-    from actorbench.actors import Actor, Registry
-    from actorbench.storage.client import make_s3_client
-    from tests.conftest import settings_for
-
-    settings = settings_for(rclone_server, tmp_path / "data", "ab-crash")
-    make_s3_client(settings).create_bucket(Bucket="ab-crash")
-    settings.data_dir.mkdir(parents=True)
-    a = "0001_european_30_female"
-    Registry(settings.registry_path, [Actor(1, a)]).save()
-    wb = Workbench(settings, store="lean")
+    wb, a = lean_wb
     for i in range(6):
         put_remote(wb, a, i, png(i, 70))
 
