@@ -24,6 +24,8 @@ from .sync.progress import ProgressEvent
 from .workbench import Workbench
 
 STATE: dict[str, Any] = {}
+WORKERS_HELP = ("At most N transfers at once (default: 128 connections for downloads, 32 "
+                "threads for the rest; ACTORBENCH_CONNECTIONS, ACTORBENCH_WORKERS).")
 
 
 class Exit(Exception):  # noqa: N818 - like typer.Exit: leave with a code, nothing to print
@@ -36,9 +38,13 @@ def echo(text: str, err: bool = False) -> None:
 
 
 def _wb(workers: int | None = None) -> Workbench:
-    settings = Settings.from_env().with_overrides(**STATE.get("overrides", {}))
-    if workers:
-        settings = settings.with_overrides(workers=workers)
+    overrides = dict(STATE.get("overrides", {}))
+    glob = overrides.pop("workers", None)
+    workers = workers if workers is not None else glob
+    settings = Settings.from_env().with_overrides(**overrides)
+    if workers is not None:  # "at most N transfers at once", whichever path it takes
+        settings = settings.with_overrides(workers=min(workers, 256),
+                                           connections=min(workers, 512))
     return Workbench(settings)
 
 
@@ -257,7 +263,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--region", help="AWS region.")
     g.add_argument("--endpoint-url", help="S3-compatible endpoint URL.")
     g.add_argument("--workers", type=int, dest="global_workers", metavar="N",
-                   help="Concurrent transfers.")
+                   help=WORKERS_HELP)
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(fn: Callable[[argparse.Namespace], None], name: str | None = None,
@@ -278,7 +284,7 @@ def _parser() -> argparse.ArgumentParser:
         p = command(fn)
         p.add_argument("--only", help="Image indices, e.g. 0-9,12.")
         p.add_argument("--prefer", help=side)
-        p.add_argument("--workers", type=int, metavar="N", help="Concurrent transfers.")
+        p.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
     command(clean).add_argument("--dry-run", action="store_true", help="Only say what would go.")
     command(usage)
     p = command(generate, actors=False)

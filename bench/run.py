@@ -212,7 +212,7 @@ def library(t: Target, work: Path, scales: list[int], runs: int) -> None:
             x for n in chosen for x in ("--include", f"{n}/*")]]
         tools = {
             "actorbench CLI": (lambda: run(
-                [str(BIN / "actorbench"), "--data-dir", str(data), "--workers", "64", "pull",
+                [str(BIN / "actorbench"), "--data-dir", str(data), "pull",
                  *(["--all"] if scale == len(names) else chosen), "--json"], env), data),
             "s5cmd": (s5, dest),
             "aws s3 sync": (lambda: run([str(BIN / "aws"), "--endpoint-url", t.endpoint, "s3",
@@ -226,7 +226,7 @@ def library(t: Target, work: Path, scales: list[int], runs: int) -> None:
 
     # nothing to do: after a full pull
     fresh()
-    run([str(BIN / "actorbench"), "--data-dir", str(data), "--workers", "64", "pull", "--all"],
+    run([str(BIN / "actorbench"), "--data-dir", str(data), "pull", "--all"],
         env)
     s5_sync = [str(BIN / "s5cmd"), "--endpoint-url", t.endpoint, "sync",
                f"s3://{t.bucket}/{PREFIX}/*", f"{dest}/"]
@@ -238,7 +238,7 @@ def library(t: Target, work: Path, scales: list[int], runs: int) -> None:
         ("no-op status", "actorbench CLI"): lambda: run(
             [str(BIN / "actorbench"), "--data-dir", str(data), "status", "--all", "--json"], env),
         ("no-op pull", "actorbench CLI"): lambda: run(
-            [str(BIN / "actorbench"), "--data-dir", str(data), "--workers", "64", "pull",
+            [str(BIN / "actorbench"), "--data-dir", str(data), "pull",
              "--all", "--json"], env),
         ("no-op pull", "s5cmd sync"): lambda: run(s5_sync, env),
         ("no-op pull", "aws s3 sync"): lambda: run(
@@ -249,8 +249,8 @@ def library(t: Target, work: Path, scales: list[int], runs: int) -> None:
         measure("library", f"{case} {tag}", tool, fn, runs)
     shutil.rmtree(data, ignore_errors=True)
     write_registry(data, names)
-    rss = peak_rss_mb([str(BIN / "actorbench"), "--data-dir", str(data), "--workers", "32",
-                       "pull", "--all", "--json"], env)
+    rss = peak_rss_mb([str(BIN / "actorbench"), "--data-dir", str(data), "pull", "--all",
+                       "--json"], env)
     ROWS.append({"group": "library", "case": f"peak memory, full pull {tag}",
                  "tool": "actorbench CLI", "median": rss, "min": rss, "max": rss, "runs": 1,
                  "unit": "MB"})

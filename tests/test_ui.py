@@ -17,7 +17,9 @@ A = "0001_european_30_female"
 
 @pytest.fixture
 def app(wb):
-    return App(wb)
+    a = App(wb)
+    yield a
+    a.close()
 
 
 def badges(view):
@@ -162,3 +164,31 @@ def test_app_shows_config_errors_instead_of_raising(tmp_path, monkeypatch):
     (tmp_path / "actors.json").write_text("[]")
     page = App.from_settings(s)
     assert "No AWS credentials found" in page.value
+
+
+def test_app_follows_actors_json_changed_by_someone_else(wb, monkeypatch):
+    """A push from the CLI or a teammate rewrites actors.json: the open page follows."""
+    import json
+    import time
+
+    import actorbench.ui.app as app_mod
+    from actorbench.fsutil import atomic_write_json
+
+    monkeypatch.setattr(app_mod, "REGISTRY_POLL_S", 0.05)
+    a = App(wb)
+    try:
+        assert "9999_newcomer_40_male" not in a.library.model.results
+        raw = json.loads(wb.settings.registry_path.read_text())
+        atomic_write_json(wb.settings.registry_path,
+                          raw + [{"id": 9999, "name": "9999_newcomer_40_male"}])
+        deadline = time.monotonic() + 5
+        while "9999_newcomer_40_male" not in a.library.model.results:
+            assert time.monotonic() < deadline, "the page never showed the new actor"
+            time.sleep(0.05)
+        wb.settings.registry_path.write_text("{ not json")  # half-edited by hand
+        deadline = time.monotonic() + 5
+        while "malformed" not in a.library.errors.value:
+            assert time.monotonic() < deadline, "a broken actors.json was not reported"
+            time.sleep(0.05)
+    finally:
+        a.close()

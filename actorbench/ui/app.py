@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import ipywidgets as w
 
@@ -14,6 +16,9 @@ from .common import CSS, describe, error_html
 from .library import LibraryView
 from .state import AppState
 from .training_data import TrainingDataView
+
+#: how often the app checks whether actors.json changed on disk
+REGISTRY_POLL_S = 2.0
 
 PAGES = ("Library", "Training Data", "Batch sync", "Cache", "Training", "Reports")
 
@@ -45,6 +50,29 @@ class App(w.VBox):
         self.add_class("ab-app")
         self.state.observe(self._on_state_open_page, "open_page")
         self.tabs.observe(self._on_tab_index, "selected_index")
+        # actors.json changes behind the page's back (the CLI, a teammate's push, a training
+        # marked good elsewhere); and Voila's preheated kernel builds the page before the
+        # visit: watch the file, so what a visitor sees is what the file says now
+        self._stop = threading.Event()
+        threading.Thread(target=self._watch_registry, args=(REGISTRY_POLL_S,), daemon=True,
+                         name="actorbench-registry-watch").start()
+
+    def _watch_registry(self, every: float) -> None:
+        path = self.state.wb.settings.registry_path
+        seen = _signature(path)
+        while not self._stop.wait(every):
+            now = _signature(path)
+            if now != seen:
+                seen = now
+                try:
+                    self.reload()
+                except Exception as exc:  # noqa: BLE001 - a half-edited file: say so, go on
+                    self.library.errors.show(exc)
+
+    def close(self) -> None:
+        """Stop watching actors.json and close the widgets."""
+        self._stop.set()
+        super().close()
 
     def _on_tab_index(self, change: dict) -> None:  # type: ignore[type-arg]
         if change["new"] is not None:
@@ -79,6 +107,13 @@ class App(w.VBox):
             holder.children = [page]
         return self._built[title]
 
+    def reload(self) -> None:
+        """Read ``actors.json`` again and refresh what the pages show (someone else may have
+        changed it since this app was built)."""
+        self.state.wb.reload_registry()
+        self.library.model.refresh()
+        self.state.changed()
+
     @property
     def batch(self) -> BatchView:
         return self.page("Batch sync")  # type: ignore[return-value]
@@ -97,3 +132,11 @@ class App(w.VBox):
             return cls(wb)
         except ActorbenchError as exc:
             return w.HTML(CSS + error_html(describe(exc)))
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
