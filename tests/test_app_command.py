@@ -1,0 +1,105 @@
+"""`actorbench app` itself (what `make app` runs): demo world, S3 and RunPod stand-ins, Voila on
+127.0.0.1, and a plain `kill` that leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from actorbench.demo import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "RUNPOD_", "ACTORBENCH_"))}
+    env["ACTORBENCH_DATA_DIR"] = str(tmp_path / "data")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "actorbench.cli", "app", "--port", str(port),
+                             "--s3-dir", str(tmp_path / "s3")], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    serving = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "serving on" in line:
+                serving.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert serving.wait(180), "".join(lines[-30:])
+        url = f"http://127.0.0.1:{port}/"
+        assert f"serving on {url.rstrip('/')} " in "".join(lines)
+        deadline = time.monotonic() + 60
+        while True:  # Voila may print before it listens
+            try:
+                r = requests.get(url, timeout=120)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "".join(lines[-30:])
+                time.sleep(0.5)
+        assert r.status_code == 200 and "voila" in r.text.lower()
+        # loopback only: the port answers on 127.0.0.1 and on no other address of this host
+        other = socket.gethostbyname(socket.gethostname())
+        if not other.startswith("127."):
+            with socket.socket() as s, pytest.raises(OSError):
+                s.settimeout(2)
+                s.connect((other, port))
+        assert (tmp_path / "data" / "actors.json").exists()  # the demo world was built
+        below = descendants(proc.pid)
+        assert below, "voila and the S3 server should run as child processes"
+    finally:
+        proc.send_signal(signal.SIGTERM)  # a plain `kill`, not Ctrl-C
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in below):
+        assert time.monotonic() < deadline, f"left running: {[p for p in below if alive(p)]}"
+        time.sleep(0.5)
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the dashboard port is still open"
