@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -118,11 +118,30 @@ def _one_per_filesystem(folders: list[Path]) -> list[Path]:
     return list(seen.values())
 
 
+_TEMP_NAMES = itertools.count()
+
+
+def open_temp_for(final: Path) -> tuple[Path, int]:
+    """A new temp file in ``final``'s folder (so ``os.replace`` is atomic), open for writing.
+
+    Names are unique within the process; ``O_EXCL`` guards against other processes. The
+    mode is 0o666 less the umask, like any file the user writes (``clean_stale_temps`` knows
+    the mark).
+    """
+    for _ in range(100):
+        tmp = final.with_name(f"{TMP_MARK}{final.name}.{os.getpid()}-{next(_TEMP_NAMES)}")
+        try:
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temp name beside {final}")
+
+
 def temp_path_for(final: Path) -> Path:
-    """A unique temp name in the same folder, so ``os.replace`` is atomic."""
-    fd, name = tempfile.mkstemp(prefix=f"{TMP_MARK}{final.name}.", dir=final.parent)
+    """A new, empty temp file beside ``final`` (see ``open_temp_for``)."""
+    tmp, fd = open_temp_for(final)
     os.close(fd)
-    return Path(name)
+    return tmp
 
 
 def write_temp(path: Path, data: bytes) -> Path:

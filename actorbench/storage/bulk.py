@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import itertools
 import os
 import ssl
 import threading
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..fsutil import TMP_MARK
+from ..fsutil import open_temp_for
 from .hashing import is_multipart_etag, strip_etag
 from .sigv4 import Signer
 
@@ -160,8 +159,12 @@ class BulkGetter:
         self.start(jobs, on_result, on_bytes, cancel).result()
 
     def close(self) -> None:
+        """Close idle connections, stop the loop thread and the file threads."""
         with self._lock:
             loop, self._loop = self._loop, None
+            files, self._files = self._files, None
+        if files is not None:
+            files.shutdown(wait=False)
         if loop is not None and not loop.is_closed():
             def stop() -> None:
                 for conn in self._idle:
@@ -262,7 +265,7 @@ class BulkGetter:
             tmp, got, mtime_ns = await loop.run_in_executor(self._file_pool(), _store,
                                                             job.target, body)
         else:  # stream: create the file off the loop (inode allocation can be slow), then write
-            tmp, fd = await loop.run_in_executor(self._file_pool(), _create_temp, job.target)
+            tmp, fd = await loop.run_in_executor(self._file_pool(), open_temp_for, job.target)
             try:
                 got = await self._stream(reader, fd, size, count, cancel, self._file_pool())
                 mtime_ns = os.fstat(fd).st_mtime_ns
@@ -309,7 +312,7 @@ class BulkGetter:
 
 def _store(target: Path, body: bytes) -> tuple[Path, str, int]:
     """``body`` in a new temp file beside ``target``: the file, the MD5 and the mtime."""
-    tmp, fd = _create_temp(target)
+    tmp, fd = open_temp_for(target)
     try:
         _write_all(fd, body)
         mtime_ns = os.fstat(fd).st_mtime_ns
@@ -330,21 +333,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
-
-
-_NAMES = itertools.count()
-
-
-def _create_temp(target: Path) -> tuple[Path, int]:
-    """A new temp file beside ``target``, open for writing (``clean_stale_temps`` knows the
-    mark). Names are unique per process; O_EXCL guards against other processes."""
-    for _ in range(100):
-        tmp = target.with_name(f"{TMP_MARK}{target.name}.{os.getpid()}-{next(_NAMES)}")
-        try:
-            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temp name beside {target}")
 
 
 def _unlink(path: Path) -> None:

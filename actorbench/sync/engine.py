@@ -441,11 +441,10 @@ class _Apply:
                 n, ch, action = item.job.tag
                 if item.moved:
                     self.progress(ProgressEvent("bytes", n, ch.key, nbytes=-item.moved))
+                self.outstanding -= 1
                 if item.cancelled:
-                    self.outstanding -= 1
                     self._outcome(n, ch, action, Cancelled())
                 else:
-                    self.outstanding -= 1
                     self._submit((n, ch, action))  # the ordinary path retries and explains
             elif kind == "bulk-end" and item.exception() is not None:
                 for job in bulk_jobs:  # a bug in the getter: its unreported jobs go the old way

@@ -12,6 +12,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..errors import ActorbenchError
+from ..workbench import Workbench
 
 CSS = """
 <style>
@@ -48,6 +49,21 @@ def data_uri(data: bytes, mime: str = "image/jpeg") -> str:
 
 def esc(text: object) -> str:
     return html.escape(str(text))
+
+
+def base_image_html(wb: Workbench, name: str, missing: str = "") -> str:
+    """The actor's base image as a thumbnail ``<img>``; ``missing`` if there is none, and a
+    message (not an exception) if the file is not a readable image."""
+    from ..thumbs import BadImage, cached_thumbnail
+
+    base = wb.layout.base_image_path(name)
+    if not base.exists():
+        return missing
+    try:
+        thumb = cached_thumbnail(base, wb.layout.thumbs_dir())
+    except BadImage as exc:
+        return f'<div class="ab-error">{esc(exc)}</div>'
+    return f'<img class="ab-base-image" src="{data_uri(thumb)}">'
 
 
 def error_html(message: str) -> str:

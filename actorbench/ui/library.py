@@ -7,8 +7,7 @@ import traitlets as t
 
 from ..actors.registry import ActorQuery, library_status
 from ..sync.plan import LABELS, ImageStatus
-from ..thumbs import BadImage, cached_thumbnail
-from .common import ErrorBox, data_uri, esc, guarded
+from .common import ErrorBox, base_image_html, esc, guarded
 from .state import AppState
 
 ANY = "Any"
@@ -116,13 +115,7 @@ class LibraryView(w.VBox):
         wb = self.state.wb
         actor = wb.registry.get(name)
         f = actor.facets
-        base = wb.layout.base_image_path(name)
-        try:
-            img = (f'<img class="ab-base-image" src="'
-                   f'{data_uri(cached_thumbnail(base, wb.layout.thumbs_dir()))}">'
-                   if base.exists() else '<div class="ab-thumb-empty">no base image</div>')
-        except BadImage as exc:
-            img = f'<div class="ab-error">{esc(exc)}</div>'
+        img = base_image_html(wb, name, '<div class="ab-thumb-empty">no base image</div>')
         try:
             counts = counts_html(self.state.plan(name).counts())
         except Exception as exc:  # noqa: BLE001 - S3 down must not hide the card

@@ -10,7 +10,7 @@ from ..sync.plan import LABELS, ActorPlan, Change, ImageStatus
 from ..sync.progress import ProgressEvent
 from ..sync.summary import SyncSummary
 from ..thumbs import BadImage, cached_thumbnail, thumbnail_bytes
-from .common import ErrorBox, Worker, data_uri, esc, guarded
+from .common import ErrorBox, Worker, base_image_html, data_uri, esc, guarded
 from .library import counts_html
 from .state import AppState
 
@@ -118,13 +118,8 @@ class TrainingDataView(w.VBox):
             return
         wb = self.state.wb
         self.plan = self.state.plan(name, fresh=fresh)
-        base = wb.layout.base_image_path(name)
-        try:
-            self.base.value = (f'<div class="ab-card"><img class="ab-base-image" src="'
-                               f'{data_uri(cached_thumbnail(base, wb.layout.thumbs_dir()))}">'
-                               "</div>" if base.exists() else "")
-        except BadImage as exc:
-            self.base.value = f'<div class="ab-error">{esc(exc)}</div>'
+        img = base_image_html(wb, name)
+        self.base.value = f'<div class="ab-card">{img}</div>' if img else ""
         self.render_header()
         self.render_grid()
 
