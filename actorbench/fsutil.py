@@ -175,14 +175,16 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode())
 
 
-def clean_stale_temps(folder: Path, older_than_s: float = 0.0) -> int:
-    """Remove temp files left by a killed process; returns how many were removed."""
+def clean_stale_temps(folder: Path, older_than_s: float = 0.0, of: str = "") -> int:
+    """Remove temp files left by a killed process (only those of the file named ``of``, if
+    given); returns how many were removed. Call it holding the lock of what they belong to."""
     removed = 0
     if not folder.is_dir():
         return 0
     now = time.time()
+    mark = f"{TMP_MARK}{of}." if of else TMP_MARK
     for p in folder.iterdir():
-        if p.name.startswith(TMP_MARK):
+        if p.name.startswith(mark):
             try:
                 if now - p.stat().st_mtime >= older_than_s:
                     p.unlink()

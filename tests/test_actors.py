@@ -132,3 +132,15 @@ def test_update_under_lock_loses_nothing(tmp_path):
 def test_to_dict_keeps_order_of_known_fields():
     a = Actor(1, "n1", {"count": 0}, None, {"z": 1})
     assert a.to_dict() == {"id": 1, "name": "n1", "z": 1, "training_data": {"count": 0}}
+
+
+def test_update_removes_what_a_killed_writer_left_of_actors_json(tmp_path):
+    p = tmp_path / "actors.json"
+    p.write_text(json.dumps([{"id": 1, "name": "0001_european_30_female"}]))
+    left = tmp_path / ".abtmp-actors.json.999-1"  # a writer killed between write and rename
+    left.write_text("[")
+    other = tmp_path / ".abtmp-notes.json.999-2"  # not the registry's: not ours to remove
+    other.write_text("x")
+    Registry.load(p).update("1", lambda raw: raw.update(note="kept"))
+    assert not left.exists() and other.exists()
+    assert json.loads(p.read_text())[0]["note"] == "kept"

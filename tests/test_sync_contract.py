@@ -224,8 +224,11 @@ def test_stale_temp_files_are_cleaned_at_start(wb):
     stale = folder / f".abtmp-{A}_0.png.xyz"
     stale.write_bytes(b"half")
     os.utime(stale, (0, 0))
+    manifest_tmp = wb.layout.actor_dir(A) / ".abtmp-.sync-manifest.json.123-4"  # killed mid-batch
+    manifest_tmp.write_text("{")
     wb.engine.pull([A])
-    assert not stale.exists()
+    assert not stale.exists() and not manifest_tmp.exists()
+    assert partial_files(wb.layout.actor_dir(A)) == []
 
 
 def test_selective_push_does_not_claim_synced(wb):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RegistryError, UnknownActorError
-from ..fsutil import atomic_write_json, file_lock
+from ..fsutil import atomic_write_json, clean_stale_temps, file_lock
 from .model import Actor, check_actor_name
 
 KNOWN = {"id", "name", "training_data", "validated_lora_model"}
@@ -187,6 +187,7 @@ class Registry:
                     break
             else:
                 raise UnknownActorError(name)
+            clean_stale_temps(self.path.parent, of=self.path.name)  # a killed writer's
             atomic_write_json(self.path, data)
         self.actors = [updated if a.name == name else a for a in self.actors]
         self._by_name[name] = updated

@@ -170,9 +170,10 @@ class SyncEngine:
 
     def _prepare(self, names: list[str], direction: str, only: set[int] | None
                  ) -> dict[str, _ActorState]:
-        for n in names:
+        for n in names:  # under the actor's lock: what a killed run left is nobody's now
             self.layout.training_dir(n).mkdir(parents=True, exist_ok=True)
-            clean_stale_temps(self.layout.training_dir(n))
+            clean_stale_temps(self.layout.training_dir(n))  # images, response.json
+            clean_stale_temps(self.layout.actor_dir(n))  # manifest, hash cache
         plans = self.plan(names)
         states = {}
         for n in names:
