@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import platform
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -279,6 +280,7 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
     Workbench(t.settings(data), client=t.client()).engine.pull([ACTOR])
     env = t.env()
     env["ACTORBENCH_DATA_DIR"] = str(data)
+    env["ACTORBENCH_APP_TOKEN"] = token = secrets.token_urlsafe(32)
     port = free_port()
     from actorbench.ui.serve import voila_command
 
@@ -288,7 +290,7 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
     print(f"dashboard, {tag}", flush=True)
     try:
         wait_for_port(port, 60, proc)  # type: ignore[arg-type]
-        requests.get(f"http://127.0.0.1:{port}/", timeout=120)
+        requests.get(f"http://127.0.0.1:{port}/?token={token}", timeout=120)
         open_times, cold, warm = [], [], []
         with sync_playwright() as pw:
             b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
@@ -299,7 +301,7 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                 page = b.new_page(viewport={"width": 1400, "height": 1000})
                 page.route("**/cdn.jsdelivr.net/**", lambda r: r.abort())
                 t0 = time.perf_counter()
-                page.goto(f"http://127.0.0.1:{port}/")
+                page.goto(f"http://127.0.0.1:{port}/?token={token}")
                 page.wait_for_selector(".ab-actor-picker select", timeout=120000)
                 t_open = time.perf_counter() - t0
                 is_cold = k % 2 == 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -70,8 +71,10 @@ def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path
     threading.Thread(target=read, daemon=True).start()
     try:
         assert serving.wait(180), "".join(lines[-30:])
-        url = f"http://127.0.0.1:{port}/"
-        assert f"serving on {url.rstrip('/')} " in "".join(lines)
+        printed = re.search(rf"serving on (http://127\.0\.0\.1:{port}/\?token=([\w-]{{40,}})) ",
+                            "".join(lines))
+        assert printed, "".join(lines[-30:])  # the URL carries a fresh token, as Jupyter's does
+        url = printed.group(1)
         deadline = time.monotonic() + 60
         while True:  # Voila may print before it listens
             try:
@@ -81,6 +84,8 @@ def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path
                 assert time.monotonic() < deadline, "".join(lines[-30:])
                 time.sleep(0.5)
         assert r.status_code == 200 and "voila" in r.text.lower()
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=60,
+                            allow_redirects=False).status_code == 302  # no token: the login
         # loopback only: the port answers on 127.0.0.1 and on no other address of this host
         other = socket.gethostbyname(socket.gethostname())
         if not other.startswith("127."):

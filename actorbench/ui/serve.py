@@ -1,4 +1,4 @@
-"""How actorbench runs Voila: loopback only, no tracebacks, no files served beside the page."""
+"""How actorbench runs Voila: loopback only, a token, no tracebacks, no files beside the page."""
 
 from __future__ import annotations
 
@@ -7,13 +7,34 @@ from pathlib import Path
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "dashboard.ipynb"
 
+#: a kernel no page is connected to is shut down after this long (a closed tab, or a GET that
+#: never opened its websocket); a connected page is never culled
+CULL_IDLE_S = 300
+#: how often the culler looks
+CULL_INTERVAL_S = 30
+#: kernels at once (~150 MB each); the preheated one counts
+MAX_KERNELS = 8
 
-def voila_command(port: int, notebook: Path = NOTEBOOK) -> list[str]:
-    """The one Voila command line the app, the tests and the benchmark share."""
-    return [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-            "--Voila.ip=127.0.0.1", "--show_tracebacks=False",
-            # a kernel that has already run the notebook waits for the next visitor: the page
-            # opens without a kernel start and a notebook run (~2-3 s) in its way
-            "--preheat_kernel=True", "--pool_size=1",
-            # serve no file from the notebook folder: the regex matches no name at all
-            "--VoilaConfiguration.file_allowlist=(?!)", str(notebook)]
+
+def voila_command(port: int, notebook: Path = NOTEBOOK, *, ip: str = "127.0.0.1",
+                  cull_idle_s: int = CULL_IDLE_S, cull_interval_s: int = CULL_INTERVAL_S,
+                  max_kernels: int = MAX_KERNELS, preheat: bool = True) -> list[str]:
+    """The one Voila command line the app, the tests and the benchmark share.
+
+    It runs ``actorbench.ui.voila_server`` (Voila with auth, the Host check, guarded
+    websockets and capped kernels); the secret travels in the environment
+    (``ACTORBENCH_APP_TOKEN`` or ``ACTORBENCH_APP_PASSWORD_HASH``), never on this line.
+    """
+    cmd = [sys.executable, "-m", "actorbench.ui.voila_server", "--no-browser",
+           f"--port={port}", f"--Voila.ip={ip}", "--show_tracebacks=False",
+           f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
+           f"--MappingKernelManager.cull_interval={cull_interval_s}",
+           "--MappingKernelManager.cull_connected=False",
+           f"--CappedKernelManager.max_kernels={max_kernels}",
+           # serve no file from the notebook folder: the regex matches no name at all
+           "--VoilaConfiguration.file_allowlist=(?!)"]
+    if preheat:
+        # a kernel that has already run the notebook waits for the next visitor: the page
+        # opens without a kernel start and a notebook run (~2-3 s) in its way
+        cmd += ["--preheat_kernel=True", "--pool_size=1"]
+    return [*cmd, str(notebook)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,11 +36,14 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 @dataclass
 class RunningApp:
-    url: str
+    url: str  # carries the token, as the URL `actorbench app` prints
+    base: str  # the same address without it
+    token: str
     world: DemoWorld
     settings: Settings
     s3: LocalS3
     env: dict[str, str]
+    pid: int  # Voila's
 
     def workbench(self) -> Workbench:
         return Workbench(self.settings)
@@ -58,6 +62,7 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     env.update(s3.env)
     env.update(runpod.env)
     env["ACTORBENCH_DATA_DIR"] = str(root / "data")
+    env["ACTORBENCH_APP_TOKEN"] = token = secrets.token_urlsafe(32)
     settings = Settings.from_env(env=env, dotenv=False)
     wb = Workbench(settings)
     world = build_demo(wb.layout, wb.store, settings.region, imaged=16, size=384)
@@ -65,7 +70,8 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     log = open(root / "voila.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(voila_command(port), env=env, stdout=log, stderr=subprocess.STDOUT,
                             cwd=root)
-    url = f"http://127.0.0.1:{port}/"
+    base = f"http://127.0.0.1:{port}/"
+    url = f"{base}?token={token}"
     try:
         wait_for_port(port, timeout=60, proc=proc)  # type: ignore[arg-type]
         # each GET of the page starts a kernel: ask once, patiently
@@ -74,7 +80,7 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
         proc.kill()
         raise RuntimeError((root / "voila.log").read_text()) from exc
     try:
-        yield RunningApp(url, world, settings, s3, env)
+        yield RunningApp(url, base, token, world, settings, s3, env, proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)

@@ -29,7 +29,8 @@ def test_voila_listens_on_loopback_only(running_app):  # type: ignore[no-untyped
 
 @pytest.mark.parametrize("path", FORBIDDEN)
 def test_no_notebook_terminal_or_file_endpoints(running_app, path):  # type: ignore[no-untyped-def]
-    r = requests.get(running_app.url + path, timeout=30)  # Voila redirects to /voila/files/
+    r = requests.get(running_app.base + path, params={"token": running_app.token},
+                     timeout=30)  # Voila redirects to /voila/files/
     assert r.status_code in (403, 404, 405), (path, r.status_code, r.url)
     assert "actors.json" not in r.text or r.status_code == 404
     assert '"training_data"' not in r.text

@@ -1,0 +1,130 @@
+"""`actorbench app`: the dashboard behind a secret, with the demo world's servers if asked.
+
+On loopback (the default) a random per-run token is made and printed in the URL, as Jupyter
+does. A team server (``--ip 0.0.0.0`` or any address that is not loopback) refuses to start
+unless the environment holds a fixed token or a hashed password; TLS belongs in a reverse
+proxy in front of it (README, "A team server").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .appsec import allowed_hosts, is_loopback_bind, new_token
+from .errors import ConfigError
+
+TOKEN_ENV = "ACTORBENCH_APP_TOKEN"
+PASSWORD_ENV = "ACTORBENCH_APP_PASSWORD_HASH"
+HOSTS_ENV = "ACTORBENCH_APP_HOSTS"
+#: a fixed token shorter than this is refused for a team server
+MIN_TOKEN_CHARS = 24
+
+
+def app_secret(ip: str, env: dict[str, str]) -> tuple[str, str]:
+    """``(token, password_hash)`` the server will demand; refuses a team server without one.
+
+    On loopback a missing token is made fresh for this run. On any other address the user
+    must choose the secret (so teammates can be told it) and it must be long enough.
+    """
+    token, password = env.get(TOKEN_ENV, ""), env.get(PASSWORD_ENV, "")
+    if password and not password.startswith(("argon2:", "sha1:")):
+        raise ConfigError(f"{PASSWORD_ENV} must be a hash from "
+                          "`python -c 'from jupyter_server.auth import passwd; print(passwd())'`"
+                          ", never the password itself.")
+    if is_loopback_bind(ip):
+        return (token or (new_token() if not password else "")), password
+    if not token and not password:
+        raise ConfigError(
+            f"Refusing to serve on {ip} without a secret: anyone who reaches the port could "
+            f"launch paid training and delete files. Set {TOKEN_ENV} (at least "
+            f"{MIN_TOKEN_CHARS} characters, e.g. from `python -c 'import secrets; "
+            f"print(secrets.token_urlsafe(32))'`) or {PASSWORD_ENV}, and put TLS in a "
+            "reverse proxy in front (README: A team server).")
+    if token and len(token) < MIN_TOKEN_CHARS:
+        raise ConfigError(f"{TOKEN_ENV} is too short for a team server: use at least "
+                          f"{MIN_TOKEN_CHARS} random characters.")
+    return token, password
+
+
+def app_url(ip: str, port: int, token: str) -> str:
+    """The address to open, carrying the token when there is one."""
+    host = "127.0.0.1" if ip in ("127.0.0.1", "0.0.0.0", "localhost") else ip  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+
+
+def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any],
+            echo: Callable[..., None]) -> None:
+    """Serve the dashboard with Voila (Ctrl-C stops everything it started)."""
+    from .demo import build_demo, start_rclone
+    from .demo.runpod_fake import start_fake_runpod
+    from .workbench import Workbench
+
+    env = dict(os.environ)
+    if a.allow_host:
+        env[HOSTS_ENV] = ",".join([*filter(None, env.get(HOSTS_ENV, "").split(",")),
+                                   *a.allow_host])
+    allowed_hosts(env.get(HOSTS_ENV, ""))  # malformed names fail here, not in Voila
+    token, password = app_secret(a.ip, env)
+    env[TOKEN_ENV], env[PASSWORD_ENV] = token, password
+    if not is_loopback_bind(a.ip):
+        echo(f"warning: serving on {a.ip} over plain HTTP; put TLS in a reverse proxy in front "
+             "(README: A team server).", err=True)
+    started: list[Any] = []
+    # a plain `kill` must stop the servers too, not only Ctrl-C
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        if a.demo:
+            s3 = start_rclone(a.s3_dir, settings_for(env).bucket)
+            started.append(s3)
+            env.update(s3.env)
+            settings = settings_for(env)
+            echo(f"Preparing the demo world (local S3 at {s3.endpoint_url}) ...")
+            wb = Workbench(settings)
+            build_demo(wb.layout, wb.store, settings.region)
+            if not env.get("RUNPOD_ENDPOINT_ID"):
+                rp = start_fake_runpod(speed=1.0)
+                started.append(rp)
+                env.update(rp.env)
+        # the Voila kernel runs in notebooks/: hand it absolute paths
+        env["ACTORBENCH_DATA_DIR"] = str(Path(settings_for(env).data_dir).resolve())
+        from .ui.serve import NOTEBOOK, voila_command
+
+        if not NOTEBOOK.exists():
+            raise ConfigError(f"{NOTEBOOK} not found: run from a checkout of actorbench.")
+        cmd = voila_command(a.port, ip=a.ip)
+        shown = app_url(a.ip, a.port, token) if token else app_url(a.ip, a.port, "")
+        echo(f"actorbench is serving on {shown}  (Ctrl-C stops it)")
+        proc = subprocess.Popen(cmd, env=env)
+        try:
+            proc.wait()
+        except (KeyboardInterrupt, SystemExit):
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            raise
+    finally:
+        for s in reversed(started):
+            s.stop()
+
+
+def add_app_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True,
+                   help="Start a local S3 server seeded with the demo.")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--ip", default="127.0.0.1",
+                   help="Address to bind (default loopback only). Any other address needs "
+                        f"{TOKEN_ENV} or {PASSWORD_ENV}.")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help=f"Serve requests whose Host is NAME too (repeatable; {HOSTS_ENV}).")
+    p.add_argument("--s3-dir", type=Path, default=Path(".demo/s3"))

@@ -1,0 +1,146 @@
+"""Voila, locked down: run as ``python -m actorbench.ui.voila_server [voila args] NOTEBOOK``.
+
+Voila 0.5.13 (pinned in pyproject: this module reaches into its handler table) trusts whoever
+reaches its port: it turns jupyter_server's Host check off (``allow_remote_access=True``), has
+no token unless told, and its kernel websocket, opened without the
+``v1.kernel.websocket.jupyter.org`` subprotocol, loops in ``read_header_from_binary_message``
+on the first frame (the server stops answering, memory grows). This wrapper subclasses
+``voila.app.Voila`` and changes four things, each before Voila parses anything:
+
+- **auth**: the token comes from ``ACTORBENCH_APP_TOKEN`` (never the command line, which
+  other local users can read in ``/proc``) or a hashed password from
+  ``ACTORBENCH_APP_PASSWORD_HASH`` (``jupyter_server.auth.passwd``); both are removed from
+  the environment the kernels inherit;
+- **Host check on**: only ``localhost``, ``127.0.0.1``, ``::1`` and the names in
+  ``ACTORBENCH_APP_HOSTS`` (comma-separated) are served; anything else is 403, so a DNS
+  rebinding page never gets a kernel;
+- **kernel websockets** (and Voila's preheat "query" socket) must offer the v1 subprotocol
+  and, when a browser sends an Origin, come from an allowed host on the same port; else the
+  upgrade is refused with 400/403 and no frame is ever read;
+- **kernels are culled and capped**: kernels no page is connected to are shut down after
+  ``--MappingKernelManager.cull_idle_timeout`` (set by ``serve.voila_command``), and at most
+  ``CappedKernelManager.max_kernels`` run at once (503 beyond that).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from tornado import web
+from traitlets import Integer
+from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+
+from ..appsec import LOOPBACK_NAMES, V1_SUBPROTOCOL, allowed_hosts, host_allowed, origin_allowed
+
+TOKEN_ENV = "ACTORBENCH_APP_TOKEN"
+PASSWORD_ENV = "ACTORBENCH_APP_PASSWORD_HASH"
+HOSTS_ENV = "ACTORBENCH_APP_HOSTS"
+
+
+def _refuse_foreign_socket(handler: web.RequestHandler, hosts: frozenset[str]) -> None:
+    """Raise before the websocket upgrade if the socket is not one the dashboard opens."""
+    host = handler.request.headers.get("Host", "")
+    if not host_allowed(host, hosts):
+        raise web.HTTPError(403, "unknown Host")
+    origin = handler.request.headers.get("Origin")
+    if origin is not None and not origin_allowed(origin, host, hosts):
+        raise web.HTTPError(403, "foreign Origin")
+    offered = [p.strip() for p in
+               handler.request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+    if V1_SUBPROTOCOL not in offered:
+        raise web.HTTPError(400, f"the kernel websocket needs the {V1_SUBPROTOCOL} subprotocol")
+
+
+class GuardedKernelWebsocketHandler(VoilaKernelWebsocketHandler):
+    """Voila's kernel websocket, refused before the upgrade unless it is the dashboard's."""
+
+    async def get(self, kernel_id: str) -> None:  # type: ignore[override]
+        _refuse_foreign_socket(self, self.settings["actorbench_hosts"])
+        await super().get(kernel_id)
+
+
+class GuardedRequestInfoSocketHandler(RequestInfoSocketHandler):
+    """Voila's preheat socket carries the request (query string included): same guard."""
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_foreign_socket(self, self.settings["actorbench_hosts"])
+        await super().get(*args, **kwargs)
+
+
+_SWAP = {VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
+         RequestInfoSocketHandler: GuardedRequestInfoSocketHandler}
+
+
+def capped(base: type) -> type:
+    """``base`` (a MappingKernelManager) that answers 503 past ``max_kernels`` kernels."""
+
+    class Capped(base):  # type: ignore[valid-type,misc]
+        max_kernels = Integer(8, config=True,
+                              help="Kernels running at once; a page past that gets 503.")
+
+        async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
+            if len(self.list_kernel_ids()) >= self.max_kernels:
+                raise web.HTTPError(503, "Too many dashboard pages are open; close one and "
+                                         "reload.")
+            return await super().start_kernel(*args, **kwargs)  # type: ignore[no-any-return]
+
+    Capped.__name__ = Capped.__qualname__ = "CappedKernelManager"
+    return Capped
+
+
+class GuardedVoila(Voila):
+    """Voila with auth, the Host check, guarded websockets and capped kernels."""
+
+    name = "voila"
+
+    def initialize(self, argv: list[str] | None = None) -> None:
+        super().initialize(argv)
+        token = os.environ.pop(TOKEN_ENV, "")
+        password = os.environ.pop(PASSWORD_ENV, "")
+        if not token and not password:
+            sys.exit(f"actorbench: refusing to serve without {TOKEN_ENV} or {PASSWORD_ENV}.")
+        self.token = token
+        if password:
+            self.config.PasswordIdentityProvider.hashed_password = password
+        self.actorbench_hosts = allowed_hosts(os.environ.get(HOSTS_ENV, ""))
+
+    def init_settings(self) -> dict[str, Any]:
+        import voila.voila_kernel_manager as vkm
+
+        factory = vkm.voila_kernel_manager_factory
+        if not getattr(factory, "_actorbench_capped", False):
+            def capped_factory(base_class: type, *args: Any, **kwargs: Any) -> type:
+                return factory(capped(base_class), *args, **kwargs)  # type: ignore[no-any-return]
+
+            capped_factory._actorbench_capped = True  # type: ignore[attr-defined]
+            vkm.voila_kernel_manager_factory = capped_factory
+            import voila.app as vapp
+
+            vapp.voila_kernel_manager_factory = capped_factory
+        settings: dict[str, Any] = super().init_settings()
+        settings["allow_remote_access"] = False
+        settings["local_hostnames"] = sorted(self.actorbench_hosts - LOOPBACK_NAMES
+                                             | {"localhost"})
+        settings["actorbench_hosts"] = self.actorbench_hosts
+        return settings
+
+    def init_handlers(self) -> list[Any]:
+        handlers = super().init_handlers()
+        out = []
+        for spec in handlers:
+            if isinstance(spec, tuple) and len(spec) >= 2 and spec[1] in _SWAP:
+                spec = (spec[0], _SWAP[spec[1]], *spec[2:])
+            out.append(spec)
+        return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    GuardedVoila.launch_instance(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""The dashboard refuses whoever is not its user: a foreign Host (DNS rebinding), a foreign
+Origin, a websocket without the v1 subprotocol, a visitor without the token; and it culls and
+caps kernels. Each test fails if its guard in ``actorbench/ui/voila_server.py`` goes."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nbformat
+import pytest
+import requests
+
+from actorbench.appsec import V1_SUBPROTOCOL
+from actorbench.demo import free_port
+from actorbench.demo.server import wait_for_port
+from actorbench.ui.serve import voila_command
+from tests.browser.conftest import ARGS, CHROMIUM, shot
+from tests.figures import FIGURES
+from tests.test_app_command import descendants
+
+pytestmark = pytest.mark.browser
+EVIL = "evil.example.com"
+
+
+def kernels(pid: int) -> set[int]:
+    """The kernel processes under Voila ``pid``."""
+    out = set()
+    for child in descendants(pid):
+        try:
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"ipykernel_launcher" in cmd:
+            out.add(child)
+    return out
+
+
+def settled_kernels(pid: int, wait: float = 3.0) -> set[int]:
+    time.sleep(wait)  # a kernel a request asked for shows up within a second or two
+    return kernels(pid)
+
+
+def kernel_id_and_cookie(base: str, token: str) -> tuple[str, str]:
+    s = requests.Session()
+    r = s.get(base, params={"token": token}, timeout=120)
+    r.raise_for_status()
+    kid = re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", r.text)
+    assert kid, "the page names no kernel"
+    return kid.group(0), "; ".join(f"{k}={v}" for k, v in s.cookies.items())
+
+
+def ws_handshake(base: str, kernel: str, cookie: str, *, origin: str | None,
+                 protocols: list[str], host: str | None = None) -> int:
+    """Send a raw websocket upgrade; return the HTTP status of the answer."""
+    u = urlsplit(base)
+    lines = [f"GET /api/kernels/{kernel}/channels?session_id=x HTTP/1.1",
+             f"Host: {host or u.netloc}", "Upgrade: websocket", "Connection: Upgrade",
+             f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}",
+             "Sec-WebSocket-Version: 13", f"Cookie: {cookie}"]
+    if origin:
+        lines.append(f"Origin: {origin}")
+    if protocols:
+        lines.append(f"Sec-WebSocket-Protocol: {', '.join(protocols)}")
+    with socket.create_connection((u.hostname, u.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = sock.recv(4096).decode("latin-1")
+        status = int(head.split()[1])
+        if status == 101:
+            # what a plain `new WebSocket(url)` would then send: a frame Voila 0.5 loops on
+            sock.sendall(b"\x82\x85abcd" + bytes(b ^ k for b, k in zip(b"\x00" * 5, b"abcda",
+                                                                       strict=True)))
+    return status
+
+
+def test_foreign_host_gets_403_and_no_kernel(running_app):  # type: ignore[no-untyped-def]
+    port = urlsplit(running_app.base).port
+    before = settled_kernels(running_app.pid, 0)
+    for host in (f"{EVIL}:{port}", EVIL, f"127.0.0.1.{EVIL}:{port}"):
+        r = requests.get(running_app.base, params={"token": running_app.token},
+                         headers={"Host": host}, timeout=30, allow_redirects=False)
+        assert r.status_code == 403, (host, r.status_code)
+    assert settled_kernels(running_app.pid) <= before
+    FIGURES["attacks tried on the dashboard and refused"] += 3
+
+
+def test_twenty_gets_without_the_token_start_no_kernel(running_app):  # type: ignore[no-untyped-def]
+    before = settled_kernels(running_app.pid, 0)
+    for i in range(20):
+        r = requests.get(running_app.base, params={"token": "wrong"} if i % 2 else None,
+                         timeout=30, allow_redirects=False)
+        assert r.status_code in (302, 403), r.status_code
+        assert "kernel" not in r.text.lower()
+    assert settled_kernels(running_app.pid) <= before
+    FIGURES["attacks tried on the dashboard and refused"] += 20
+
+
+def test_websockets_from_a_foreign_origin_or_without_v1_are_refused(running_app):  # type: ignore[no-untyped-def]
+    base, port = running_app.base, urlsplit(running_app.base).port
+    kid, cookie = kernel_id_and_cookie(base, running_app.token)
+    own = f"http://127.0.0.1:{port}"
+    refused = [
+        dict(origin=f"http://{EVIL}:{port}", protocols=[V1_SUBPROTOCOL]),
+        dict(origin=f"http://{EVIL}:{port}", protocols=[V1_SUBPROTOCOL], host=f"{EVIL}:{port}"),
+        dict(origin="http://127.0.0.1:1", protocols=[V1_SUBPROTOCOL]),
+        dict(origin="null", protocols=[V1_SUBPROTOCOL]),
+        dict(origin=own, protocols=[]),  # what `new WebSocket(url)` offers
+        dict(origin=own, protocols=["v2.kernel.websocket.jupyter.org"]),
+    ]
+    for kw in refused:
+        assert ws_handshake(base, kid, cookie, **kw) in (400, 403), kw  # type: ignore[arg-type]
+    # the server keeps answering, and the dashboard's own socket still opens
+    t0 = time.monotonic()
+    assert requests.get(base, params={"token": running_app.token}, timeout=60).ok
+    assert time.monotonic() - t0 < 30
+    assert ws_handshake(base, kid, cookie, origin=own, protocols=[V1_SUBPROTOCOL]) == 101
+    assert requests.get(base, params={"token": running_app.token}, timeout=60).ok
+    FIGURES["attacks tried on the dashboard and refused"] += len(refused)
+
+
+def test_a_dns_rebinding_page_in_chromium_reaches_nothing(browser, running_app):  # type: ignore[no-untyped-def]
+    """Real chromium resolves evil.example.com to 127.0.0.1, as a rebinding attack makes it."""
+    from playwright.sync_api import sync_playwright  # noqa: F401 - the fixture's browser
+
+    port = urlsplit(running_app.base).port
+    b = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*ARGS, f"--host-resolver-rules=MAP {EVIL} 127.0.0.1"])
+    try:
+        page = b.new_page()
+        resp = page.goto(f"http://{EVIL}:{port}/?token={running_app.token}")
+        assert resp is not None and resp.status == 403
+        assert page.locator(".ab-app").count() == 0
+        shot(page, "lockdown-dns-rebinding")
+    finally:
+        b.close()
+    FIGURES["attacks tried on the dashboard and refused"] += 1
+
+
+# -- a Voila of our own, with a tiny notebook, for culling and the cap ---------------------------
+@pytest.fixture
+def tiny_voila(tmp_path):  # type: ignore[no-untyped-def]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('hi')")]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    port, token = free_port(), "t" * 32
+    env = {**os.environ, "ACTORBENCH_APP_TOKEN": token}
+    log = open(tmp_path / "voila.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(voila_command(port, path, cull_idle_s=4, cull_interval_s=1,
+                                          max_kernels=3, preheat=False),
+                            env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, timeout=60, proc=proc)  # type: ignore[arg-type]
+        yield proc, f"http://127.0.0.1:{port}/", token
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+def test_kernels_no_page_uses_are_culled_and_capped(tiny_voila):  # type: ignore[no-untyped-def]
+    proc, base, token = tiny_voila
+    codes = [requests.get(base, params={"token": token}, timeout=120).status_code
+             for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and set(codes[3:]) == {503}, codes
+    assert len(kernels(proc.pid)) <= 3
+    deadline = time.monotonic() + 30
+    while kernels(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not kernels(proc.pid), "kernels no page is connected to were never culled"
+    assert requests.get(base, params={"token": token}, timeout=120).status_code == 200
+    FIGURES["attacks tried on the dashboard and refused"] += 2
+
+
+def test_app_refuses_a_public_address_without_a_secret(tmp_path):  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTORBENCH_", "AWS_"))}
+    env["ACTORBENCH_DATA_DIR"] = str(tmp_path)
+    for extra in ({}, {"ACTORBENCH_APP_TOKEN": "short"},
+                  {"ACTORBENCH_APP_PASSWORD_HASH": "plain-password"}):
+        r = subprocess.run([sys.executable, "-m", "actorbench.cli", "app", "--no-demo",
+                            "--ip", "0.0.0.0", "--port", str(free_port())],  # noqa: S104
+                           env={**env, **extra}, capture_output=True, text=True, timeout=60)
+        assert r.returncode in (2, 3), (extra, r.stdout, r.stderr)
+        assert "ACTORBENCH_APP_" in r.stderr and "Traceback" not in r.stderr
+    FIGURES["attacks tried on the dashboard and refused"] += 3
+
+
+def test_the_printed_url_carries_a_fresh_token():  # type: ignore[no-untyped-def]
+    from actorbench.appcmd import app_secret, app_url
+
+    t1, _ = app_secret("127.0.0.1", {})
+    t2, _ = app_secret("127.0.0.1", {})
+    assert t1 != t2 and len(t1) >= 40
+    assert app_url("127.0.0.1", 8866, t1) == f"http://127.0.0.1:8866/?token={t1}"
+    assert app_secret("0.0.0.0", {"ACTORBENCH_APP_TOKEN": "x" * 32})[0] == "x" * 32  # noqa: S104
