@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: app test test-fast bench lint chromium demo clean
+.PHONY: app test test-fast bench lint chromium demo clean reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,14 @@ chromium:
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null)
 
 test: $(STAMP) chromium
-	ACTORBENCH_WRITE_FIGURES=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=300
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=300
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not browser and not slow"
+
+# docs/reliability.md is rendered from a green run of the whole suite, only when asked
+reliability: test
+	$(PY) -m tests.figures
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check actorbench tests bench notebooks

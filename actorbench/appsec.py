@@ -18,7 +18,8 @@ V1_SUBPROTOCOL = "v1.kernel.websocket.jupyter.org"
 #: addresses that bind to loopback only; anything else needs a secret
 _LOOPBACK_BINDS = frozenset({"127.0.0.1", "localhost", "::1"})
 
-_HOST_RE = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9.-]+))(?::(?P<port>\d{1,5}))?$")
+_HOST_RE = re.compile(
+    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9.-]+))(?::(?P<port>\d{1,5}))?$")
 
 
 def new_token() -> str:

@@ -14,8 +14,6 @@ from actorbench.settings import Settings
 from actorbench.storage.client import make_s3_client
 from actorbench.workbench import Workbench
 
-OUT = Path(__file__).resolve().parent.parent / "test-output"
-
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,25 +95,14 @@ def wb(backend: LocalS3 | None, tmp_path: Path, store_kind: str) -> Workbench:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write the reliability figures the tests measured (only from a fully green run)."""
-    from tests.figures import FIGURES
-
-    if not FIGURES or session.testsfailed:
-        return
+    """Keep what the tests measured (only from a fully green run) for `make reliability`."""
     import json
-    from datetime import UTC, datetime
 
-    OUT.mkdir(exist_ok=True)
-    (OUT / "reliability.json").write_text(json.dumps(dict(FIGURES), indent=2))
-    if os.environ.get("ACTORBENCH_WRITE_FIGURES") != "1":  # only `make test`, the whole suite
+    from tests.figures import ATTACKS, FIGURES
+    from tests.figures import OUT as FIGURES_OUT
+
+    if not (FIGURES or ATTACKS) or session.testsfailed:
         return
-    lines = ["# Reliability figures", "",
-             f"Written by the test suite on {datetime.now(UTC).date()} from a run where every "
-             "test passed (`make test`); not typed by hand. Each number counts what the tests "
-             "did and checked.", "", "| what | count |", "|---|---|"]
-    lines += [f"| {k} | {v:,} |" for k, v in sorted(FIGURES.items())]
-    lines += ["", "Nothing was lost: every assertion on file contents, manifests, "
-              "`response.json` and `actors.json` held in every case counted above.", ""]
-    docs = OUT.parent / "docs"
-    docs.mkdir(exist_ok=True)
-    (docs / "reliability.md").write_text("\n".join(lines))
+    FIGURES_OUT.parent.mkdir(exist_ok=True)
+    FIGURES_OUT.write_text(json.dumps({"figures": dict(FIGURES), "attacks": ATTACKS},
+                                      indent=2))

@@ -23,7 +23,7 @@ from actorbench.demo import free_port
 from actorbench.demo.server import wait_for_port
 from actorbench.ui.serve import voila_command
 from tests.browser.conftest import ARGS, CHROMIUM, shot
-from tests.figures import FIGURES
+from tests.figures import FIGURES, attack
 from tests.test_app_command import descendants
 
 pytestmark = pytest.mark.browser
@@ -89,6 +89,7 @@ def test_foreign_host_gets_403_and_no_kernel(running_app):  # type: ignore[no-un
         assert r.status_code == 403, (host, r.status_code)
     assert settled_kernels(running_app.pid) <= before
     FIGURES["attacks tried on the dashboard and refused"] += 3
+    attack("GET / with a foreign Host (DNS rebinding), token or not", "403, no kernel started")
 
 
 def test_twenty_gets_without_the_token_start_no_kernel(running_app):  # type: ignore[no-untyped-def]
@@ -100,6 +101,8 @@ def test_twenty_gets_without_the_token_start_no_kernel(running_app):  # type: ig
         assert "kernel" not in r.text.lower()
     assert settled_kernels(running_app.pid) <= before
     FIGURES["attacks tried on the dashboard and refused"] += 20
+    attack("20 GETs of the dashboard without the token (or a wrong one)",
+           "302 to the login page or 403; no kernel started")
 
 
 def test_websockets_from_a_foreign_origin_or_without_v1_are_refused(running_app):  # type: ignore[no-untyped-def]
@@ -123,6 +126,10 @@ def test_websockets_from_a_foreign_origin_or_without_v1_are_refused(running_app)
     assert ws_handshake(base, kid, cookie, origin=own, protocols=[V1_SUBPROTOCOL]) == 101
     assert requests.get(base, params={"token": running_app.token}, timeout=60).ok
     FIGURES["attacks tried on the dashboard and refused"] += len(refused)
+    attack("kernel websocket from a foreign Origin (evil host, other port, null)",
+           "403 before the upgrade; the server keeps answering")
+    attack("kernel websocket without the v1 subprotocol (a plain `new WebSocket(url)`)",
+           "400 before the upgrade, no frame parsed; the server keeps answering")
 
 
 def test_a_dns_rebinding_page_in_chromium_reaches_nothing(browser, running_app):  # type: ignore[no-untyped-def]
@@ -142,6 +149,8 @@ def test_a_dns_rebinding_page_in_chromium_reaches_nothing(browser, running_app):
     finally:
         b.close()
     FIGURES["attacks tried on the dashboard and refused"] += 1
+    attack("a DNS-rebinding page in chromium (evil.example.com -> 127.0.0.1)",
+           "403, no dashboard rendered")
 
 
 # -- a Voila of our own, with a tiny notebook, for culling and the cap ---------------------------
@@ -178,6 +187,8 @@ def test_kernels_no_page_uses_are_culled_and_capped(tiny_voila):  # type: ignore
     assert not kernels(proc.pid), "kernels no page is connected to were never culled"
     assert requests.get(base, params={"token": token}, timeout=120).status_code == 200
     FIGURES["attacks tried on the dashboard and refused"] += 2
+    attack("many dashboard pages opened at once (kernel exhaustion)",
+           "capped at max_kernels (503 past it); kernels no page uses culled")
 
 
 def test_app_refuses_a_public_address_without_a_secret(tmp_path):  # type: ignore[no-untyped-def]
@@ -191,6 +202,8 @@ def test_app_refuses_a_public_address_without_a_secret(tmp_path):  # type: ignor
         assert r.returncode in (2, 3), (extra, r.stdout, r.stderr)
         assert "ACTORBENCH_APP_" in r.stderr and "Traceback" not in r.stderr
     FIGURES["attacks tried on the dashboard and refused"] += 3
+    attack("`actorbench app --ip 0.0.0.0` without a secret, a short token or a plain password",
+           "refuses to start, one line naming the setting")
 
 
 def test_the_printed_url_carries_a_fresh_token():  # type: ignore[no-untyped-def]
