@@ -1,0 +1,57 @@
+"""actorbench: actors' training data in S3 and on disk, LoRA training, coverage reports.
+
+Names are imported on first use (PEP 562), so ``import actorbench`` stays cheap and the CLI
+(``actorbench.cli``) does not pay for pandas or boto3 it may not need.
+
+Usage::
+
+    from actorbench import Settings, Workbench
+    wb = Workbench(Settings.from_env())
+    wb.engine.pull(["0002_european_35_female"])
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+#: public name -> the module that defines it
+_EXPORTS = {
+    "Actor": "actorbench.actors",
+    "ActorPlan": "actorbench.sync",
+    "ActorbenchError": "actorbench.errors",
+    "Change": "actorbench.sync",
+    "ConfigError": "actorbench.errors",
+    "CredentialsError": "actorbench.errors",
+    "ImageStatus": "actorbench.sync",
+    "Layout": "actorbench.storage",
+    "ObjectStore": "actorbench.storage",
+    "Registry": "actorbench.actors",
+    "RegistryError": "actorbench.errors",
+    "Settings": "actorbench.settings",
+    "StoreError": "actorbench.errors",
+    "SyncEngine": "actorbench.sync",
+    "SyncSummary": "actorbench.sync",
+    "TrainingParams": "actorbench.training",
+    "TrainingService": "actorbench.training",
+    "UnknownActorError": "actorbench.errors",
+    "Workbench": "actorbench.workbench",
+    "build_report": "actorbench.reports",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'actorbench' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
