@@ -25,6 +25,7 @@ _EXPORTS = {
     "Change": "actorbench.sync",
     "ConfigError": "actorbench.errors",
     "CredentialsError": "actorbench.errors",
+    "EnvironmentProblem": "actorbench.errors",
     "ImageStatus": "actorbench.sync",
     "Layout": "actorbench.storage",
     "ObjectStore": "actorbench.storage",

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -89,41 +87,85 @@ def _emit(result: dict[str, Any] | list[Any], as_json: bool, human: str) -> None
 
 
 def _sync(direction: str, actors: list[str] | None, all_: bool, only: str | None,
-          prefer: str | None, workers: int | None, as_json: bool) -> None:
+          prefer: str | None, workers: int | None, as_json: bool,
+          allow_invalid: bool = False) -> None:
     wb = _wb(workers)
     names = _names(wb, actors, all_)
     progress = _TqdmProgress(enabled=sys.stderr.isatty() and not as_json)
     try:
-        run = wb.engine.pull if direction == "pull" else wb.engine.push
-        summaries = run(names, only=parse_only(only), prefer=prefer, progress=progress)
+        if direction == "pull":
+            summaries = wb.engine.pull(names, only=parse_only(only), prefer=prefer,
+                                       progress=progress)
+        else:
+            summaries = wb.engine.push(names, only=parse_only(only), prefer=prefer,
+                                       progress=progress, allow_invalid=allow_invalid)
     finally:
         progress.close()
     out = [s.to_json() for s in summaries.values()]
     verb = "downloaded" if direction == "pull" else "uploaded"
     lines = [f"{s['actor']}: {s[verb]} {verb}, {s['skipped']} skipped, {s['failed']} failed, "
              f"{len(s['conflicts'])} conflicts (of {s['total']})"
-             + "".join(f"\n  ! {e['key']}: {e['error']}" for e in s["errors"])
-             + "".join(f"\n  ≠ conflict: {k}" for k in s["conflicts"]) for s in out]
+             + _error_lines(s["errors"])
+             + "".join(f"\n  ⚠ {w}" for w in s.get("warnings", []))
+             + "".join(f"\n  ≠ conflict: {k}" for k in s["conflicts"])
+             + "".join(f"\n  ✗ not {verb}: {i['key']}: {i['reason']}"
+                       for i in s.get("invalid", []))
+             + _unrecognised_lines(s.get("unrecognised", [])) for s in out]
     _emit(out[0] if len(out) == 1 else out, as_json, "\n".join(lines))
+    if stopped := next((s.environment for s in summaries.values() if s.environment), ""):
+        done = sum(s.transferred for s in summaries.values())
+        failed = sum(s.failed for s in summaries.values())
+        echo(f"error: {stopped} {done} {verb}, {failed} failed; what landed is kept: run it "
+             "again once that is fixed.", err=True)
+        raise Exit(3)
     if any(not s.ok for s in summaries.values()):
         raise Exit(1)
 
 
+def _error_lines(errors: list[dict[str, str]]) -> str:
+    """One line per failed key; a message shared by many keys (a full disk) is one line."""
+    by_message: dict[str, list[str]] = {}
+    for e in errors:
+        by_message.setdefault(e["error"], []).append(e["key"])
+    out = ""
+    for message, keys in by_message.items():
+        if len(keys) <= 3:
+            out += "".join(f"\n  ! {k}: {message}" for k in keys)
+        else:
+            names = sorted((k.rsplit("/", 1)[-1] for k in keys), key=lambda n: (len(n), n))
+            out += f"\n  ! {len(keys)} files ({', '.join(names[:3])}, ...): {message}"
+    return out
+
+
 def status(a: argparse.Namespace) -> None:
-    """Show each image's status: synced, S3 only, local only, modified, conflict, missing."""
+    """Show each image's status (synced, S3 only, local only, modified, conflict, missing,
+    invalid) and any file that is not a training image."""
     wb = _wb()
     names = _names(wb, a.actors, a.all)
     plans = wb.engine.plan(names)
-    out = []
+    out: list[dict[str, Any]] = []
     for n, plan in plans.items():
         out.append({"actor": n, "counts": plan.counts(), "local_bytes": plan.local_bytes,
                     "remote_bytes": plan.remote_bytes,
-                    "images": [{"index": c.index, "key": c.key, "status": c.status.value}
-                               for c in plan.changes]})
+                    "images": [{"index": c.index, "key": c.key, "status": c.status.value,
+                                **({"reason": c.problem} if c.problem else {})}
+                               for c in plan.changes],
+                    "unrecognised": [u.to_json() for u in plan.unrecognised],
+                    "warnings": list(plan.warnings)})
     human = "\n".join(
         f"{o['actor']}: " + ", ".join(f"{k} {v}" for k, v in o["counts"].items() if v)
-        for o in out)
+        + "".join(f"\n  ✗ invalid: {i['key']}: {i['reason']}" for i in o["images"]
+                  if i["status"] == "invalid")
+        + _unrecognised_lines(o["unrecognised"])
+        + "".join(f"\n  ⚠ {w}" for w in o["warnings"]) for o in out)
     _emit(out[0] if len(out) == 1 else out, a.json, human or "nothing")
+
+
+def _unrecognised_lines(items: list[dict[str, str]]) -> str:
+    from .sync.files import printable
+
+    return "".join(f"\n  ? unrecognised {'in S3' if u['where'] == 's3' else 'locally'}: "
+                   f"{printable(u['name'])}: {u['reason']}" for u in items)
 
 
 def pull(a: argparse.Namespace) -> None:
@@ -137,7 +179,7 @@ def push(a: argparse.Namespace) -> None:
     """Upload local-only and locally modified images (an S3 change is never overwritten)."""
     if a.prefer not in (None, "local"):
         raise ActorbenchError("push --prefer takes only 'local'.")
-    _sync("push", a.actors, a.all, a.only, a.prefer, a.workers, a.json)
+    _sync("push", a.actors, a.all, a.only, a.prefer, a.workers, a.json, a.allow_invalid)
 
 
 def clean(a: argparse.Namespace) -> None:
@@ -191,6 +233,28 @@ def report(a: argparse.Namespace) -> None:
           human + "".join(f"\nwrote {w}" for w in written))
 
 
+def doctor(a: argparse.Namespace) -> None:
+    """Check settings, credentials, bucket, region, clock, permissions, disk and actors."""
+    from .doctor import exit_code, format_table, run_from_env
+
+    checks = run_from_env(STATE.get("overrides", {}), write=a.write)
+    code = exit_code(checks)
+    _emit({"checks": [c.to_json() for c in checks], "exit_code": code}, a.json,
+          format_table(checks))
+    if code:
+        raise Exit(code)
+
+
+def discover(a: argparse.Namespace) -> None:
+    """Add the actor folders found under the prefix to actors.json (existing entries kept)."""
+    from .discover import discover as run
+
+    wb = _wb()
+    r = run(wb.store, wb.layout, wb.settings.registry_path, wb.settings.region,
+            dry_run=a.dry_run)
+    _emit(r.to_json(), a.json, r.summary())
+
+
 def demo(a: argparse.Namespace) -> None:
     """Build the demo world (287 actors) on a local S3 server; harmless to run twice."""
     s3_dir, force = a.s3_dir, a.force
@@ -207,50 +271,13 @@ def demo(a: argparse.Namespace) -> None:
 
 
 def run_app(a: argparse.Namespace) -> None:
-    """Serve the dashboard with Voila on 127.0.0.1 (Ctrl-C stops everything)."""
-    demo_world, port, s3_dir = a.demo, a.port, a.s3_dir
-    from .demo import build_demo, start_rclone
-    from .demo.runpod_fake import start_fake_runpod
+    """Serve the dashboard with Voila on 127.0.0.1 behind a token (Ctrl-C stops everything)."""
+    from .appcmd import run_app as serve
 
-    env = dict(os.environ)
-    started: list[Any] = []
-    # a plain `kill` must stop the servers too, not only Ctrl-C
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        if demo_world:
-            base = Settings.from_env().with_overrides(**STATE.get("overrides", {}))
-            s3 = start_rclone(s3_dir, base.bucket)
-            started.append(s3)
-            env.update(s3.env)
-            settings = Settings.from_env(env=env).with_overrides(**STATE.get("overrides", {}))
-            echo("Preparing the demo world ...")
-            build_demo(Workbench(settings).layout, Workbench(settings).store, settings.region)
-            if not env.get("RUNPOD_ENDPOINT_ID"):
-                rp = start_fake_runpod(speed=1.0)
-                started.append(rp)
-                env.update(rp.env)
-        # the Voila kernel runs in notebooks/: hand it absolute paths
-        settings = Settings.from_env(env=env).with_overrides(**STATE.get("overrides", {}))
-        env["ACTORBENCH_DATA_DIR"] = str(Path(settings.data_dir).resolve())
-        from .ui.serve import NOTEBOOK, voila_command
+    def settings_for(env: dict[str, str]) -> Settings:
+        return Settings.from_env(env=env).with_overrides(**STATE.get("overrides", {}))
 
-        if not NOTEBOOK.exists():
-            raise ActorbenchError(f"{NOTEBOOK} not found: run from a checkout of actorbench.")
-        cmd = voila_command(port)
-        echo(f"actorbench is serving on http://127.0.0.1:{port}  (Ctrl-C stops it)")
-        proc = subprocess.Popen(cmd, env=env)
-        try:
-            proc.wait()
-        except (KeyboardInterrupt, SystemExit):
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            raise
-    finally:
-        for s in reversed(started):
-            s.stop()
+    serve(a, settings_for, echo)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -285,6 +312,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--only", help="Image indices, e.g. 0-9,12.")
         p.add_argument("--prefer", help=side)
         p.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
+    p.add_argument("--allow-invalid", action="store_true",
+                   help="Upload images that fail the PNG check too (truncated, too large ...).")
     command(clean).add_argument("--dry-run", action="store_true", help="Only say what would go.")
     command(usage)
     p = command(generate, actors=False)
@@ -296,15 +325,18 @@ def _parser() -> argparse.ArgumentParser:
     p = command(report, actors=False)
     p.add_argument("--csv", type=Path, help="Write the tables as CSV files in this folder.")
     p.add_argument("--html", type=Path, help="Write one self-contained HTML report.")
+    command(doctor, actors=False).add_argument(
+        "--write", action="store_true",
+        help="Also put (and remove) a scratch object under the prefix.")
+    command(discover, actors=False).add_argument(
+        "--dry-run", action="store_true", help="Only say what would be added.")
     p = command(demo, actors=False, json_out=False)
     p.add_argument("--s3-dir", type=Path, default=Path(".demo/s3"),
                    help="Folder the demo S3 server keeps.")
     p.add_argument("--force", action="store_true", help="Rebuild even if the demo exists.")
-    p = command(run_app, "app", actors=False, json_out=False)
-    p.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True,
-                   help="Start a local S3 server seeded with the demo.")
-    p.add_argument("--port", type=int, default=8866)
-    p.add_argument("--s3-dir", type=Path, default=Path(".demo/s3"))
+    from .appcmd import add_app_arguments
+
+    add_app_arguments(command(run_app, "app", actors=False, json_out=False))
     return ap
 
 
@@ -319,9 +351,13 @@ def main(argv: list[str] | None = None) -> None:
                           "endpoint_url": args.endpoint_url, "workers": args.global_workers}
     try:
         args.func(args)
-    except ActorbenchError as exc:
+    except ActorbenchError as exc:  # 2: bad input; 3: the environment (EnvironmentProblem)
         echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(exc.exit_code)
+    except OSError as exc:  # a full disk, a folder that cannot be written: the machine's
+        where = f" ({exc.filename})" if exc.filename else ""
+        echo(f"error: {exc.strerror or exc}{where}.", err=True)
+        sys.exit(3)
     except Exit as exc:
         sys.exit(exc.code)
     except KeyboardInterrupt:

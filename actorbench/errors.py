@@ -4,14 +4,27 @@ from __future__ import annotations
 
 
 class ActorbenchError(Exception):
-    """Base class: ``str(err)`` is a complete, user-facing sentence."""
+    """Base class: ``str(err)`` is a complete, user-facing sentence.
+
+    ``exit_code`` is the CLI's exit status for it: 2, bad input (usage, unknown actor,
+    malformed files); ``EnvironmentProblem`` says 3.
+    """
+
+    exit_code = 2
+
+
+class EnvironmentProblem(ActorbenchError):
+    """The machine, not the input: a server out of reach, credentials missing or refused, a
+    full disk. Exit status 3: the same command can work once that is fixed."""
+
+    exit_code = 3
 
 
 class ConfigError(ActorbenchError):
     """Settings are missing or invalid."""
 
 
-class CredentialsError(ConfigError):
+class CredentialsError(ConfigError, EnvironmentProblem):
     """No AWS credentials could be found."""
 
     def __init__(self, detail: str = "") -> None:
@@ -59,6 +72,18 @@ class StoreError(ActorbenchError):
 
 class PreconditionFailed(StoreError):
     """A conditional request failed: the object changed since it was listed."""
+
+
+class Unreachable(StoreError, EnvironmentProblem):
+    """The S3 server cannot be reached, or keeps failing, after retries."""
+
+
+class AccessRefused(StoreError, EnvironmentProblem):
+    """The S3 server refused the credentials (403, unknown key, bad signature)."""
+
+
+class DiskSpaceError(EnvironmentProblem):
+    """Not enough free space for what a command would write."""
 
 
 class LockTimeout(ActorbenchError):

@@ -8,12 +8,14 @@ import fcntl
 import itertools
 import json
 import os
+import shutil
+import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from .errors import LockTimeout
+from .errors import LockTimeout, UnsafePathError
 
 TMP_MARK = ".abtmp-"
 
@@ -175,6 +177,28 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode())
 
 
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` open for reading, only if it is a regular file itself.
+
+    A symlink is never followed (``O_NOFOLLOW``: a link to /etc/passwd named like an image
+    must not be uploaded or hashed), and a fifo or device never blocks (``O_NONBLOCK``, which
+    changes nothing for a regular file). Raises ``UnsafePathError`` for anything else.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePathError(f"{path.name}: symlink, not followed.") from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnsafePathError(f"{path.name}: not a regular file.")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def clean_stale_temps(folder: Path, older_than_s: float = 0.0, of: str = "") -> int:
     """Remove temp files left by a killed process (only those of the file named ``of``, if
     given); returns how many were removed. Call it holding the lock of what they belong to."""
@@ -219,3 +243,34 @@ def file_lock(lock_path: Path, timeout: float = 120.0, what: str = "") -> Iterat
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def free_bytes(folder: Path) -> int:
+    """Bytes an ordinary user may still write on ``folder``'s filesystem."""
+    return shutil.disk_usage(folder).free
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """An ``OSError`` saying the disk (or the user's quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def format_size(n: float) -> str:
+    """``1_234_000_000`` -> ``"1.23 GB"`` (powers of 1000, like ``ACTORBENCH_MIN_FREE``)."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if abs(n) < 1000:
+            return f"{n:.3g} {unit}" if unit != "bytes" else f"{int(n)} bytes"
+        n /= 1000
+    return f"{n:.3g} TB"
+
+
+def copy_atomic(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` through a temp file: a full disk leaves no half copy at ``dst``."""
+    tmp = temp_path_for(dst)
+    try:
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise

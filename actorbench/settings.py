@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,6 +13,11 @@ from .errors import ConfigError
 DEFAULT_BUCKET = "story-boards-assets"
 DEFAULT_PREFIX = "system_actors/training_data"
 DEFAULT_REGION = "us-west-1"
+#: free space a pull must leave in the data folder (ACTORBENCH_MIN_FREE)
+DEFAULT_MIN_FREE = 200 * 1000**2
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,
+          "gb": 1000**3, "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2,
+          "gib": 1024**3, "tib": 1024**4}
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -55,6 +61,7 @@ class Settings:
     s3_client: str = "auto"  # auto | lean | boto3
     workers: int = 32
     connections: int = 128  # keep-alive connections of a pull's single-thread GET loop
+    min_free: int = DEFAULT_MIN_FREE  # bytes a pull must leave free on the data folder's disk
     runpod_endpoint_id: str | None = None
     runpod_api_key: str | None = field(default=None, repr=False)
     runpod_base_url: str = "https://api.runpod.ai/v2"
@@ -97,6 +104,8 @@ class Settings:
             s3_client=get("ACTORBENCH_S3_CLIENT") or "auto",
             workers=workers,
             connections=connections,
+            min_free=parse_size(get("ACTORBENCH_MIN_FREE") or str(DEFAULT_MIN_FREE),
+                                "ACTORBENCH_MIN_FREE"),
             runpod_endpoint_id=get("RUNPOD_ENDPOINT_ID"),
             runpod_api_key=get("RUNPOD_API_KEY"),
             runpod_base_url=get("RUNPOD_BASE_URL") or "https://api.runpod.ai/v2",
@@ -131,6 +140,16 @@ class Settings:
     @property
     def registry_path(self) -> Path:
         return self.data_dir / "actors.json"
+
+
+def parse_size(raw: str, name: str) -> int:
+    """``"500MB"``, ``"1.5 GB"``, ``"2GiB"`` or a number of bytes -> bytes (KB = 1000)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", raw)
+    unit = _UNITS.get(m.group(2).lower()) if m else None
+    if m is None or unit is None:
+        raise ConfigError(f"{name} must be a size like 500MB, 2GB or a number of bytes, "
+                          f"not {raw!r}.")
+    return int(float(m.group(1)) * unit)
 
 
 def _whole(raw: str, name: str) -> int:

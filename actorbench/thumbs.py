@@ -11,10 +11,12 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import ActorbenchError
 from .fsutil import atomic_write_bytes
+from .sync.files import MAX_PIXELS
 
 THUMB_PX = 256
-#: refuse decompression bombs early: 64 MP is far beyond any training image
-Image.MAX_IMAGE_PIXELS = 64_000_000
+#: refuse decompression bombs early: 64 MP is far beyond any training image (and a push
+#: refuses larger ones, so whatever is in S3 from actorbench can be shown)
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class BadImage(ActorbenchError):

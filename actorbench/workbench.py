@@ -65,7 +65,8 @@ class Workbench:
     def engine(self) -> SyncEngine:
         return SyncEngine(self.store, self.layout, self.registry, region=self.settings.region,
                           workers=self.settings.workers,
-                          connections=self.settings.connections)
+                          connections=self.settings.connections,
+                          min_free=self.settings.min_free)
 
     def reload_registry(self) -> Registry:
         self.__dict__.pop("registry", None)

@@ -102,7 +102,7 @@ def test_only_id_and_name_is_valid(tmp_path):
     ('[{"id": 1, "name": "a1", "training_data": {"s3_urls": "u"}}]', "training_data.s3_urls"),
     ('[{"id": 1, "name": "a1", "training_data": {"synced": "yes"}}]', "training_data.synced"),
     ('[{"id": 1, "name": "a1", "training_data": []}]', "field 'training_data'"),
-    ('[{"id": 1, "name": "a1"}, {"id": 2, "name": "a1"}]', "appears twice"),
+    ('[{"id": 1, "name": "a1"}, {"id": 2, "name": "a1"}]', "#0 and #1 have the same name 'a1'"),
     ('[3]', "entry #0 must be an object"),
 ])
 def test_malformed_registry_names_file_actor_and_field(tmp_path, text, needle):

@@ -314,7 +314,7 @@ def test_wrong_credentials_and_missing_bucket(world):
     data.mkdir(parents=True)
     (data / "actors.json").write_text('[{"id": 1, "name": "0001_a_30_female"}]')
     r = cli(["status", "1"], env)
-    assert r.returncode == 2 and "refused" in r.stderr and SECRET not in r.stderr + r.stdout
+    assert r.returncode == 3 and "refused" in r.stderr and SECRET not in r.stderr + r.stdout
     r = cli(["--bucket", "no-such-bucket-here", "pull", "1"], world["env"])
     assert r.returncode != 0 and "does not exist" in r.stderr + r.stdout
     FIGURES["bad inputs refused with a clear message"] += 2

@@ -70,7 +70,7 @@ def cli(args, env, cwd, check=None):
 def test_cli_missing_credentials_is_one_clear_line(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "actors.json").write_text('[{"id": 1, "name": "0001_a_30_female"}]')
-    r = cli(["status", "1"], {}, tmp_path, check=2)
+    r = cli(["status", "1"], {}, tmp_path, check=3)  # the environment, not the input
     assert "No AWS credentials found" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -151,7 +151,7 @@ def test_cli_server_down_is_clear(tmp_path):
     (tmp_path / "data" / "actors.json").write_text('[{"id": 1, "name": "0001_a_30_female"}]')
     env = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
            "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
-    r = cli(["status", "1"], env, tmp_path, check=2)
+    r = cli(["status", "1"], env, tmp_path, check=3)  # the environment, not the input
     assert "Cannot reach the S3 server" in r.stderr and "Traceback" not in r.stderr
 
 

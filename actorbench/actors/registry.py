@@ -24,11 +24,18 @@ def read_json(path: Path) -> Any:
         raise RegistryError(path, "file not found") from None
     except UnicodeDecodeError as exc:
         raise RegistryError(path, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:  # a folder, no permission
+        raise RegistryError(path, f"cannot be read ({exc.strerror})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise RegistryError(path, f"malformed JSON at line {exc.lineno}, column {exc.colno}: "
                                   f"{exc.msg}") from None
+    except RecursionError:  # [[[[... deeper than the parser's stack: no real file is
+        raise RegistryError(path, "malformed JSON: lists or objects nested too deeply "
+                                  "to read") from None
+    except ValueError as exc:  # e.g. a number of more than 4300 digits
+        raise RegistryError(path, f"malformed JSON: {exc}") from None
 
 
 def actor_from_dict(raw: Any, path: Path, position: int) -> Actor:
@@ -76,12 +83,26 @@ def parse_registry(data: Any, path: Path) -> list[Actor]:
     if not isinstance(data, list):
         raise RegistryError(path, f"must hold a JSON list of actors, not {type(data).__name__}")
     actors = [actor_from_dict(raw, path, i) for i, raw in enumerate(data)]
-    seen: dict[str, int] = {}
-    for a in actors:
-        if a.name in seen:
-            raise RegistryError(path, "appears twice", actor=a.name, field="name")
-        seen[a.name] = 1
+    by_name: dict[str, int] = {}
+    by_id: dict[str, int] = {}
+    for i, a in enumerate(actors):
+        if a.name in by_name:
+            raise RegistryError(path, f"actors #{by_name[a.name]} and #{i} have the same name "
+                                      f"{a.name!r}; names must be unique")
+        by_name[a.name] = i
+        key = _id_key(a.id)
+        if key in by_id:  # ``get("2")`` could not tell them apart
+            first = actors[by_id[key]]
+            raise RegistryError(path, f"actors {first.name!r} (id {first.id!r}) and {a.name!r} "
+                                      f"(id {a.id!r}) have the same id; ids must be unique")
+        by_id[key] = i
     return actors
+
+
+def _id_key(actor_id: int | str) -> str:
+    """Ids as ``Registry.get`` compares them: ``2``, ``"2"`` and ``"0002"`` are one id."""
+    text = str(actor_id).strip()
+    return (text.lstrip("0") or "0") if text.isdigit() else text
 
 
 def library_status(actor: Actor) -> str:

@@ -72,8 +72,13 @@ class Img2ImgBackend:
                     except ValueError:
                         raise Img2ImgError("img2img service answered something that is not "
                                            "JSON.") from None
-                    if not isinstance(data, dict) or not data.get("images"):
+                    images = data.get("images") if isinstance(data, dict) else None
+                    # only the first image is used; nothing else of the answer is kept
+                    if not isinstance(images, list) or not images:
                         raise Img2ImgError("img2img service answered without images.")
+                    if not isinstance(images[0], str):
+                        raise Img2ImgError("img2img service answered an image that is not "
+                                           "base64 text.")
                     return data
                 last = f"HTTP {r.status_code}"
             if attempt + 1 < self.attempts:

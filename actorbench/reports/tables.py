@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..actors.registry import Registry
+from ..errors import UnsafePathError
 from ..storage.layout import Layout
 from ..sync.engine import SyncEngine
 from ..sync.manifest import Manifest
@@ -17,11 +18,13 @@ STATUS_COLS = [s.value for s in ImageStatus]
 
 
 def trained_versions(layout: Layout, actor_id: str | int) -> int:
-    """How many training versions an actor has (0 when the file is absent or unreadable)."""
+    """How many training versions an actor has (0 when the file is absent or unreadable, or
+    the id cannot name a file: one odd actor must not stop the library's report)."""
     try:
         data = json.loads(layout.versions_path(actor_id).read_text())
-        return len(data.get("versions", [])) if isinstance(data, dict) else 0
-    except (OSError, ValueError):
+        versions = data.get("versions", []) if isinstance(data, dict) else []
+        return len(versions) if isinstance(versions, list) else 0
+    except (OSError, ValueError, RecursionError, UnsafePathError):
         return 0
 
 

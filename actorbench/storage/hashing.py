@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import atomic_write_json
+from ..fsutil import atomic_write_json, open_regular
 
 CHUNK = 1024 * 1024
 DEFAULT_PART = 8 * 1024 * 1024
@@ -25,7 +25,7 @@ def is_multipart_etag(etag: str) -> bool:
 
 def md5_file(path: Path) -> str:
     h = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for block in iter(lambda: fh.read(CHUNK), b""):
             h.update(block)
     return h.hexdigest()
@@ -34,7 +34,7 @@ def md5_file(path: Path) -> str:
 def multipart_etag(path: Path, part_size: int) -> str:
     """``md5(concat(md5(part_i))) + "-N"``, as S3 computes it for a multipart upload."""
     digests = []
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         while True:
             part = fh.read(part_size)
             if not part:
@@ -59,7 +59,8 @@ def part_size_candidates(size: int, parts: int) -> list[int]:
 
 
 class HashCache:
-    """Per-actor cache of local MD5s keyed by file name, valid while size and mtime_ns hold."""
+    """Per-actor cache of local MD5s (and image checks) keyed by file name, valid while size
+    and mtime_ns hold."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -71,22 +72,42 @@ class HashCache:
             raw = json.loads(path.read_text())
             if isinstance(raw, dict):
                 self._data = {k: v for k, v in raw.items() if isinstance(v, dict)}
-        except (FileNotFoundError, ValueError, OSError):
+        except (ValueError, OSError, RecursionError):  # unreadable: only slower, hash again
             self._data = {}
 
     def md5(self, path: Path, st: os.stat_result | None = None) -> str:
         st = st or path.stat()
         with self._lock:
-            hit = self._data.get(path.name)
-            if hit and hit.get("size") == st.st_size and hit.get("mtime_ns") == st.st_mtime_ns:
+            hit = self._fresh(path.name, st.st_size, st.st_mtime_ns)
+            if hit and "md5" in hit:
                 return str(hit["md5"])
         digest = md5_file(path)
         self.remember(path.name, st.st_size, st.st_mtime_ns, digest)
         return digest
 
+    def checked(self, path: Path, size: int, mtime_ns: int, check: Callable[[Path], str]) -> str:
+        """``check(path)`` ("" when the file is fine, else why not), cached like the MD5."""
+        with self._lock:
+            hit = self._fresh(path.name, size, mtime_ns)
+            if hit and isinstance(hit.get("check"), str):
+                return str(hit["check"])
+        problem = check(path)
+        with self._lock:
+            entry = self._fresh(path.name, size, mtime_ns) or {"size": size, "mtime_ns": mtime_ns}
+            self._data[path.name] = {**entry, "check": problem}
+            self._dirty = True
+        return problem
+
+    def _fresh(self, name: str, size: int, mtime_ns: int) -> dict[str, Any] | None:
+        hit = self._data.get(name)
+        if hit and hit.get("size") == size and hit.get("mtime_ns") == mtime_ns:
+            return hit
+        return None
+
     def remember(self, name: str, size: int, mtime_ns: int, md5: str) -> None:
         with self._lock:
-            self._data[name] = {"size": size, "mtime_ns": mtime_ns, "md5": md5}
+            kept = self._fresh(name, size, mtime_ns) or {}  # the same bytes: keep their check
+            self._data[name] = {**kept, "size": size, "mtime_ns": mtime_ns, "md5": md5}
             self._dirty = True
 
     def etag_matches(self, path: Path, etag: str, st: os.stat_result | None = None) -> bool:

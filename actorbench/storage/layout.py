@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +67,8 @@ class Layout:
         return self.data_dir / "actor_training_versions" / f"{sid}.json"
 
     def local_images(self, name: str) -> dict[int, Path]:
-        """Training images on disk, by index (``{name}_{i}.png`` only)."""
+        """Training images on disk, by index: regular files named ``{name}_{i}.png`` only
+        (a symlink is never followed)."""
         folder = self.training_dir(name)
         out: dict[int, Path] = {}
         if not folder.is_dir():
@@ -73,8 +76,9 @@ class Layout:
         pat = image_name_re(name)
         for p in folder.iterdir():
             m = pat.match(p.name)
-            if m and p.is_file():
-                out[int(m.group(1))] = p
+            with contextlib.suppress(FileNotFoundError):
+                if m and stat.S_ISREG(p.lstat().st_mode):
+                    out[int(m.group(1))] = p
         return out
 
     # -- remote --------------------------------------------------------------------------
@@ -112,4 +116,10 @@ def image_filename(name: str, index: int) -> str:
 
 
 def image_name_re(name: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(name)}_(\d{{1,5}})\.png$")
+    """``{name}_{i}.png`` spelt the one way ``image_filename`` spells it.
+
+    ASCII digits without leading zeros: ``_07.png``, or ``_3.png`` with an Arabic-Indic 3,
+    would otherwise be taken for image 7 or 3 and synced over it. ``\\Z``, not ``$``, which
+    also matches before a trailing newline.
+    """
+    return re.compile(rf"{re.escape(name)}_(0|[1-9][0-9]{{0,4}})\.png\Z", re.ASCII)

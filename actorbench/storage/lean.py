@@ -22,7 +22,8 @@ from urllib.parse import quote, urlsplit
 
 import urllib3
 
-from ..errors import PreconditionFailed, StoreError
+from ..errors import AccessRefused, PreconditionFailed, StoreError, Unreachable
+from ..fsutil import open_regular
 from .base import ObjectInfo
 from .hashing import strip_etag
 from .sigv4 import EMPTY_SHA256, UNSIGNED, Signer, canonical_query
@@ -167,15 +168,15 @@ class LeanS3Store:
                 if attempt + 1 < ATTEMPTS:
                     time.sleep(_backoff(attempt))
                     continue
-                raise StoreError(f"Cannot reach the S3 server at {self.endpoint}: is it running,"
-                                 " and is AWS_ENDPOINT_URL right?") from None
+                raise Unreachable(f"Cannot reach the S3 server at {self.endpoint}: is it running,"
+                                  " and is AWS_ENDPOINT_URL right?") from None
             except urllib3.exceptions.HTTPError as exc:
                 self._release(pool)
                 last = type(exc).__name__
                 if attempt + 1 < ATTEMPTS:
                     time.sleep(_backoff(attempt))
                     continue
-                raise StoreError(f"S3 request for {where} failed: {last}.") from None
+                raise Unreachable(f"S3 request for {where} failed: {last}.") from None
             if resp.status in ok:
                 if stream:
                     resp._actorbench_pool = pool  # type: ignore[attr-defined]
@@ -191,7 +192,7 @@ class LeanS3Store:
                 if attempt + 1 < ATTEMPTS:
                     time.sleep(_backoff(attempt))
                     continue
-                raise StoreError(f"S3 error on {where}: {last} (after {ATTEMPTS} attempts).")
+                raise Unreachable(f"S3 error on {where}: {last} (after {ATTEMPTS} attempts).")
             raise _translate(resp.status, code, where, self.bucket)
         raise StoreError(f"S3 error on {where}: {last}.")
 
@@ -258,7 +259,9 @@ class LeanS3Store:
 
     def put_file(self, key: str, path: Path, md5_hex: str, if_match: str | None = None,
                  if_none_match: bool = False) -> str:
-        return self._put(key, Path(path).read_bytes(), md5_hex, if_match, if_none_match)
+        with open_regular(Path(path)) as fh:  # a symlink is never uploaded
+            data = fh.read()
+        return self._put(key, data, md5_hex, if_match, if_none_match)
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "image/png") -> str:
         return self._put(key, data, hashlib.md5(data, usedforsecurity=False).hexdigest(),
@@ -312,8 +315,8 @@ def _translate(status: int, code: str, where: str, bucket: str) -> StoreError:
         err = StoreError(f"Bucket {bucket!r} does not exist on this S3 server.", True)
     elif status == 403 or code in ("InvalidAccessKeyId", "SignatureDoesNotMatch",
                                    "AccessDenied"):
-        err = StoreError(f"Access to {where} was refused ({code or status}): check the AWS "
-                         "credentials and the bucket policy.", True)
+        err = AccessRefused(f"Access to {where} was refused ({code or status}): check the AWS "
+                            "credentials and the bucket policy.", True)
     elif status == 404:
         err = StoreError(f"{where} does not exist.", True)
     else:

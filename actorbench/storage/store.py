@@ -12,11 +12,20 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from ..errors import CredentialsError, PreconditionFailed, StoreError
+from ..errors import (
+    AccessRefused,
+    CredentialsError,
+    PreconditionFailed,
+    StoreError,
+    Unreachable,
+)
+from ..fsutil import open_regular
 from .base import ObjectInfo, ObjectStore, read_body  # noqa: F401 - re-exported
 from .hashing import strip_etag
 from .urls import check_key
@@ -36,8 +45,8 @@ def translate(exc: Exception, bucket: str, key: str = "") -> Exception:
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return CredentialsError()
     if isinstance(exc, EndpointConnectionError):
-        return StoreError(f"Cannot reach the S3 server at {exc.kwargs.get('endpoint_url', '?')}: "
-                          "is it running, and is AWS_ENDPOINT_URL right?")
+        return Unreachable(f"Cannot reach the S3 server at {exc.kwargs.get('endpoint_url', '?')}"
+                           ": is it running, and is AWS_ENDPOINT_URL right?")
     if isinstance(exc, ClientError):
         code, status = _code(exc), _status(exc)
         if code in ("PreconditionFailed", "412") or status == 412:
@@ -46,13 +55,17 @@ def translate(exc: Exception, bucket: str, key: str = "") -> Exception:
             return StoreError(f"Bucket {bucket!r} does not exist on this S3 server.", True)
         if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403") \
                 or status == 403:
-            return StoreError(f"Access to {where} was refused ({code or status}): check the "
-                              "AWS credentials and the bucket policy.", True)
+            return AccessRefused(f"Access to {where} was refused ({code or status}): check "
+                                 "the AWS credentials and the bucket policy.", True)
         if code in ("NoSuchKey", "404") or status == 404:
             return StoreError(f"{where} does not exist.", True)
         if code == "ConditionalRequestConflict" or status == 409:
             return PreconditionFailed(f"{where} was written by someone else at the same time.")
+        if status >= 500:  # still failing after botocore's retries
+            return Unreachable(f"S3 error on {where}: {code or status}.")
         return StoreError(f"S3 error on {where}: {code or status}.")
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):  # timeouts, resets
+        return Unreachable(f"S3 request for {where} failed: {type(exc).__name__}.")
     if isinstance(exc, BotoCoreError):
         return StoreError(f"S3 request for {where} failed: {type(exc).__name__}.")
     return exc
@@ -124,7 +137,7 @@ class S3Store:
         elif if_none_match:
             kwargs["IfNoneMatch"] = "*"
         try:
-            with open(path, "rb") as fh:
+            with open_regular(path) as fh:  # a symlink is never uploaded
                 r = self.client.put_object(Body=fh, **kwargs)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, self.bucket, key) from None

@@ -5,23 +5,42 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import shutil
+import stat
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
+from .. import fsutil
 from ..actors.registry import Registry, read_json
-from ..errors import ActorbenchError, Cancelled, PreconditionFailed, RegistryError
-from ..fsutil import AtomicBatch, atomic_write_json, clean_stale_temps, file_lock, syncfs
+from ..errors import (
+    ActorbenchError,
+    Cancelled,
+    DiskSpaceError,
+    EnvironmentProblem,
+    PreconditionFailed,
+    RegistryError,
+)
+from ..fsutil import (
+    AtomicBatch,
+    atomic_write_json,
+    clean_stale_temps,
+    copy_atomic,
+    file_lock,
+    format_size,
+    is_disk_full,
+    syncfs,
+)
 from ..storage.base import ObjectInfo, ObjectStore
 from ..storage.hashing import HashCache
-from ..storage.layout import Layout
+from ..storage.layout import Layout, image_name_re
 from ..storage.urls import format_s3_url
+from .files import image_problem
 from .manifest import Manifest, ManifestEntry
 from .plan import PULLABLE, PUSHABLE, ActorPlan, Change, ImageStatus, plan_actor
 from .progress import ProgressCallback, ProgressEvent, no_progress
@@ -88,9 +107,11 @@ class SyncEngine:
     """
 
     def __init__(self, store: ObjectStore, layout: Layout, registry: Registry,
-                 region: str = "us-west-1", workers: int = 16, connections: int = 128) -> None:
+                 region: str = "us-west-1", workers: int = 16, connections: int = 128,
+                 min_free: int = 0) -> None:
         self.store, self.layout, self.registry = store, layout, registry
         self.region, self.workers, self.connections = region, workers, connections
+        self.min_free = min_free  # bytes a pull must leave free (``Settings.min_free``)
 
     # -- planning ---------------------------------------------------------------------
     def list_remote(self, names: list[str]) -> dict[str, list[ObjectInfo]]:
@@ -132,32 +153,52 @@ class SyncEngine:
                 return  # the next range's first actor: stop before paging on
             yield info
 
-    def listed_indices(self, name: str) -> set[int]:
-        """Indices that ``response.json`` says exist (for the ``missing`` status)."""
+    def listed_indices(self, name: str, warnings: list[str] | None = None) -> set[int]:
+        """Indices that ``response.json`` says exist (for the ``missing`` status).
+
+        A malformed file or entry is a warning for this actor (added to ``warnings``), never
+        a stop: its images on disk and in S3 sync all the same, and so do other actors'.
+        """
         path = self.layout.response_json(name)
+        where = f"{path}, actor {name!r}"
+        problems = warnings if warnings is not None else []
         if not path.exists():
             return set()
         try:
             data = read_json(path)
-        except RegistryError:
+        except RegistryError as exc:
+            problems.append(f"{where}: {exc.problem}; its list of images was ignored")
+            return set()
+        urls = data.get("s3_urls", []) if isinstance(data, dict) else None
+        if not isinstance(urls, list):
+            problems.append(f"{where}: s3_urls must be a list of URLs; it was ignored")
             return set()
         out = set()
-        urls = data.get("s3_urls", []) if isinstance(data, dict) else []
-        for url in urls if isinstance(urls, list) else []:
-            key = str(url).split("?", 1)[0]
-            tail = key.rsplit("/", 1)[-1]
-            if tail.startswith(name + "_") and tail.endswith(".png"):
-                with contextlib.suppress(ValueError):
-                    out.add(int(tail[len(name) + 1:-4]))
+        pat = image_name_re(name)
+        for i, url in enumerate(urls):
+            # shown and parsed without a query string: a presigned signature never reaches a log
+            bare = url.split("?", 1)[0] if isinstance(url, str) else ""
+            if m := pat.match(unquote(bare.rsplit("/", 1)[-1])):
+                out.add(int(m.group(1)))
+            else:
+                shown = repr(bare[:300]) if isinstance(url, str) else \
+                    f"(a {type(url).__name__}, not a URL)"
+                problems.append(f"{where}: s3_urls[{i}] {shown} is not an image of this actor "
+                                f"({name}_<0-99999>.png); it was ignored")
         return out
 
     def plan(self, names: Iterable[str], remote: dict[str, list[ObjectInfo]] | None = None
              ) -> dict[str, ActorPlan]:
         names = [self.registry.get(n).name for n in names]
         remote = remote if remote is not None else self.list_remote(names)
-        return {n: plan_actor(self.layout, n, remote.get(n, []),
-                              Manifest.load(self.layout.manifest_path(n)),
-                              self.listed_indices(n)) for n in names}
+        plans = {}
+        for n in names:
+            warnings: list[str] = []
+            listed = self.listed_indices(n, warnings)
+            plans[n] = plan_actor(self.layout, n, remote.get(n, []),
+                                  Manifest.load(self.layout.manifest_path(n)), listed)
+            plans[n].warnings.extend(warnings)
+        return plans
 
     # -- applying ---------------------------------------------------------------------
     @contextlib.contextmanager
@@ -180,7 +221,8 @@ class SyncEngine:
             plan = plans[n].select(only)
             states[n] = _ActorState(plan, plans[n], Manifest.load(self.layout.manifest_path(n)),
                                     HashCache(self.layout.hash_cache_path(n)),
-                                    SyncSummary(n, direction, total=len(plan.changes)),
+                                    SyncSummary(n, direction, total=len(plan.changes),
+                                                warnings=list(plans[n].warnings)),
                                     threading.Lock())
         return states
 
@@ -194,7 +236,8 @@ class SyncEngine:
 
     def _run(self, names: list[str], direction: str, only: set[int] | None,
              prefer: str | None, progress: ProgressCallback,
-             cancel: threading.Event | None) -> dict[str, SyncSummary]:
+             cancel: threading.Event | None, allow_invalid: bool = False
+             ) -> dict[str, SyncSummary]:
         names = [self.registry.get(n).name for n in names]
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="actorbench-sync")
         bulk = self._bulk_getter() if direction == "pull" else None
@@ -208,9 +251,11 @@ class SyncEngine:
             jobs: list[tuple[str, Change, str]] = []
             for n, st in states.items():
                 self._refresh_baseline(st)
+                st.summary.unrecognised = [u.to_json() for u in st.full.unrecognised]
                 for ch in st.plan.changes:
-                    action = (self._pull_action if direction == "pull" else self._push_action)(
-                        ch, prefer)
+                    ch, action = self._decide(st, ch, direction, prefer, allow_invalid)
+                    if action == "refused":
+                        continue
                     if action == "skip":
                         st.summary.skipped += 1
                     elif action.startswith("conflict"):
@@ -222,6 +267,8 @@ class SyncEngine:
                 todo = [j for j in jobs if j[0] == n]
                 progress(ProgressEvent("plan", n, files_total=len(todo),
                                        bytes_total=sum(j[1].size for j in todo)))
+            if direction == "pull":
+                self._check_space(jobs)
             _Apply(self, states, pool, bulk, progress, cancel).run(jobs)
             batch = AtomicBatch()  # every actor's records durable at once: one syncfs
             for n, st in states.items():
@@ -230,7 +277,15 @@ class SyncEngine:
                 st.manifest.last_sync = now_iso()
                 st.manifest.save(batch.add_json)
                 st.hashes.save(batch.add_json)
-            batch.commit()
+            try:
+                batch.commit()
+            except OSError as exc:  # what landed stays; the next sync re-checks it by content
+                for n, st in states.items():
+                    st.summary.warnings.append(
+                        f"{self.layout.manifest_path(n)}: the record of this sync was not saved "
+                        f"({exc.strerror or exc}); the next sync compares these images by "
+                        "content again")
+                    _note_environment(st.summary, exc, self.layout.data_dir)
             for n, st in states.items():
                 if direction == "push" and not st.summary.cancelled:
                     self._record_push(n, st)
@@ -240,6 +295,52 @@ class SyncEngine:
     def _bulk_getter(self) -> Any:
         make = getattr(self.store, "bulk_getter", None) if self.connections > 1 else None
         return make() if make is not None else None
+
+    def _check_space(self, jobs: list[tuple[str, Change, str]]) -> None:
+        """Refuse a pull, before it writes anything, that would leave less than ``min_free``
+        free on a disk it writes to (each actor's folder may sit on its own filesystem)."""
+        need: dict[int, list[Any]] = {}  # st_dev -> [folder, bytes]
+        data_dev = self.layout.data_dir.stat().st_dev
+        for n, ch, action in jobs:
+            folder = self.layout.training_dir(n)
+            dev = folder.stat().st_dev
+            entry = need.setdefault(dev, [self.layout.data_dir if dev == data_dev else folder,
+                                          0])
+            entry[1] += ch.size
+            if action == "download-overwrite" and ch.local is not None:
+                entry[1] += ch.local.size  # the local side is kept as *.conflict-local.png
+        for folder, nbytes in need.values():
+            free = fsutil.free_bytes(folder)
+            if free - nbytes >= self.min_free:
+                continue
+            leaves = (f"would leave {format_size(free - nbytes)}" if free >= nbytes
+                      else f"only {format_size(free)} is free")
+            raise DiskSpaceError(
+                f"Not enough disk space in {folder}: the pull needs {format_size(nbytes)} and "
+                f"{leaves}, below the {format_size(self.min_free)} margin "
+                "(ACTORBENCH_MIN_FREE). Free space or pull fewer actors.")
+
+    def _decide(self, st: _ActorState, ch: Change, direction: str, prefer: str | None,
+                allow_invalid: bool) -> tuple[Change, str]:
+        """One image's action, "skip", or "refused" (recorded in the summary as invalid).
+
+        A file not fit to push is refused for upload unless ``allow_invalid``; an image name
+        held by a symlink, fifo or folder is never read, nor written through or over.
+        """
+        problem = ""
+        if ch.status is ImageStatus.INVALID and ch.compared is not None:
+            problem, ch = ch.problem, replace(ch, status=ch.compared)
+        action = (self._pull_action if direction == "pull" else self._push_action)(ch, prefer)
+        if ch.local is not None:  # a regular file: only uploading it is in question
+            if allow_invalid or not action.startswith("upload"):
+                problem = ""
+            elif not problem:  # a conflict or a remote delete pushed with --prefer local
+                problem = st.hashes.checked(ch.local.path, ch.local.size, ch.local.mtime_ns,
+                                            image_problem)
+        if problem and action != "skip":
+            st.summary.refuse(ch.key, problem)
+            return ch, "refused"
+        return ch, action
 
     @staticmethod
     def _pull_action(ch: Change, prefer: str | None) -> str:
@@ -271,8 +372,8 @@ class SyncEngine:
         target = self.layout.image_path(ch.actor, ch.index)
         if action in ("download", "download-overwrite", "conflict-remote"):
             assert ch.remote is not None
-            if action == "download-overwrite" and target.exists():
-                shutil.copy2(target, conflict_path(target, "local"))  # never lose the local side
+            if action == "download-overwrite" and target.exists():  # never lose the local side
+                copy_atomic(target, conflict_path(target, "local"))
             dest = conflict_path(target, "remote") if action == "conflict-remote" else target
             got = download(self.store, ch.key, dest, ch.remote.etag, on_bytes, cancel)
             if action == "conflict-remote":
@@ -304,7 +405,7 @@ class SyncEngine:
         st.summary.s3_urls = urls
         pending = {c.index for c in st.full.changes if c.status in (
             ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED, ImageStatus.CONFLICT,
-            ImageStatus.DELETED_REMOTE)}
+            ImageStatus.DELETED_REMOTE) or (c.status is ImageStatus.INVALID and c.local)}
         synced = pending <= st.done and not st.summary.conflicts and st.summary.failed == 0
         resp_path = self.layout.response_json(name)
         try:
@@ -315,7 +416,11 @@ class SyncEngine:
             st.summary.error(str(resp_path), f"{exc} (left unchanged)")
         else:
             resp.update({"s3_urls": urls, "count": len(urls), "updated_at": now_iso()})
-            atomic_write_json(resp_path, resp)
+            try:
+                atomic_write_json(resp_path, resp)
+            except OSError as exc:  # a full disk: the uploads stand, the next push records them
+                st.summary.error(str(resp_path), f"not updated ({_message(exc)})")
+                _note_environment(st.summary, exc, self.layout.data_dir)
 
         def change(raw: dict[str, Any]) -> None:
             td = raw.get("training_data") if isinstance(raw.get("training_data"), dict) else {}
@@ -327,8 +432,9 @@ class SyncEngine:
 
         try:
             self.registry.update(name, change)
-        except ActorbenchError as exc:
-            st.summary.error(str(self.registry.path), str(exc))
+        except (ActorbenchError, OSError) as exc:
+            st.summary.error(str(self.registry.path), _message(exc))
+            _note_environment(st.summary, exc, self.layout.data_dir)
 
     def pull(self, names: Iterable[str], only: set[int] | None = None,
              prefer: str | None = None, progress: ProgressCallback = no_progress,
@@ -338,9 +444,14 @@ class SyncEngine:
 
     def push(self, names: Iterable[str], only: set[int] | None = None,
              prefer: str | None = None, progress: ProgressCallback = no_progress,
-             cancel: threading.Event | None = None) -> dict[str, SyncSummary]:
-        """Upload local-only and locally modified images; never overwrite an S3 change."""
-        return self._run(list(names), "push", only, prefer, progress, cancel)
+             cancel: threading.Event | None = None, allow_invalid: bool = False
+             ) -> dict[str, SyncSummary]:
+        """Upload local-only and locally modified images; never overwrite an S3 change.
+
+        Files that are not sound PNGs (``ImageStatus.INVALID``) are refused and listed in the
+        summary, unless ``allow_invalid``.
+        """
+        return self._run(list(names), "push", only, prefer, progress, cancel, allow_invalid)
 
     # -- cache ------------------------------------------------------------------------
     def clean(self, names: Iterable[str], dry_run: bool = False) -> dict[str, dict[str, Any]]:
@@ -358,6 +469,8 @@ class SyncEngine:
                     manifest = Manifest.load(self.layout.manifest_path(n))
                     for c in safe:
                         assert c.local
+                        if not _is_regular(c.local.path):
+                            continue  # replaced since it was verified: not what was checked
                         c.local.path.unlink(missing_ok=True)
                         manifest.entries.pop(c.index, None)
                     manifest.save()
@@ -378,10 +491,33 @@ class SyncEngine:
         return dict(out)
 
 
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def _message(exc: BaseException) -> str:
     if isinstance(exc, ActorbenchError):
         return str(exc)
+    if is_disk_full(exc):  # the temp file's name would help nobody
+        return f"not written: {exc.strerror}"  # type: ignore[attr-defined]
     return f"{type(exc).__name__}: {exc}"
+
+
+def _note_environment(summary: SyncSummary, exc: BaseException, data_dir: Path) -> None:
+    """Keep the first problem of the machine, not of the input, that stopped a transfer."""
+    if summary.environment:
+        return
+    if is_disk_full(exc):
+        summary.environment = (f"The disk holding {data_dir} is full "
+                               f"({exc.strerror}).")  # type: ignore[attr-defined]
+    elif isinstance(exc, EnvironmentProblem):
+        summary.environment = str(exc)
+    elif isinstance(exc, OSError):  # a folder that cannot be written, a failing disk
+        where = f" ({exc.filename})" if exc.filename else ""
+        summary.environment = f"{exc.strerror or exc}{where}."
 
 
 class _Apply:
@@ -400,6 +536,7 @@ class _Apply:
         self.progress, self.cancel = progress, cancel
         self.results: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self.outstanding = 0
+        self.disk_full: OSError | None = None  # once it is, no more downloads are started
 
     def run(self, jobs: list[tuple[str, Change, str]]) -> None:
         from ..storage.bulk import Failed, GetJob, Got
@@ -455,6 +592,9 @@ class _Apply:
         self._commit(pending)
 
     def _submit(self, job: tuple[str, Change, str]) -> None:
+        if self.disk_full is not None and job[2] != "upload" and job[2] != "upload-overwrite":
+            self._outcome(*job, self.disk_full)  # it would fail the same way, after a GET
+            return
         self.outstanding += 1
         fut = self.pool.submit(self.engine._do, self.states[job[0]], job[1], job[2],
                                self.progress, self.cancel)
@@ -501,6 +641,9 @@ class _Apply:
             st.summary.conflicts.append(ch.key)
         else:
             st.summary.error(ch.key, _message(exc))
+            _note_environment(st.summary, exc, self.engine.layout.data_dir)
+            if is_disk_full(exc):
+                self.disk_full = exc  # type: ignore[assignment]
         self.progress(ProgressEvent("file", n, ch.key, ok=False, error=_message(exc)))
 
 

@@ -34,7 +34,7 @@ class Manifest:
                                              str(v["etag"]))
                        for k, v in raw.get("images", {}).items()}
             return cls(path, entries, raw.get("last_sync"))
-        except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError, OSError):
+        except (ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError):
             return cls(path)
 
     def save(self, write: Callable[[Path, Any], None] = atomic_write_json) -> None:

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import enum
+import os
+import stat
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..storage.base import ObjectInfo
 from ..storage.hashing import HashCache
-from ..storage.layout import Layout
+from ..storage.layout import Layout, image_name_re
+from .files import (
+    Unrecognised,
+    image_problem,
+    is_known_local,
+    name_problem,
+    not_regular_reason,
+    remote_problem,
+)
 from .manifest import Manifest, ManifestEntry
 
 
@@ -24,6 +34,7 @@ class ImageStatus(enum.Enum):
     MISSING = "missing"
     DELETED_LOCAL = "deleted_local"
     DELETED_REMOTE = "deleted_remote"
+    INVALID = "invalid"  # not fit to push (``Change.problem`` says why), or not a regular file
 
     @property
     def label(self) -> str:
@@ -40,6 +51,7 @@ LABELS = {
     ImageStatus.MISSING: "Missing",
     ImageStatus.DELETED_LOCAL: "Deleted locally",
     ImageStatus.DELETED_REMOTE: "Deleted in S3",
+    ImageStatus.INVALID: "Invalid",
 }
 
 #: what a pull fetches without being asked twice
@@ -66,6 +78,8 @@ class Change:
     local: LocalFile | None = None
     remote: ObjectInfo | None = None
     base: ManifestEntry | None = None
+    problem: str = ""  # why it is INVALID
+    compared: ImageStatus | None = None  # what content comparison says, when INVALID stands in
 
     @property
     def size(self) -> int:
@@ -78,6 +92,8 @@ class Change:
 class ActorPlan:
     actor: str
     changes: list[Change] = field(default_factory=list)
+    unrecognised: list[Unrecognised] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a bad entry of response.json
 
     def counts(self) -> dict[str, int]:
         c = Counter(ch.status.value for ch in self.changes)
@@ -89,7 +105,8 @@ class ActorPlan:
     def select(self, only: set[int] | None) -> ActorPlan:
         if only is None:
             return self
-        return ActorPlan(self.actor, [c for c in self.changes if c.index in only])
+        return ActorPlan(self.actor, [c for c in self.changes if c.index in only],
+                         self.unrecognised)
 
     @property
     def local_bytes(self) -> int:
@@ -100,12 +117,35 @@ class ActorPlan:
         return sum(c.remote.size for c in self.changes if c.remote)
 
 
-def scan_local(layout: Layout, actor: str) -> dict[int, LocalFile]:
-    out = {}
-    for idx, path in layout.local_images(actor).items():
-        st = path.stat()
-        out[idx] = LocalFile(path, st.st_size, st.st_mtime_ns)
-    return out
+def scan_local(layout: Layout, actor: str
+               ) -> tuple[dict[int, LocalFile], dict[int, str], list[Unrecognised]]:
+    """Images (regular files named ``{actor}_{i}.png``); image names held by something else,
+    with why (a symlink, fifo or folder is never followed, hashed or replaced); and every
+    other unexpected entry of training_data/."""
+    images: dict[int, LocalFile] = {}
+    blocked: dict[int, str] = {}
+    other: list[Unrecognised] = []
+    pat = image_name_re(actor)
+    try:
+        entries = list(os.scandir(layout.training_dir(actor)))
+    except (FileNotFoundError, NotADirectoryError):
+        return images, blocked, other
+    for entry in entries:
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        m = pat.match(entry.name)
+        if stat.S_ISREG(st.st_mode):
+            if m:
+                images[int(m.group(1))] = LocalFile(Path(entry.path), st.st_size, st.st_mtime_ns)
+            elif not is_known_local(actor, entry.name):
+                other.append(Unrecognised("local", entry.name, name_problem(actor, entry.name)))
+        elif m:
+            blocked[int(m.group(1))] = not_regular_reason(st.st_mode)
+        else:
+            other.append(Unrecognised("local", entry.name, not_regular_reason(st.st_mode)))
+    return images, blocked, other
 
 
 def classify(local: LocalFile | None, remote: ObjectInfo | None, base: ManifestEntry | None,
@@ -152,20 +192,31 @@ def plan_actor(layout: Layout, actor: str, remote: Iterable[ObjectInfo], manifes
                listed_indices: Iterable[int] = (), hashes: HashCache | None = None) -> ActorPlan:
     """Classify every image of ``actor``; ``remote`` is the listing of its prefix."""
     hashes = hashes or HashCache(layout.hash_cache_path(actor))
-    local = scan_local(layout, actor)
+    local, blocked, unrecognised = scan_local(layout, actor)
     remote_by_idx: dict[int, ObjectInfo] = {}
+    prefix = layout.actor_prefix(actor)
     for info in remote:
         parsed = layout.parse_image_key(info.key)
         if parsed and parsed[0] == actor:
             remote_by_idx[parsed[1]] = info
+        elif why := remote_problem(actor, info.key.removeprefix(prefix)):
+            unrecognised.append(Unrecognised("s3", info.key.removeprefix(prefix), why))
     listed = set(listed_indices)
-    indices = sorted(set(local) | set(remote_by_idx) | set(manifest.entries) | listed)
-    plan = ActorPlan(actor)
+    indices = sorted(set(local) | set(remote_by_idx) | set(manifest.entries) | listed
+                     | set(blocked))
+    plan = ActorPlan(actor, unrecognised=sorted(unrecognised, key=lambda u: (u.where, u.name)))
     for i in indices:
         lf, ro, base = local.get(i), remote_by_idx.get(i), manifest.entries.get(i)
-        if lf is None and ro is None and i not in listed:
+        if lf is None and ro is None and i not in listed and i not in blocked:
             continue  # in the manifest only: deleted on both sides, nothing to show
         status = classify(lf, ro, base, hashes)
-        plan.changes.append(Change(actor, i, status, layout.image_key(actor, i), lf, ro, base))
+        problem = blocked.get(i, "")
+        if lf is not None and status in PUSHABLE:  # only what a push would upload is opened
+            problem = hashes.checked(lf.path, lf.size, lf.mtime_ns, image_problem)
+        change = Change(actor, i, status, layout.image_key(actor, i), lf, ro, base)
+        if problem:
+            change = replace(change, status=ImageStatus.INVALID, problem=problem,
+                             compared=status)
+        plan.changes.append(change)
     hashes.save()
     return plan

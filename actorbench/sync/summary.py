@@ -16,6 +16,10 @@ class SyncSummary:
     total: int = 0
     conflicts: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    invalid: list[dict[str, str]] = field(default_factory=list)  # refused: {"key", "reason"}
+    unrecognised: list[dict[str, str]] = field(default_factory=list)  # never synced, reported
+    warnings: list[str] = field(default_factory=list)  # the sync went on: {file}: {problem}
+    environment: str = ""  # what stopped transfers (disk full, S3 out of reach): exit 3
     s3_urls: list[str] = field(default_factory=list)
     cancelled: bool = False
     bytes: int = 0
@@ -24,9 +28,14 @@ class SyncSummary:
         self.failed += 1
         self.errors.append({"key": key, "error": message})
 
+    def refuse(self, key: str, reason: str) -> None:
+        """An image this sync would have moved but must not (``ImageStatus.INVALID``)."""
+        self.invalid.append({"key": key, "reason": reason})
+
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.conflicts and not self.cancelled
+        return (not self.failed and not self.conflicts and not self.cancelled
+                and not self.invalid)
 
     def to_json(self) -> dict[str, Any]:
         verb = "downloaded" if self.direction == "pull" else "uploaded"
@@ -36,6 +45,14 @@ class SyncSummary:
                                "errors": list(self.errors)}
         if self.direction == "push":
             out["s3_urls"] = list(self.s3_urls)
+        if self.invalid:
+            out["invalid"] = list(self.invalid)
+        if self.unrecognised:
+            out["unrecognised"] = list(self.unrecognised)
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        if self.environment:
+            out["environment"] = self.environment
         if self.cancelled:
             out["cancelled"] = True
         return out

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from ..errors import Cancelled, CredentialsError, PreconditionFailed, StoreError
-from ..fsutil import temp_path_for
+from ..fsutil import is_disk_full, temp_path_for
 from ..storage.base import ObjectStore, read_body
 from ..storage.hashing import is_multipart_etag, strip_etag
 
@@ -39,7 +39,7 @@ def backoff(attempt: int, base: float = 0.1, cap: float = 3.0) -> float:
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (Cancelled, CredentialsError, PreconditionFailed)):
+    if isinstance(exc, (Cancelled, CredentialsError, PreconditionFailed)) or is_disk_full(exc):
         return False
     if isinstance(exc, StoreError):
         return not exc.permanent

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -14,6 +17,13 @@ from ..errors import ActorbenchError
 STATES = ("IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT")
 FINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
 RETRY_STATUS = {429, 500, 502, 503, 504}
+#: RunPod's job ids: letters, digits and '-' (safe in a URL path, a file and a page)
+JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
+#: a LoRA URL: http(s) or s3, a host, and only the characters RFC 3986 allows
+URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]{1,2048}$")
+URL_SCHEMES = ("https", "http", "s3")
+#: the most of a progress message or an error text that is kept
+TEXT_MAX = 500
 
 
 class RunPodError(ActorbenchError):
@@ -110,22 +120,108 @@ class RunPodClient:
         data = self._request("POST", "run", body, safe_to_retry=False)
         if "id" not in data:
             raise RunPodError("RunPod run answered without a job id.")
-        return data
+        return _check_ack(data, None, "run")
 
     def status(self, job_id: str) -> dict[str, Any]:
-        data = self._request("GET", f"status/{job_id}")
-        if data.get("status") not in STATES:
-            raise RunPodError(f"RunPod status answered an unknown state {data.get('status')!r}.")
-        return data
+        """The job's state, with only the fields actorbench keeps, each checked."""
+        data = self._request("GET", f"status/{check_job_id(job_id)}")
+        return check_status(data, job_id)
 
     def cancel(self, job_id: str) -> dict[str, Any]:
-        return self._request("POST", f"cancel/{job_id}")
+        data = self._request("POST", f"cancel/{check_job_id(job_id)}")
+        return _check_ack(data, job_id, "cancel")
 
     def retry(self, job_id: str) -> dict[str, Any]:
-        return self._request("POST", f"retry/{job_id}", safe_to_retry=False)
+        data = self._request("POST", f"retry/{check_job_id(job_id)}", safe_to_retry=False)
+        return _check_ack(data, job_id, "retry")
 
     def health(self) -> dict[str, Any]:
         return self._request("GET", "health")
+
+
+def is_job_id(value: object) -> bool:
+    return isinstance(value, str) and bool(JOB_ID.match(value))
+
+
+def check_job_id(value: object, what: str = "RunPod") -> str:
+    """A job id of the form RunPod makes, or ``RunPodError`` (nothing is sent with it)."""
+    if isinstance(value, str) and JOB_ID.match(value):
+        return value
+    raise RunPodError(f"{what}: job id {_brief(value)} is not of the form RunPod uses "
+                      "(letters, digits and '-').")
+
+
+def check_url(value: object, what: str) -> str:
+    """An http(s) or s3 URL with a host, or ``RunPodError``: never ``javascript:`` or markup."""
+    if isinstance(value, str) and URL_CHARS.match(value):
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # e.g. an unclosed '[' in the host
+            parts = None
+        if parts is not None and parts.scheme in URL_SCHEMES and parts.hostname:
+            return value
+    raise RunPodError(f"{what} is not an http(s) or s3 URL: {_brief(value)}.")
+
+
+def _number(value: object, what: str, top: float = math.inf) -> float:
+    if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+            or not 0 <= value <= top):
+        span = "a number from 0 to 1" if top == 1.0 else "a non-negative number"
+        raise RunPodError(f"{what} is not {span}: {_brief(value)}.")
+    return value
+
+
+def _text(value: object) -> str:
+    return str(value)[:TEXT_MAX]
+
+
+def _check_ack(data: dict[str, Any], job_id: str | None, op: str) -> dict[str, Any]:
+    """What ``/run``, ``/cancel`` and ``/retry`` answer: a job id and maybe a known state."""
+    out: dict[str, Any] = {"id": check_job_id(data.get("id", job_id), f"RunPod {op}")}
+    if job_id is not None and out["id"] != job_id:
+        raise RunPodError(f"RunPod {op} answered about another job.")
+    if data.get("status") is not None:
+        if data["status"] not in STATES:
+            raise RunPodError(f"RunPod {op} answered an unknown state {_brief(data['status'])}.")
+        out["status"] = data["status"]
+    return out
+
+
+def check_status(data: dict[str, Any], job_id: str, what: str = "RunPod status"
+                 ) -> dict[str, Any]:
+    """A status answer (or a webhook body) reduced to the fields actorbench keeps, each
+    checked: a known state, this job's id, numbers for times and progress, a URL for the LoRA.
+    Anything else is left out, so a record never holds what the server made up."""
+    status = data.get("status")
+    if status not in STATES:
+        raise RunPodError(f"{what} answered an unknown state {_brief(status)}.")
+    if data.get("id", job_id) != job_id:
+        raise RunPodError(f"{what} answered about another job.")
+    out: dict[str, Any] = {"id": job_id, "status": status}
+    for key in ("delayTime", "executionTime"):
+        if data.get(key) is not None:
+            out[key] = _number(data[key], f"{what}: {key}")
+    output = data.get("output")
+    if status == "IN_PROGRESS" and isinstance(output, dict):
+        progress: dict[str, Any] = {}
+        if output.get("progress") is not None:
+            progress["progress"] = _number(output["progress"], f"{what}: progress", 1.0)
+        for key in ("step", "total_steps"):
+            if output.get(key) is not None:
+                progress[key] = _number(output[key], f"{what}: {key}")
+        if output.get("message") is not None:
+            progress["message"] = _text(output["message"])
+        out["output"] = progress
+    elif status == "COMPLETED" and isinstance(output, dict) and output.get("lora_url"):
+        out["output"] = {"lora_url": check_url(output["lora_url"], f"{what}: lora_url")}
+    if data.get("error") is not None:
+        out["error"] = _text(data["error"])
+    return out
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _not_sent(exc: Exception) -> bool:

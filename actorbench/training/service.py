@@ -14,7 +14,7 @@ from ..sync.plan import ImageStatus
 from ..workbench import Workbench
 from .estimate import Estimate, estimate
 from .params import TrainingParams, auto_adjust, make_params
-from .runpod import FINAL, STATES, RunPodClient, RunPodError
+from .runpod import FINAL, STATES, RunPodClient, RunPodError, check_status, is_job_id
 from .validate import Validation, validate_dataset
 from .versions import ACTIVE, TrainingVersion, VersionStore
 
@@ -60,7 +60,7 @@ class TrainingService:
 
         try:
             return make_params(**json.loads(self.params_path(actor_name).read_text()))
-        except (OSError, ValueError, ActorbenchError):
+        except (OSError, ValueError, RecursionError, ActorbenchError):
             return None
 
     def save_params(self, actor_name: str, params: TrainingParams) -> None:
@@ -84,7 +84,7 @@ class TrainingService:
                 f.message for f in prep.validation.blockers))
         actor = self.wb.registry.get(prep.actor)
         plan = self.wb.engine.plan([actor.name])[actor.name]
-        images = [c for c in plan.changes if c.remote is not None and c.status in (
+        images = [c for c in plan.changes if c.remote is not None and (c.compared or c.status) in (
             ImageStatus.SYNCED, ImageStatus.S3_ONLY, ImageStatus.REMOTE_MODIFIED,
             ImageStatus.DELETED_LOCAL)]
         with self.versions.lock(actor.id):
@@ -142,6 +142,11 @@ class TrainingService:
             versions = self.versions.load(actor.id)
             for v in versions:
                 if v.status not in ACTIVE or not v.job_id:
+                    continue
+                if not is_job_id(v.job_id):  # an edited record: never send it, never retry it
+                    v.status = "LOST"
+                    v.error = (f"The record's job id {str(v.job_id)[:60]!r} is not one RunPod "
+                               "makes; it was not sent to RunPod.")
                     continue
                 try:
                     st = self.client.status(v.job_id)
@@ -208,9 +213,13 @@ class TrainingService:
             v = next((x for x in versions if x.id == version_id), None)
             if v is None or not hmac.compare_digest(str(secret), v.webhook_secret):
                 raise ActorbenchError("Webhook refused: unknown version or wrong secret.")
-            if body.get("id") != v.job_id or body.get("status") not in STATES:
+            if not v.job_id or body.get("id") != v.job_id or body.get("status") not in STATES:
                 raise ActorbenchError("Webhook refused: it does not describe this job.")
-            apply_status(v, body)
+            try:
+                st = check_status(body, v.job_id, "Webhook")
+            except RunPodError as exc:
+                raise ActorbenchError(f"Webhook refused: {exc}") from None
+            apply_status(v, st)
             self.versions.save(actor.id, versions)
             return v
 
@@ -219,6 +228,7 @@ class TrainingService:
 
 
 def apply_status(v: TrainingVersion, st: dict[str, Any]) -> None:
+    """Record a status answer already reduced by ``check_status`` (the client does it)."""
     status = st["status"]
     v.status = status
     v.timings["delay_ms"] = st.get("delayTime")

@@ -57,7 +57,8 @@ def dhash(img: Image.Image, size: int = 16) -> int:
 def validate_dataset(plan: ActorPlan, resolution: int) -> Validation:
     """Checks the images the worker will read: all must be in S3; local copies are inspected."""
     findings: list[Finding] = []
-    in_s3 = [c for c in plan.changes if c.remote is not None and c.status in (
+    # an invalid image is judged by where its content is (``compared``); it is inspected below
+    in_s3 = [c for c in plan.changes if c.remote is not None and (c.compared or c.status) in (
         ImageStatus.SYNCED, ImageStatus.S3_ONLY, ImageStatus.REMOTE_MODIFIED,
         ImageStatus.DELETED_LOCAL)]
     n = len(in_s3)
@@ -67,8 +68,9 @@ def validate_dataset(plan: ActorPlan, resolution: int) -> Validation:
     elif n < GOOD_IMAGES:
         findings.append(Finding("warning", "few", f"{n} images: {GOOD_IMAGES}-20 give a more "
                                 "faithful identity."))
-    not_in_s3 = plan.by_status(ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED,
-                               ImageStatus.CONFLICT, ImageStatus.DELETED_REMOTE)
+    not_in_s3 = [c for c in plan.changes if (c.compared or c.status) in (
+        ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED, ImageStatus.CONFLICT,
+        ImageStatus.DELETED_REMOTE)]
     if not_in_s3:
         findings.append(Finding("blocker", "not_in_s3",
                                 f"{len(not_in_s3)} local images are not in S3 yet (the worker "

@@ -13,6 +13,7 @@ from ..actors.registry import Registry, read_json
 from ..errors import ActorbenchError, RegistryError
 from ..fsutil import atomic_write_json, file_lock
 from ..storage.layout import Layout
+from .runpod import RunPodError, check_url
 
 ACTIVE = {"LAUNCHING", "IN_QUEUE", "IN_PROGRESS"}
 
@@ -93,6 +94,10 @@ class VersionStore:
             if chosen.status != "COMPLETED" or not chosen.lora_url:
                 raise ActorbenchError(f"Version {chosen.name} is {chosen.status}: only a "
                                       "completed version with a LoRA can be marked good.")
+            try:  # the record is a file: what goes into actors.json is checked again
+                check_url(chosen.lora_url, f"Version {chosen.name}'s lora_url")
+            except RunPodError as exc:
+                raise ActorbenchError(str(exc)) from None
             for v in versions:
                 v.isGood = v.id == version_id
             self.save(actor.id, versions)

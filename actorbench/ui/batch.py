@@ -8,7 +8,8 @@ import ipywidgets as w
 import pandas as pd
 
 from ..sync.progress import ProgressEvent
-from .common import ErrorBox, Worker, esc, guarded
+from .common import ErrorBox, Worker, guarded
+from .html import esc, table
 from .state import AppState
 from .training_data import human_bytes
 
@@ -90,7 +91,7 @@ class BatchView(w.VBox):
                 df = pd.DataFrame(rows)
                 df["conflicts"] = df["conflicts"].map(len)
                 df["errors"] = df["errors"].map(len)
-                self.summary.value = df.to_html(index=False, classes="ab-table", escape=True)
+                self.summary.value = table(df)
             self.state.changed()
 
         return self.worker.start(job, done)

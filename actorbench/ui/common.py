@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html
 import threading
 import traceback
 from collections.abc import Callable
@@ -13,6 +12,8 @@ import ipywidgets as w
 
 from ..errors import ActorbenchError
 from ..workbench import Workbench
+from .html import esc as esc  # (pages import it from here as well as from .html)
+from .html import h
 
 CSS = """
 <style>
@@ -32,6 +33,8 @@ CSS = """
 .ab-status-missing { background:#616161; }
 .ab-status-deleted_local { background:#5d4037; }
 .ab-status-deleted_remote { background:#5d4037; }
+.ab-status-invalid { background:#880e4f; }
+.ab-unrecognised { font-size:12px; color:#555; }
 .ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px; }
 .ab-tile img { width:140px; height:140px; object-fit:cover; border-radius:4px; }
 .ab-thumb-empty { width:140px; height:140px; display:flex; align-items:center;
@@ -47,10 +50,6 @@ def data_uri(data: bytes, mime: str = "image/jpeg") -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
-def esc(text: object) -> str:
-    return html.escape(str(text))
-
-
 def base_image_html(wb: Workbench, name: str, missing: str = "") -> str:
     """The actor's base image as a thumbnail ``<img>``; ``missing`` if there is none, and a
     message (not an exception) if the file is not a readable image."""
@@ -62,12 +61,12 @@ def base_image_html(wb: Workbench, name: str, missing: str = "") -> str:
     try:
         thumb = cached_thumbnail(base, wb.layout.thumbs_dir())
     except BadImage as exc:
-        return f'<div class="ab-error">{esc(exc)}</div>'
+        return h("div", exc, cls="ab-error")
     return f'<img class="ab-base-image" src="{data_uri(thumb)}">'
 
 
 def error_html(message: str) -> str:
-    return f'<div class="ab-error">⚠️ {esc(message)}</div>'
+    return h("div", "⚠️ ", message, cls="ab-error")
 
 
 def describe(exc: BaseException) -> str:

@@ -8,6 +8,7 @@ from ..reports import PLOTS, build_report
 from ..reports.plots import png
 from ..reports.tables import CoverageReport
 from .common import ErrorBox, Worker, guarded
+from .html import table
 from .state import AppState
 
 SORTABLE = ["coverage", "actor", "synced", "s3_only", "local_only", "local_modified",
@@ -81,8 +82,7 @@ class ReportsView(w.VBox):
             f"coverage <b>{t['coverage']:.1%}</b> · <b>{t['fully_synced_actors']}</b> fully "
             f"synced · <b>{t['validated_actors']}</b> validated models")
         df = self.sorted_actors()
-        self.table.value = df[SHOWN].to_html(index=False, classes="ab-table",
-                                             float_format=lambda v: f"{v:.2f}")
+        self.table.value = table(df[SHOWN], float_format=lambda v: f"{v:.2f}")
         self.open_actor.options = list(df["actor"])
 
     def render_plots(self) -> None:

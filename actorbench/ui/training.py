@@ -16,12 +16,34 @@ from ..training import (
     TrainingVersion,
     make_params,
 )
-from .common import ErrorBox, Worker, esc, guarded
+from .common import ErrorBox, Worker, guarded
+from .html import Html, css_class, esc, h, join
 from .state import AppState
 
 STATUS_CLASS = {"COMPLETED": "synced", "IN_PROGRESS": "remote_modified", "IN_QUEUE": "s3_only",
                 "LAUNCHING": "s3_only", "FAILED": "conflict", "TIMED_OUT": "conflict",
                 "CANCELLED": "missing", "LAUNCH_FAILED": "conflict", "LOST": "missing"}
+
+
+def version_row(v: TrainingVersion) -> Html:
+    """One row of the versions table: every field shown as text (a record is a file anyone
+    may have edited), the status classes picked from ``STATUS_CLASS``, never built from it."""
+    params = v.parameters if isinstance(v.parameters, dict) else {}
+    status = str(v.status)
+    badge = h("span", status, cls=["ab-badge", f"ab-status-{STATUS_CLASS.get(status, 'missing')}",
+                                   css_class("ab-job", status, STATUS_CLASS)])
+    error = h("small", v.error, cls="ab-job-error") if v.error else ""
+    return h("tr", h("td", v.name), h("td", v.created_at), h("td", badge, " ", error),
+             h("td", f"{params.get('base_model')} · {params.get('max_train_steps')} steps"),
+             h("td", h("code", v.lora_url or "")), h("td", "✅ good" if v.isGood else ""))
+
+
+def progress_fraction(progress: object) -> float:
+    """The 0..1 progress a record holds, or 0 when it holds something else."""
+    value = progress.get("progress") if isinstance(progress, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    return 0.0
 
 
 class TrainingView(w.VBox):
@@ -82,7 +104,7 @@ class TrainingView(w.VBox):
         self.cancel_button.on_click(g(self._on_cancel_click))
         self.good_button.on_click(g(self._on_good_click))
         state.observe(g(lambda _: self.load_actor()), "actor")
-        self.load_actor()
+        g(self.load_actor)()  # an unreadable record is shown on the page, which still opens
 
     # -- form <-> params -----------------------------------------------------------------
     def params(self) -> TrainingParams:
@@ -135,8 +157,9 @@ class TrainingView(w.VBox):
         self.show_params(prep.params)
         self.formula.value = f"<code>{esc(prep.formula)}</code>" if prep.formula else ""
         self.estimate.value = f"<b>Estimate</b>: {esc(prep.estimate.describe())}"
-        items = [f'<li class="ab-{f.level}">{"⛔" if f.level == "blocker" else "⚠️"} '
-                 f"{esc(f.message)}</li>" for f in prep.validation.findings]
+        items = [h("li", "⛔ " if f.level == "blocker" else "⚠️ ", f.message,
+                   cls=css_class("ab", f.level, ("blocker", "warning")))
+                 for f in prep.validation.findings]
         ok = ('<div class="ab-ok">Dataset OK: '
               f"{prep.validation.images} images in S3.</div>" if prep.validation.ok else "")
         self.validation.value = ok + (f"<ul>{''.join(items)}</ul>" if items else "")
@@ -181,9 +204,8 @@ class TrainingView(w.VBox):
         live = [v for v in versions if v.status in ("IN_QUEUE", "IN_PROGRESS")]
         if live:
             v = live[-1]
-            frac = float((v.progress or {}).get("progress", 0.0))
-            self.progress.value = frac
-            msg = (v.progress or {}).get("message", "")
+            self.progress.value = progress_fraction(v.progress)
+            msg = v.progress.get("message", "") if isinstance(v.progress, dict) else ""
             self.live.value = f"{esc(v.name)}: <b>{esc(v.status)}</b> {esc(msg)}"
         elif versions:
             v = versions[-1]
@@ -192,13 +214,7 @@ class TrainingView(w.VBox):
                                f"<b>{esc(v.status)}</b> {esc(v.error or '')}</span>")
 
     def render_versions(self, versions: list[TrainingVersion]) -> None:
-        rows = "".join(
-            f"<tr><td>{esc(v.name)}</td><td>{esc(v.created_at)}</td><td>"
-            f'<span class="ab-badge ab-status-{STATUS_CLASS.get(v.status, "missing")} '
-            f'ab-job-{v.status.lower()}">{esc(v.status)}</span></td>'
-            f"<td>{esc(v.parameters.get('base_model'))} · {v.parameters.get('max_train_steps')}"
-            f" steps</td><td><code>{esc(v.lora_url or '')}</code></td>"
-            f"<td>{'✅ good' if v.isGood else ''}</td></tr>" for v in reversed(versions))
+        rows = join(version_row(v) for v in reversed(versions))
         self.versions_table.value = (
             '<table class="ab-table"><tr><th>version</th><th>created</th><th>status</th>'
             "<th>parameters</th><th>LoRA</th><th></th></tr>" + rows + "</table>"

@@ -6,6 +6,7 @@ import threading
 
 import ipywidgets as w
 
+from ..sync.files import printable
 from ..sync.plan import LABELS, ActorPlan, Change, ImageStatus
 from ..sync.progress import ProgressEvent
 from ..sync.summary import SyncSummary
@@ -45,9 +46,11 @@ class ImageTile(w.VBox):
         empty = "⚠️ unreadable" if note else ("☁️ in S3" if change.remote else "—")
         img = (f'<img src="{data_uri(thumb)}">' if thumb else
                f'<div class="ab-thumb-empty" title="{esc(note)}">{empty}</div>')
+        label = (f"Invalid: {change.problem}" if status is ImageStatus.INVALID and change.problem
+                 else LABELS[status])
         self.html.value = (
             f'<div class="ab-tile-body" data-index="{change.index}">{img}<div>'
-            f'<span class="ab-badge ab-status-{status.value}">{esc(LABELS[status])}</span> '
+            f'<span class="ab-badge ab-status-{status.value}">{esc(label)}</span> '
             f"<small>#{change.index}</small></div></div>")
 
 
@@ -74,6 +77,8 @@ class TrainingDataView(w.VBox):
         self.status_line.add_class("ab-status-line")
         self.result = w.HTML()
         self.result.add_class("ab-sync-result")
+        self.unrecognised = w.HTML()  # files that are not training images: listed, never synced
+        self.unrecognised.add_class("ab-unrecognised")
         self.tiles: list[ImageTile] = []
         # a typical actor's tiles exist before anyone picks one: they travel with the page
         # (a preheated kernel builds them early), so choosing an actor only sends new values
@@ -95,7 +100,8 @@ class TrainingDataView(w.VBox):
                           self.refresh_button, self.select_all])
         super().__init__([self.errors, w.HBox([self.base, self.header]), buttons,
                           w.HBox([self.files_bar, self.bytes_bar]), self.status_line,
-                          self.result, self.extra, self.preview, self.grid])
+                          self.result, self.unrecognised, self.extra, self.preview,
+                          self.grid])
         g = guarded(self.errors)
         self.pull_button.on_click(g(lambda _: self.start_sync("pull")))
         self.push_button.on_click(g(lambda _: self.start_sync("push")))
@@ -114,6 +120,7 @@ class TrainingDataView(w.VBox):
             self.header.value = "<i>Choose an actor on the Library page.</i>"
             self.base.value = ""
             self.grid.children = []
+            self.unrecognised.value = ""
             self.plan = None
             return
         wb = self.state.wb
@@ -122,6 +129,7 @@ class TrainingDataView(w.VBox):
         self.base.value = f'<div class="ab-card">{img}</div>' if img else ""
         self.render_header()
         self.render_grid()
+        self.render_unrecognised()
 
     def render_header(self) -> None:
         assert self.plan is not None
@@ -131,6 +139,15 @@ class TrainingDataView(w.VBox):
                              f'<div class="ab-storage">Local storage: {human_bytes(used)} · '
                              f"S3: {human_bytes(self.plan.remote_bytes)} · "
                              f"{len(self.plan.changes)} images</div>")
+
+    def render_unrecognised(self) -> None:
+        assert self.plan is not None
+        items = [f"<li><code>{esc(printable(u.name))}</code> "
+                 f"({'in S3' if u.where == 's3' else 'local'}): {esc(u.reason)}</li>"
+                 for u in self.plan.unrecognised]
+        self.unrecognised.value = (
+            f"<details open><summary>{len(items)} file(s) that are not training images "
+            f"(never synced)</summary><ul>{''.join(items)}</ul></details>" if items else "")
 
     def _grow_tiles(self, n: int) -> None:
         while len(self.tiles) < n:
@@ -264,4 +281,6 @@ class TrainingDataView(w.VBox):
         items = [f"<li><code>{esc(e['key'])}</code>: {esc(e['error'])}</li>" for e in s.errors]
         items += [f"<li>Conflict, both versions kept: <code>{esc(k)}</code></li>"
                   for k in s.conflicts]
+        items += [f"<li>Invalid, not {verb}: <code>{esc(i['key'])}</code>: {esc(i['reason'])}"
+                  "</li>" for i in s.invalid]
         self.result.value = f'<ul class="ab-error-list">{"".join(items)}</ul>' if items else ""
