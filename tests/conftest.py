@@ -94,6 +94,15 @@ def wb(backend: LocalS3 | None, tmp_path: Path, store_kind: str) -> Workbench:
     return Workbench(settings, client=client, store=store_kind)
 
 
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """A test marked ``@pytest.mark.attack(what, outcome)`` records its attack once it passed."""
+    if call.when == "call" and call.excinfo is None:
+        from tests.figures import attack
+
+        for mark in item.iter_markers("attack"):
+            attack(*mark.args)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Keep what the tests measured (only from a fully green run) for `make reliability`."""
     import json

@@ -259,6 +259,8 @@ def stored(wb) -> str:
     return wb.layout.versions_path(1).read_text()
 
 
+@pytest.mark.attack('RunPod /run answering markup, a bad job id or an unknown status',
+                    'one clear error, nothing stored from the answer')
 def test_a_hostile_run_answer_stores_nothing_from_it(hsvc, wb, hostile):
     hostile.answers[("POST", "run")] = (200, {"id": PAYLOAD, "status": PAYLOAD})
     prep = hsvc.prepare(A, TrainingParams.from_preset("sd15", resolution=256))
@@ -268,6 +270,8 @@ def test_a_hostile_run_answer_stores_nothing_from_it(hsvc, wb, hostile):
     assert v.status == "LAUNCH_FAILED" and v.job_id is None and "job id" in v.error
 
 
+@pytest.mark.attack('RunPod /status answering markup, bad numbers or a javascript: URL',
+                    'refused before it reaches the training record')
 def test_hostile_status_answers_never_reach_the_record(hsvc, wb, hostile):
     hostile.answers[("POST", "run")] = (200, {"id": "job-1", "status": "IN_QUEUE"})
     hsvc.launch(hsvc.prepare(A, TrainingParams.from_preset("sd15", resolution=256)))
@@ -285,6 +289,8 @@ def test_hostile_status_answers_never_reach_the_record(hsvc, wb, hostile):
     assert hsvc.versions.load(1)[0].status == "FAILED"
 
 
+@pytest.mark.attack('a webhook with a hostile body',
+                    'refused, nothing stored')
 def test_a_hostile_webhook_is_refused(hsvc, wb, hostile):
     hostile.answers[("POST", "run")] = (200, {"id": "job-1", "status": "IN_QUEUE"})
     v = hsvc.launch(hsvc.prepare(A, TrainingParams.from_preset("sd15", resolution=256)))
@@ -320,6 +326,8 @@ def test_a_record_with_a_markup_job_id_or_url_is_never_used(hsvc, wb, hostile):
     ({"images": [base64.b64encode(PAYLOAD.encode()).decode()]}, "unreadable image"),
     ([PAYLOAD], "without images"),
 ])
+@pytest.mark.attack('an img2img service answering garbage or non-image data',
+                    'one clear error, nothing written')
 def test_img2img_answer_is_checked(hostile, answer, message):
     from PIL import Image
 

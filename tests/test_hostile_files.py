@@ -67,6 +67,9 @@ def unrecognised(wb) -> dict[tuple[str, str], str]:
     return {(u.where, u.name): u.reason for u in plan.unrecognised}
 
 
+@pytest.mark.attack('a local image named with a leading zero or non-ASCII digits '
+                    '({actor}_07.png, {actor}_٣.png)',
+                    "not an image: listed as unrecognised, never pushed over S3's image")
 def test_noncanonical_local_names_are_not_images(wb):
     """`_07.png` is not image 7 and `_<arabic 3>.png` is not image 3: push leaves S3 alone."""
     put_remote(wb, A, 7, png(7))
@@ -95,6 +98,8 @@ def test_noncanonical_local_names_are_not_images(wb):
     assert wb.engine.push([A])[A].transferred == 0
 
 
+@pytest.mark.attack("S3 keys with leading zeros or non-ASCII digits under an actor's prefix",
+                    'listed as unrecognised, never pulled; a second pull is a no-op')
 def test_noncanonical_s3_keys_are_reported_and_never_pulled(wb):
     """S3 keys `_07.png` and `_<arabic 3>.png` are not images 7 and 3: image 3 syncs once,
     and a second pull has nothing to do (no "Modified in S3" forever)."""
@@ -120,6 +125,10 @@ def test_noncanonical_s3_keys_are_reported_and_never_pulled(wb):
     assert remote_objects(wb) == before
 
 
+@pytest.mark.attack('a symlink to a file outside (/etc/passwd-like), a fifo and a folder '
+                    'named like images',
+                    'never followed, uploaded, hashed or deleted; reported; link targets '
+                    'untouched')
 def test_symlinks_fifos_and_folders_are_never_followed(wb, tmp_path):
     """A symlink named like an image (to a file outside, itself a valid PNG) is not uploaded,
     hashed, replaced by a pull, or deleted by clean; nor is its target touched."""
@@ -167,6 +176,9 @@ def test_symlinks_fifos_and_folders_are_never_followed(wb, tmp_path):
     assert not cache.exists() or f"{A}_5.png" not in json.loads(cache.read_text())
 
 
+@pytest.mark.attack('truncated, zero-byte, JPEG-as-PNG, text-as-PNG and 30000x30000 PNG '
+                    'files to push',
+                    'invalid status with the reason, not pushed, not recorded synced')
 def test_broken_pngs_are_invalid_and_not_pushed(wb):
     put_remote(wb, A, 6, png(6))
     wb.engine.pull([A])
@@ -243,6 +255,8 @@ def cli(args, env):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.attack('`actorbench push` with invalid images',
+                    'exit 1 naming each file and reason; --allow-invalid overrides')
 def test_cli_reports_refuses_and_allow_invalid_overrides(cli_env, tmp_path):
     env, tdir, settings = cli_env
     tdir.mkdir(parents=True)

@@ -36,6 +36,10 @@ def assert_shown_as_text(page, selector: str, text: str = MARK) -> None:  # type
                            ".some(e => e.innerText.includes(text))", arg=[selector, text])
 
 
+@pytest.mark.attack('markup in every field a file or S3 supplies (actors.json, ledger, '
+                    'request/response.json, trigger word, file names), rendered in chromium '
+                    'on all six pages',
+                    'shown as text; no injected element, attribute or script ran')
 def test_every_page_shows_markup_as_text(hostile_library, page):  # type: ignore[no-untyped-def]
     assert_not_injected(page, "the app as it opens")
     # Library: an id that is markup, then a validated model whose name and URL are markup
