@@ -1,4 +1,5 @@
-"""`actorbench ...`: status, pull, push, clean, usage, generate, report, demo, app.
+"""`actorbench ...`: status, pull, push, clean, usage, generate, report, doctor, discover,
+demo, app.
 
 Plain argparse: the CLI starts in ~0.1 s (typer and its pydantic-based coercion took another
 ~0.15-0.2 s per call, a third of a one-actor pull), and scripts call it often.

@@ -9,7 +9,7 @@ from pathlib import Path
 import ipywidgets as w
 
 from ..errors import ActorbenchError
-from ..settings import Settings
+from ..settings import Settings, project_root
 from ..workbench import Workbench
 from .batch import BatchView, CacheView
 from .common import CSS, describe, error_html
@@ -20,7 +20,8 @@ from .training_data import TrainingDataView
 #: how often the app checks whether actors.json changed on disk
 REGISTRY_POLL_S = 2.0
 
-PAGES = ("Library", "Training Data", "Batch sync", "Cache", "Training", "Reports")
+PAGES = ("Library", "Training Data", "Batch sync", "Cache", "Training", "Reports",
+         "Connection")
 
 
 class App(w.VBox):
@@ -60,6 +61,7 @@ class App(w.VBox):
     def _watch_registry(self, every: float) -> None:
         path = self.state.wb.settings.registry_path
         seen = _signature(path)
+        broken = False
         while not self._stop.wait(every):
             now = _signature(path)
             if now != seen:
@@ -68,6 +70,11 @@ class App(w.VBox):
                     self.reload()
                 except Exception as exc:  # noqa: BLE001 - a half-edited file: say so, go on
                     self.library.errors.show(exc)
+                    broken = True
+                else:
+                    if broken:  # fixed: the message about it goes too
+                        self.library.errors.clear()
+                        broken = False
 
     def close(self) -> None:
         """Stop watching actors.json and close the widgets."""
@@ -96,6 +103,8 @@ class App(w.VBox):
             out.append(("Reports", ReportsView))
         except ImportError:
             pass
+        from .connection import ConnectionView
+        out.append(("Connection", ConnectionView))
         return out
 
     def page(self, title: str) -> w.Widget:
@@ -124,17 +133,85 @@ class App(w.VBox):
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> w.Widget:
-        """Build the app; a configuration problem becomes a clear message on the page."""
+        """Build the app; a configuration problem becomes a clear message on the page, which
+        gives way to the app once the problem is fixed (``StartupPage``)."""
         try:
-            wb = Workbench(settings or Settings.from_env())
-            wb.registry  # noqa: B018 - load now, so a malformed file is reported here
-            wb.store  # noqa: B018 - and missing credentials too
-            return cls(wb)
+            return cls(_workbench(settings))
         except ActorbenchError as exc:
-            return w.HTML(CSS + error_html(describe(exc)))
+            return StartupPage(settings, exc, REGISTRY_POLL_S)
 
 
-def _signature(path: Path) -> tuple[int, int] | None:
+class StartupPage(w.VBox):
+    """Why the app cannot start, until it can: then the app itself.
+
+    Voila's preheated kernel runs the notebook before anyone visits. A broken actors.json at
+    that moment must not greet the visitor after it was fixed: whenever actors.json or .env
+    changes, the start is tried again, and the app replaces the message.
+    """
+
+    def __init__(self, settings: Settings | None, exc: BaseException, every: float) -> None:
+        self.settings = settings
+        self.message = w.HTML(CSS + error_html(describe(exc)))
+        self.app: App | None = None
+        super().__init__([self.message])
+        self._stop = threading.Event()
+        threading.Thread(target=self._watch, args=(every,), daemon=True,
+                         name="actorbench-startup-watch").start()
+
+    @property
+    def value(self) -> str:
+        """The message on the page ("" once the app runs)."""
+        return "" if self.app is not None else self.message.value
+
+    def retry(self) -> bool:
+        """Try to start the app again; True once it runs."""
+        try:
+            app = App(_workbench(self.settings))
+        except ActorbenchError as exc:
+            self.message.value = CSS + error_html(describe(exc))
+            return False
+        self.app = app
+        self.children = [app]
+        self._stop.set()
+        return True
+
+    def _watch(self, every: float) -> None:
+        seen = self._signature()
+        while not self._stop.wait(every):
+            now = self._signature()
+            if now != seen:
+                seen = now
+                try:
+                    self.retry()
+                except Exception as exc:  # noqa: BLE001 - shown, and tried again at the next
+                    self.message.value = CSS + error_html(describe(exc))
+
+    def _signature(self) -> tuple[tuple[int, int] | None, ...]:
+        try:
+            registry = (self.settings or Settings.from_env()).registry_path
+        except ActorbenchError:  # a bad setting in .env: watching .env is enough
+            registry = None
+        return _signature(registry), _signature(project_root() / ".env")
+
+    def close(self) -> None:
+        """Stop watching and close the app, if it started."""
+        self._stop.set()
+        if self.app is not None:
+            self.app.close()
+        super().close()
+
+
+def _workbench(settings: Settings | None) -> Workbench:
+    """A workbench whose registry and store are known to load (else ``ActorbenchError``)."""
+    wb = Workbench(settings or Settings.from_env())
+    wb.registry  # noqa: B018 - load now, so a malformed file is reported here
+    wb.store  # noqa: B018 - and missing credentials too
+    return wb
+
+
+def _signature(path: Path | None) -> tuple[int, int] | None:
+    if path is None:
+        return None
     try:
         st = path.stat()
     except OSError:
