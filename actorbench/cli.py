@@ -18,8 +18,8 @@ from typing import Any
 
 from .errors import ActorbenchError
 from .settings import Settings
-from .sync.engine import parse_only
 from .sync.progress import ProgressEvent
+from .sync.selection import parse_only
 from .workbench import Workbench
 
 STATE: dict[str, Any] = {}
@@ -87,11 +87,26 @@ def _emit(result: dict[str, Any] | list[Any], as_json: bool, human: str) -> None
     echo(json.dumps(result, indent=2) if as_json else human)
 
 
+def _dry_run(wb: Workbench, names: list[str], direction: str, only: set[int] | None,
+             prefer: str | None, allow_invalid: bool, as_json: bool) -> None:
+    """What the sync would do, decided and printed; nothing changes on disk or in S3."""
+    decided = wb.engine.decide(names, direction, only, prefer, allow_invalid)
+    out = [t.to_json() for t in decided.values()]
+    lines = [f"{o['actor']}: would {o['summary']}"
+             + "".join(f"\n  {a['action']:<10} {a['key']}" for a in o["actions"])
+             + "".join(f"\n  refused    {r['key']}: {r['reason']}" for r in o["refused"])
+             for o in out]
+    _emit(out[0] if len(out) == 1 else out, as_json, "\n".join(lines))
+
+
 def _sync(direction: str, actors: list[str] | None, all_: bool, only: str | None,
           prefer: str | None, workers: int | None, as_json: bool,
-          allow_invalid: bool = False) -> None:
+          allow_invalid: bool = False, dry_run: bool = False) -> None:
     wb = _wb(workers)
     names = _names(wb, actors, all_)
+    if dry_run:
+        _dry_run(wb, names, direction, parse_only(only), prefer, allow_invalid, as_json)
+        return
     progress = _TqdmProgress(enabled=sys.stderr.isatty() and not as_json)
     try:
         if direction == "pull":
@@ -173,14 +188,15 @@ def pull(a: argparse.Namespace) -> None:
     """Download S3-only and S3-modified images (local edits are never overwritten)."""
     if a.prefer not in (None, "remote"):
         raise ActorbenchError("pull --prefer takes only 'remote'.")
-    _sync("pull", a.actors, a.all, a.only, a.prefer, a.workers, a.json)
+    _sync("pull", a.actors, a.all, a.only, a.prefer, a.workers, a.json, dry_run=a.dry_run)
 
 
 def push(a: argparse.Namespace) -> None:
     """Upload local-only and locally modified images (an S3 change is never overwritten)."""
     if a.prefer not in (None, "local"):
         raise ActorbenchError("push --prefer takes only 'local'.")
-    _sync("push", a.actors, a.all, a.only, a.prefer, a.workers, a.json, a.allow_invalid)
+    _sync("push", a.actors, a.all, a.only, a.prefer, a.workers, a.json, a.allow_invalid,
+          a.dry_run)
 
 
 def clean(a: argparse.Namespace) -> None:
@@ -313,6 +329,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--only", help="Image indices, e.g. 0-9,12.")
         p.add_argument("--prefer", help=side)
         p.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
+        p.add_argument("--dry-run", action="store_true",
+                       help="Print what would move (and --json lists each action); change "
+                            "nothing.")
     p.add_argument("--allow-invalid", action="store_true",
                    help="Upload images that fail the PNG check too (truncated, too large ...).")
     command(clean).add_argument("--dry-run", action="store_true", help="Only say what would go.")

@@ -9,6 +9,7 @@ from .actors.registry import Registry
 from .settings import Settings
 from .storage.base import ObjectStore
 from .storage.layout import Layout
+from .sync.config import SyncConfig
 from .sync.engine import SyncEngine
 
 
@@ -22,10 +23,13 @@ class Workbench:
     """
 
     def __init__(self, settings: Settings, client: Any | None = None,
-                 store: str | None = None) -> None:
+                 store: ObjectStore | None = None) -> None:
+        """``client`` (a boto3 S3 client) or ``store`` (any ``ObjectStore``) replace what the
+        settings would build; tests pass a server's client or a ``MemoryStore``."""
         self.settings = settings
         self._client = client
-        self._store_kind = store
+        if store is not None:
+            self.__dict__["store"] = store
 
     @cached_property
     def layout(self) -> Layout:
@@ -45,30 +49,36 @@ class Workbench:
     def store(self) -> ObjectStore:
         """The lean store when static keys are set (fast path), else boto3's full chain."""
         s = self.settings
-        kind = self._store_kind or ("boto3" if self._client is not None else s.s3_client)
-        if kind == "auto":
-            kind = "lean" if s.access_key and s.secret_key and not s.profile else "boto3"
-        if kind == "lean":
-            from .errors import CredentialsError
-            from .storage.lean import LeanS3Store
-
-            if not (s.access_key and s.secret_key):
-                raise CredentialsError()
-            return LeanS3Store(s.endpoint_url, s.region, s.bucket, s.access_key, s.secret_key,
-                               s.session_token, pool_size=s.workers + 4,
-                               connections=s.connections)
+        use_lean = self._client is None and (s.s3_client == "lean" or (
+            s.s3_client == "auto" and bool(s.access_key and s.secret_key) and not s.profile))
+        if use_lean:
+            return lean_store(s)
         from .storage.store import S3Store
 
         return S3Store(self.client, s.bucket)
 
     @cached_property
+    def sync_config(self) -> SyncConfig:
+        s = self.settings
+        return SyncConfig(workers=s.workers, connections=s.connections, min_free=s.min_free)
+
+    @cached_property
     def engine(self) -> SyncEngine:
         return SyncEngine(self.store, self.layout, self.registry, region=self.settings.region,
-                          workers=self.settings.workers,
-                          connections=self.settings.connections,
-                          min_free=self.settings.min_free)
+                          config=self.sync_config)
 
     def reload_registry(self) -> Registry:
         self.__dict__.pop("registry", None)
         self.__dict__.pop("engine", None)
         return self.registry
+
+
+def lean_store(s: Settings) -> ObjectStore:
+    """The urllib3 + SigV4 store (static keys only)."""
+    from .errors import CredentialsError
+    from .storage.lean import LeanS3Store
+
+    if not (s.access_key and s.secret_key):
+        raise CredentialsError()
+    return LeanS3Store(s.endpoint_url, s.region, s.bucket, s.access_key, s.secret_key,
+                       s.session_token, pool_size=s.workers + 4, connections=s.connections)

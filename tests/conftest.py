@@ -50,7 +50,7 @@ def settings_for(s3: LocalS3 | None, data_dir: Path, bucket: str, **extra: str) 
     return Settings.from_env(env=env, dotenv=False)
 
 
-BACKENDS = ["moto-inprocess", "moto-server", "rclone-server", "moto-server-lean",
+BACKENDS = ["memory", "moto-inprocess", "moto-server", "rclone-server", "moto-server-lean",
             "rclone-server-lean"]
 
 
@@ -58,7 +58,9 @@ BACKENDS = ["moto-inprocess", "moto-server", "rclone-server", "moto-server-lean"
 def backend(request: pytest.FixtureRequest) -> Iterator[LocalS3 | None]:
     """The contract runs against each backend: moto in process, moto and rclone as servers,
     each server through boto3 (``S3Store``) and through the lean client (``LeanS3Store``)."""
-    if request.param == "moto-inprocess":
+    if request.param == "memory":
+        yield None
+    elif request.param == "moto-inprocess":
         from moto import mock_aws
 
         with mock_aws():
@@ -73,7 +75,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[LocalS3 | None]:
 def store_kind(request: pytest.FixtureRequest) -> str:
     param = getattr(request.node, "callspec", None)
     name = param.params.get("backend", "") if param else ""
-    return "lean" if str(name).endswith("-lean") else "boto3"
+    return "lean" if str(name).endswith("-lean") else "memory" if name == "memory" else "boto3"
 
 
 @pytest.fixture
@@ -83,15 +85,23 @@ def wb(backend: LocalS3 | None, tmp_path: Path, store_kind: str) -> Workbench:
 
     bucket = f"ab-{uuid.uuid4().hex[:12]}"
     settings = settings_for(backend, tmp_path / "data", bucket)
-    client = make_s3_client(settings)
-    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={
-        "LocationConstraint": settings.region})
     reg = Registry(settings.registry_path, [
         Actor(1, "0001_european_30_female"), Actor(2, "0002_african_45_male"),
         Actor(3, "0003_east_asian_22_female", extra={"custom": {"keep": True}})])
     settings.data_dir.mkdir(parents=True)
     reg.save()
-    return Workbench(settings, client=client, store=store_kind)
+    if store_kind == "memory":
+        from actorbench.storage.memory import MemoryStore
+
+        return Workbench(settings, store=MemoryStore(bucket))
+    client = make_s3_client(settings)
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={
+        "LocationConstraint": settings.region})
+    if store_kind == "lean":
+        from actorbench.workbench import lean_store
+
+        return Workbench(settings, store=lean_store(settings))
+    return Workbench(settings, client=client)
 
 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:

@@ -105,6 +105,7 @@ def lean_wb(rclone_server, tmp_path):
 
     from actorbench.actors import Actor, Registry
     from actorbench.storage.client import make_s3_client
+    from actorbench.workbench import lean_store
     from tests.conftest import settings_for
 
     bucket = f"ab-{uuid.uuid4().hex[:10]}"
@@ -113,7 +114,7 @@ def lean_wb(rclone_server, tmp_path):
     settings.data_dir.mkdir(parents=True)
     a = "0001_european_30_female"
     Registry(settings.registry_path, [Actor(1, a)]).save()
-    return Workbench(settings, store="lean"), a
+    return Workbench(settings, store=lean_store(settings)), a
 
 
 def getter(srv: Scripted, **kw) -> BulkGetter:

@@ -245,19 +245,23 @@ def test_selective_push_does_not_claim_synced(wb):
 
 def test_backend_uses_the_store_it_claims(wb, request):
     from actorbench.storage.lean import LeanS3Store
+    from actorbench.storage.memory import MemoryStore
 
-    lean = request.node.callspec.params["backend"].endswith("-lean")
-    assert isinstance(wb.store, LeanS3Store) == lean
+    name = request.node.callspec.params["backend"]
+    assert isinstance(wb.store, LeanS3Store) == name.endswith("-lean")
+    assert isinstance(wb.store, MemoryStore) == (name == "memory")
 
 
-def test_library_listing_in_ranges_matches_per_actor_listing(wb, monkeypatch):
+def test_library_listing_in_ranges_matches_per_actor_listing(wb):
     """Past LIST_CONCURRENT_UP_TO actors the library prefix is listed in ranges cut at actor
     boundaries; no object may fall between two ranges, including actors outside the registry
     whose names sort right at a boundary."""
-    import actorbench.sync.engine as engine_mod
-    from actorbench.actors import Actor, Registry
+    from dataclasses import replace
 
-    monkeypatch.setattr(engine_mod, "ACTORS_PER_PAGE", 4)
+    from actorbench.actors import Actor, Registry
+    from actorbench.sync.listing import ranges
+
+    wb.engine.config = replace(wb.engine.config, actors_per_page=4)
     names = [f"{i:04d}_lib_30_female" for i in range(1, 71)]
     Registry(wb.settings.registry_path, [Actor(i + 1, n) for i, n in enumerate(names)]).save()
     wb.reload_registry()
@@ -270,4 +274,4 @@ def test_library_listing_in_ranges_matches_per_actor_listing(wb, monkeypatch):
     listed = wb.engine.list_remote(names)
     assert {n: sorted(o.key for o in v) for n, v in listed.items()} == {
         n: sorted(ks) for n, ks in keys.items()}  # each object once, none missed
-    assert len(engine_mod._ranges(names, 4)) == 18
+    assert len(ranges(names, 4)) == 18

@@ -12,11 +12,13 @@ from PIL import Image
 
 from ..actors.model import Actor, Facets
 from ..actors.registry import Registry
+from ..clock import now_iso
 from ..fsutil import atomic_write_bytes, atomic_write_json
 from ..storage.base import ObjectStore
 from ..storage.layout import Layout
 from ..storage.urls import format_s3_url
-from ..sync.engine import SyncEngine, now_iso
+from ..sync.config import SyncConfig
+from ..sync.engine import SyncEngine
 from .portraits import Identity, draw_portrait, png_bytes
 
 ETHNICITIES = ["european", "african", "east_asian", "south_asian", "latino", "middle_eastern",
@@ -119,7 +121,7 @@ def build_demo(layout: Layout, store: ObjectStore, region: str, actors: int = 28
         atomic_write_json(layout.response_json(n), {"s3_urls": registry.get(n).s3_urls,
                                                     "count": counts[n]})
         atomic_write_json(layout.poster_json(n), {"poster_urls": []})
-    engine = SyncEngine(store, layout, registry, region=region, workers=16)
+    engine = SyncEngine(store, layout, registry, region=region, config=SyncConfig(workers=16))
     pull_all = [n for n in imaged_names if scenarios[n] not in ("s3_only", "partial")]
     if pull_all:
         engine.pull(pull_all)

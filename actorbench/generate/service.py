@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..actors.registry import read_json
+from ..clock import now_iso
 from ..errors import ActorbenchError, RegistryError
 from ..fsutil import atomic_write_json, file_lock, fsync_dir, write_temp
-from ..sync.engine import now_iso
 from ..thumbs import open_image
 from ..workbench import Workbench
 from .augment import AugmentBackend

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,19 @@ class ObjectInfo:
     last_modified: datetime | None = None
 
 
+class BulkGetter(Protocol):
+    """Many plain GETs at once into verified temp files (``storage.bulk.BulkGetter``)."""
+
+    def warm(self, n: int) -> None: ...
+    def start(self, jobs: Any, on_result: Callable[[Any], None],
+              on_bytes: Callable[[Any, int], None] | None = None,
+              cancel: Any = None) -> Future[None]: ...
+
+
 class ObjectStore(Protocol):
+    """What sync needs from S3. Capabilities a store may lack have a do-nothing default in
+    :class:`StoreDefaults`, so the engine never asks with ``getattr``."""
+
     bucket: str
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]: ...
@@ -28,8 +41,22 @@ class ObjectStore(Protocol):
     def open_get(self, key: str, if_match: str | None = None) -> tuple[Any, ObjectInfo]: ...
     def put_file(self, key: str, path: Path, md5_hex: str, if_match: str | None = None,
                  if_none_match: bool = False) -> str: ...
+    def put_bytes(self, key: str, data: bytes, content_type: str = "image/png") -> str: ...
     def delete(self, key: str) -> None: ...
     def presign_get(self, key: str, expires: int = 3600) -> str: ...
+    def warm(self, n: int) -> None: ...
+    def bulk_getter(self) -> BulkGetter | None: ...
+
+
+class StoreDefaults:
+    """The optional capabilities of :class:`ObjectStore`, doing nothing."""
+
+    def warm(self, n: int) -> None:
+        """Open ``n`` connections ahead of a sync (a store without a pool has none to open)."""
+
+    def bulk_getter(self) -> BulkGetter | None:
+        """The many-GETs path for big pulls; None: every download takes the ordinary path."""
+        return None
 
 
 def read_body(body: Any, out: BinaryIO, on_bytes: ByteCallback | None, should_stop:

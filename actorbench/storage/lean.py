@@ -24,7 +24,7 @@ import urllib3
 
 from ..errors import AccessRefused, PreconditionFailed, StoreError, Unreachable
 from ..fsutil import open_regular
-from .base import ObjectInfo
+from .base import BulkGetter, ObjectInfo, StoreDefaults
 from .hashing import strip_etag
 from .sigv4 import EMPTY_SHA256, UNSIGNED, Signer, canonical_query
 from .urls import check_key
@@ -78,7 +78,7 @@ class _Body:
             self._release(pool)
 
 
-class LeanS3Store:
+class LeanS3Store(StoreDefaults):
     """Usage::
 
         store = LeanS3Store("http://127.0.0.1:9000", "us-west-1", "bucket", key, secret)
@@ -110,7 +110,7 @@ class LeanS3Store:
         self._connect_timeout = connect_timeout
         self._bulk: Any = None
 
-    def bulk_getter(self) -> Any:
+    def bulk_getter(self) -> BulkGetter | None:
         """The many-GETs path for big pulls (``storage.bulk.BulkGetter``), created once."""
         with self._lock:
             if self._bulk is None:

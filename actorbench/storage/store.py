@@ -26,7 +26,7 @@ from ..errors import (
     Unreachable,
 )
 from ..fsutil import open_regular
-from .base import ObjectInfo, ObjectStore, read_body  # noqa: F401 - re-exported
+from .base import ObjectInfo, ObjectStore, StoreDefaults, read_body  # noqa: F401 - re-exported
 from .hashing import strip_etag
 from .urls import check_key
 
@@ -71,7 +71,7 @@ def translate(exc: Exception, bucket: str, key: str = "") -> Exception:
     return exc
 
 
-class S3Store:
+class S3Store(StoreDefaults):
     """An ``ObjectStore`` over one bucket, given a ready boto3 S3 client.
 
     Usage::

@@ -1,11 +1,17 @@
-"""Sync: plan (a pure diff) -> apply (concurrent, verified transfers) -> summary."""
+"""Sync: plan (a pure diff) -> decide (a value) -> apply (concurrent, verified) -> summary."""
 
-from .engine import SyncEngine, conflict_path, parse_only
+from .apply import conflict_path
+from .config import SyncConfig
+from .decide import Action, Direction, Prefer, Transfer, Transfers, action_for, decide
+from .engine import SyncEngine
 from .manifest import Manifest, ManifestEntry
 from .plan import LABELS, ActorPlan, Change, ImageStatus, plan_actor
-from .progress import ProgressCallback, ProgressEvent, ProgressRecorder, no_progress
+from .progress import ProgressCallback, ProgressEvent, ProgressKind, ProgressRecorder, no_progress
+from .selection import format_only, parse_only
 from .summary import SyncSummary
 
-__all__ = ["LABELS", "ActorPlan", "Change", "ImageStatus", "Manifest", "ManifestEntry",
-           "ProgressCallback", "ProgressEvent", "ProgressRecorder", "SyncEngine",
-           "SyncSummary", "conflict_path", "no_progress", "parse_only", "plan_actor"]
+__all__ = ["LABELS", "Action", "ActorPlan", "Change", "Direction", "ImageStatus", "Manifest",
+           "ManifestEntry", "Prefer", "ProgressCallback", "ProgressEvent", "ProgressKind",
+           "ProgressRecorder", "SyncConfig", "SyncEngine", "SyncSummary", "Transfer",
+           "Transfers", "action_for", "conflict_path", "decide", "format_only", "no_progress",
+           "parse_only", "plan_actor"]

@@ -58,6 +58,12 @@ LABELS = {
 PULLABLE = {ImageStatus.S3_ONLY, ImageStatus.REMOTE_MODIFIED, ImageStatus.DELETED_LOCAL}
 #: what a push uploads without being asked twice
 PUSHABLE = {ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED}
+#: the image's current content is in S3 (what a training reads, what a pull can fetch)
+IN_S3 = frozenset({ImageStatus.SYNCED, ImageStatus.S3_ONLY, ImageStatus.REMOTE_MODIFIED,
+                   ImageStatus.DELETED_LOCAL})
+#: the local content is not in S3 yet: a push owes it (or a conflict must be settled first)
+OWED_TO_S3 = frozenset({ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED,
+                        ImageStatus.CONFLICT, ImageStatus.DELETED_REMOTE})
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,16 @@ class Change:
         if self.remote is not None:
             return self.remote.size
         return self.local.size if self.local else 0
+
+
+def in_s3(change: Change) -> bool:
+    """The image's content is in S3; an INVALID one is judged by what comparison said."""
+    return change.remote is not None and (change.compared or change.status) in IN_S3
+
+
+def owed_to_s3(change: Change) -> bool:
+    """The local content is not in S3 yet (judged like ``in_s3``)."""
+    return (change.compared or change.status) in OWED_TO_S3
 
 
 @dataclass
@@ -190,7 +206,11 @@ def classify(local: LocalFile | None, remote: ObjectInfo | None, base: ManifestE
 
 def plan_actor(layout: Layout, actor: str, remote: Iterable[ObjectInfo], manifest: Manifest,
                listed_indices: Iterable[int] = (), hashes: HashCache | None = None) -> ActorPlan:
-    """Classify every image of ``actor``; ``remote`` is the listing of its prefix."""
+    """Classify every image of ``actor``; ``remote`` is the listing of its prefix.
+
+    ``hashes`` given: the caller owns the cache and saves it (a sync saves it with its batch).
+    """
+    own = hashes is None
     hashes = hashes or HashCache(layout.hash_cache_path(actor))
     local, blocked, unrecognised = scan_local(layout, actor)
     remote_by_idx: dict[int, ObjectInfo] = {}
@@ -218,5 +238,6 @@ def plan_actor(layout: Layout, actor: str, remote: Iterable[ObjectInfo], manifes
             change = replace(change, status=ImageStatus.INVALID, problem=problem,
                              compared=status)
         plan.changes.append(change)
-    hashes.save()
+    if own:
+        hashes.save()
     return plan

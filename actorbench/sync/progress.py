@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 
+class ProgressKind(enum.StrEnum):
+    PLAN = "plan"  # an actor's totals are known (``files_total``, ``bytes_total``)
+    BYTES = "bytes"  # ``nbytes`` moved; negative when a retry takes them back
+    FILE = "file"  # one file finished (``ok``, ``error``)
+    DONE = "done"  # an actor finished (``ok``)
+
+
 @dataclass(frozen=True)
 class ProgressEvent:
-    """``kind``: ``plan`` (totals known), ``bytes`` (``nbytes`` moved; negative on a retry),
-    ``file`` (one file finished, ``ok`` and ``error``), ``done`` (actor finished)."""
+    """One step of a sync, for tqdm, ipywidgets and tests to adapt (see :class:`ProgressKind`)."""
 
-    kind: str
+    kind: ProgressKind
     actor: str
     key: str = ""
     nbytes: int = 0
@@ -40,6 +47,6 @@ class ProgressRecorder:
         with self._lock:
             self.events.append(event)
 
-    def kinds(self, kind: str) -> list[ProgressEvent]:
+    def kinds(self, kind: ProgressKind | str) -> list[ProgressEvent]:
         with self._lock:
             return [e for e in self.events if e.kind == kind]

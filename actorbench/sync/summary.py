@@ -5,11 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .decide import Direction
+
+
+def transferred_verb(direction: str) -> str:
+    """What a sync in ``direction`` did to each file moved: "downloaded" (pull) or "uploaded"
+    (push); the word the summary's JSON, the CLI and the page all use."""
+    return "downloaded" if direction == "pull" else "uploaded"
+
 
 @dataclass
 class SyncSummary:
     actor: str
-    direction: str  # "pull" | "push"
+    direction: Direction
     transferred: int = 0
     skipped: int = 0
     failed: int = 0
@@ -38,12 +46,12 @@ class SyncSummary:
                 and not self.invalid)
 
     def to_json(self) -> dict[str, Any]:
-        verb = "downloaded" if self.direction == "pull" else "uploaded"
+        verb = transferred_verb(self.direction)
         out: dict[str, Any] = {"actor": self.actor, verb: self.transferred,
                                "skipped": self.skipped, "failed": self.failed,
                                "total": self.total, "conflicts": list(self.conflicts),
                                "errors": list(self.errors)}
-        if self.direction == "push":
+        if self.direction == Direction.PUSH:
             out["s3_urls"] = list(self.s3_urls)
         if self.invalid:
             out["invalid"] = list(self.invalid)

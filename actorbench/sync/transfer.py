@@ -27,6 +27,10 @@ class Truncated(StoreError):
 
 @dataclass(frozen=True)
 class Fetched:
+    """Verified bytes in ``tmp`` beside the target; the committer makes them durable and
+    renames them (``sync.apply``): nothing here touches the final path."""
+
+    tmp: Path
     md5: str
     etag: str
     size: int
@@ -50,10 +54,11 @@ def is_transient(exc: BaseException) -> bool:
 
 def download(store: ObjectStore, key: str, target: Path, etag: str,
              on_bytes: Callable[[int], None], cancel: threading.Event | None = None) -> Fetched:
-    """GET ``key`` pinned to ``etag`` into a temp file, verify, fsync, then ``os.replace``.
+    """GET ``key`` pinned to ``etag`` into a temp file beside ``target`` and verify it.
 
-    If the object changed since it was listed (412), the new version is fetched instead
-    (the caller decided to take the remote side) and its ETag is returned.
+    Returns the verified temp file; the caller commits it (one path for every download). If
+    the object changed since it was listed (412), the new version is fetched instead (the
+    caller decided to take the remote side) and its ETag is returned.
     """
     want = strip_etag(etag)
     last: BaseException | None = None
@@ -62,6 +67,7 @@ def download(store: ObjectStore, key: str, target: Path, etag: str,
             raise Cancelled()
         tmp = temp_path_for(target)
         moved = 0
+        kept = False
 
         def count(n: int) -> None:
             nonlocal moved
@@ -73,15 +79,18 @@ def download(store: ObjectStore, key: str, target: Path, etag: str,
             with open(tmp, "wb") as fh:
                 md5 = read_body(body, fh, count, cancel.is_set if cancel else None)
                 fh.flush()
+                # durable now, as the careful path should be (the bulk path's temp files are
+                # made durable by the committer's syncfs instead): a full disk that allocates
+                # late reports here, on this file, not on the batch
                 os.fsync(fh.fileno())
                 size = fh.tell()
+                mtime_ns = os.fstat(fh.fileno()).st_mtime_ns  # a rename keeps it
             if size != info.size:
                 raise Truncated(f"s3://{store.bucket}/{key}: got {size} of {info.size} bytes.")
             if not is_multipart_etag(info.etag) and info.etag and md5 != info.etag:
                 raise Truncated(f"s3://{store.bucket}/{key}: content does not match its ETag.")
-            os.replace(tmp, target)  # the folder is fsynced once per actor, after the batch
-            st = target.stat()
-            return Fetched(md5, info.etag or md5, size, st.st_mtime_ns)
+            kept = True
+            return Fetched(tmp, md5, info.etag or md5, size, mtime_ns)
         except PreconditionFailed:
             on_bytes(-moved)
             head = store.head(key)
@@ -97,8 +106,9 @@ def download(store: ObjectStore, key: str, target: Path, etag: str,
             last = exc
             time.sleep(backoff(attempt))
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+            if not kept:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
     raise StoreError(f"s3://{store.bucket}/{key}: gave up after {ATTEMPTS} attempts ({last}).")
 
 
