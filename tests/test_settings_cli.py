@@ -166,7 +166,7 @@ def test_cli_report_writes_csv_and_html(cli_world):
 
 def test_workers_option_caps_every_transfer_path(monkeypatch):
     """`--workers 3` means at most 3 transfers at once: threads and download connections."""
-    import actorbench.cli as cli_mod
+    import actorbench.cli_base as cli_mod
     from actorbench.errors import ConfigError
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
