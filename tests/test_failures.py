@@ -107,6 +107,8 @@ def check_disk_full_run(code: int, out: str, err: str, world: World) -> None:
 
 
 # -- disk space -------------------------------------------------------------------------------
+@pytest.mark.attack('a pull larger than the free disk space',
+                    'refused before writing, one line with the numbers and ACTORBENCH_MIN_FREE')
 def test_pull_refuses_with_the_numbers_when_space_is_short(moto_server, tmp_path, monkeypatch,
                                                           capsys):
     world = make_world(moto_server, tmp_path / "data", 4, 5000)
@@ -152,6 +154,9 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
+@pytest.mark.attack('disk full mid-pull (a real 2 MB tmpfs)',
+                    'one line, a JSON summary naming what landed, no temp file, exit 3; '
+                    'a later pull completes')
 def test_disk_full_on_a_real_small_filesystem(moto_server, small_disk, monkeypatch, capsys):
     world = make_world(moto_server, small_disk / "data", 10, 150_000)  # 3 MB on 2 MB
     # as if another program filled the disk between the check and the writes
@@ -233,6 +238,8 @@ class FullDisk:
         return write_bytes
 
 
+@pytest.mark.attack('ENOSPC at the OS write layer on both download paths',
+                    'one line, a summary, nothing partial; a later pull completes')
 @pytest.mark.parametrize("client", ["lean", "boto3"])  # the bulk path, the per-file path
 def test_disk_full_at_the_os_write_layer(moto_server, tmp_path, monkeypatch, capsys, client):
     world = make_world(moto_server, tmp_path / "data", 6, 10_000)
@@ -250,6 +257,8 @@ def test_disk_full_at_the_os_write_layer(moto_server, tmp_path, monkeypatch, cap
 
 
 # -- bad JSON ---------------------------------------------------------------------------------
+@pytest.mark.attack('a 100,000-deep actors.json or request.json',
+                    'one line naming the file, exit 2')
 def test_deep_actors_json_is_a_clear_error_with_exit_2(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "actors.json").write_text(DEEP)
@@ -271,6 +280,8 @@ def test_deep_actors_json_is_a_clear_error_with_exit_2(tmp_path):
       {"id": 3, "name": "0001_a_30_female"}],
      "actors #0 and #2 have the same name '0001_a_30_female'"),
 ])
+@pytest.mark.attack('two actors with one id or one name in actors.json',
+                    'refused, both actors named')
 def test_two_actors_with_one_id_or_name_are_refused_naming_both(tmp_path, entries, needle):
     p = tmp_path / "actors.json"
     p.write_text(json.dumps(entries))
@@ -279,6 +290,8 @@ def test_two_actors_with_one_id_or_name_are_refused_naming_both(tmp_path, entrie
     assert str(err.value).startswith(str(p)) and needle in str(err.value)
 
 
+@pytest.mark.attack("a bad URL in one actor's response.json during pull --all",
+                    'a warning naming actor and file; the other actors sync')
 def test_bad_response_json_entry_is_a_warning_for_that_actor(moto_server, tmp_path):
     world = make_world(moto_server, tmp_path / "data", 3, 2000)
     a, b = NAMES
@@ -309,6 +322,8 @@ def test_bad_response_json_entry_is_a_warning_for_that_actor(moto_server, tmp_pa
 
 
 # -- the environment: exit 3 ------------------------------------------------------------------
+@pytest.mark.attack('an S3 endpoint that is down',
+                    'one line, exit 3')
 @pytest.mark.parametrize("client", ["lean", "boto3"])
 def test_unreachable_server_exits_3(tmp_path, client):
     (tmp_path / "data").mkdir()
@@ -320,6 +335,8 @@ def test_unreachable_server_exits_3(tmp_path, client):
     assert r.stderr.count("\n") == 1 and "Cannot reach the S3 server" in r.stderr
 
 
+@pytest.mark.attack('missing or refused credentials',
+                    'one line naming the settings, exit 3')
 def test_missing_or_refused_credentials_exit_3(tmp_path, rclone_server):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "actors.json").write_text('[{"id": 1, "name": "0001_a_30_female"}]')
