@@ -5,9 +5,10 @@ Names are imported on first use (PEP 562), so ``import actorbench`` stays cheap 
 
 Usage::
 
-    from actorbench import Settings, Workbench
-    wb = Workbench(Settings.from_env())
-    wb.engine.pull(["0002_european_35_female"])
+    import actorbench as ab
+    wb = ab.open()          # settings from the environment and .env
+    wb.status("0002")       # a DataFrame, statuses in words
+    wb.pull("0002")         # tqdm bars, a summary that renders itself
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _EXPORTS = {
     "UnknownActorError": "actorbench.errors",
     "Workbench": "actorbench.workbench",
     "build_report": "actorbench.reports",
+    "open": "actorbench.notebook",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

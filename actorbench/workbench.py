@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import Any
 
 from .actors.registry import Registry
+from .notebook import NotebookAPI
 from .settings import Settings
 from .storage.base import ObjectStore
 from .storage.layout import Layout
@@ -13,7 +14,7 @@ from .sync.config import SyncConfig
 from .sync.engine import SyncEngine
 
 
-class Workbench:
+class Workbench(NotebookAPI):
     """Everything a page or a command needs, built once from ``Settings``.
 
     Usage::

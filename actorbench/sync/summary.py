@@ -8,10 +8,10 @@ from typing import Any
 from .decide import Direction
 
 
-def transferred_verb(direction: str) -> str:
+def transferred_verb(direction: Direction | str) -> str:
     """What a sync in ``direction`` did to each file moved: "downloaded" (pull) or "uploaded"
-    (push); the word the summary's JSON, the CLI and the page all use."""
-    return "downloaded" if direction == "pull" else "uploaded"
+    (push); the word the summary's JSON, the CLI and the page all use (``Direction.verb``)."""
+    return Direction(direction).verb
 
 
 @dataclass
@@ -31,6 +31,11 @@ class SyncSummary:
     s3_urls: list[str] = field(default_factory=list)
     cancelled: bool = False
     bytes: int = 0
+
+    def _repr_html_(self) -> str:
+        from ..richrepr import summary_html
+
+        return summary_html(self)
 
     def error(self, key: str, message: str) -> None:
         self.failed += 1
