@@ -11,6 +11,7 @@ from .cli_base import Exit, _emit, _names, _wb, echo
 from .errors import ActorbenchError
 from .sync.progress import ProgressEvent
 from .sync.selection import parse_only
+from .sync.summary import transferred_verb
 from .workbench import Workbench
 
 
@@ -75,7 +76,7 @@ def _sync(direction: str, actors: list[str] | None, all_: bool, only: str | None
     finally:
         progress.close()
     out = [s.to_json() for s in summaries.values()]
-    verb = "downloaded" if direction == "pull" else "uploaded"
+    verb = transferred_verb(direction)
     lines = [f"{s['actor']}: {s[verb]} {verb}, {s['skipped']} skipped, {s['failed']} failed, "
              f"{len(s['conflicts'])} conflicts (of {s['total']})"
              + _error_lines(s["errors"])

@@ -95,3 +95,42 @@ class Cancelled(ActorbenchError):
 
     def __init__(self) -> None:
         super().__init__("Cancelled by the user.")
+
+
+class AlreadyTraining(ActorbenchError):
+    """The actor has a job queued or running (maybe launched from another workstation); a
+    second one needs a confirmation (``another=True``, ``--yes-another``). Exit status 1."""
+
+    exit_code = 1
+
+    def __init__(self, actor: str, version: str, status: str, user: str | None,
+                 machine: str | None, at: str) -> None:
+        who = f" by {user or 'someone'}" + (f" on {machine}" if machine else "")
+        super().__init__(f"{actor} already has training {version} ({status}), launched{who} at "
+                         f"{at}; wait for it or cancel it first, or confirm another launch "
+                         "(--yes-another).")
+        self.actor, self.version, self.status = actor, version, status
+        self.user, self.machine, self.at = user, machine, at
+
+
+class TeamUnsupported(EnvironmentProblem):
+    """Team mode refused: the S3 server does not honour conditional writes."""
+
+
+class SharedWriteConflict(EnvironmentProblem):
+    """A shared record kept changing under us: every compare-and-swap attempt lost."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a person: our errors speak for themselves; a full disk says so without the
+    temp file's name; anything else gets its type (``KeyError: 'x'`` says more than ``'x'``).
+
+    The page's error box, a sync summary's per-file errors and the CLI all say it this way.
+    """
+    if isinstance(exc, ActorbenchError):
+        return str(exc)
+    from .fsutil import is_disk_full  # (fsutil imports this module)
+
+    if is_disk_full(exc):
+        return f"not written: {exc.strerror}"  # type: ignore[attr-defined]
+    return f"{type(exc).__name__}: {exc}"

@@ -86,7 +86,9 @@ def transfers_html(t: Transfers) -> str:
 
 
 def summary_html(s: SyncSummary) -> str:
-    verb = "downloaded" if str(s.direction) == "pull" else "uploaded"
+    from .sync.summary import transferred_verb
+
+    verb = transferred_verb(s.direction)
     chips = [chip(f"{s.transferred} {verb}"), chip(f"{s.skipped} already in place"),
              chip(plural(s.failed, "failed", "failed"))]
     if s.conflicts:

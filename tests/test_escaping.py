@@ -115,6 +115,7 @@ def test_every_page_shows_hostile_files_as_text(wb):
         batch.worker.wait()
         app.cache.refresh()
         app.page("Training Data")
+        app.wait_idle()  # the pages' S3 listings run off the UI thread
         shown = list(html_values(app))
         for value in shown:
             assert_inert(value)

@@ -327,6 +327,7 @@ def test_training_page(svc, wb):
     page.base_model.value = "sd15"
     page.resolution.value = 256
     page.auto_button.click()
+    page.model.wait_idle()  # auto-adjust lists S3 off the UI thread
     assert "ceil(200 / 12)) = 17" in page.formula.value and "Estimate" in page.estimate.value
     assert page.repeats.value == 17
     page.start_button.click()

@@ -41,7 +41,9 @@ def test_library_filters_and_selection(app):
     assert len(lib.picker.options) == 2
     lib.picker.value = "0003_east_asian_22_female"
     assert app.state.actor == "0003_east_asian_22_female"
-    assert "0003_east_asian_22_female" in lib.card.value
+    assert "0003_east_asian_22_female" in lib.card.value  # at once; the counts follow
+    lib.model.wait_idle()
+    assert "ab-counts" in lib.card.value and "Status …" not in lib.card.value
     lib.model.reset()
     assert len(lib.picker.options) == 3
 
@@ -51,6 +53,7 @@ def test_pull_updates_badges(app, wb):
         put_remote(wb, A, i, png(i))
     write_local(wb, A, 9, png(9))
     app.state.actor = A
+    app.wait_idle()  # the pages list S3 off the UI thread
     td = app.training_data
     assert badges(td) == {0: "s3_only", 1: "s3_only", 2: "s3_only", 3: "s3_only", 9: "local_only"}
     td.pull_button.click()
@@ -68,6 +71,7 @@ def test_selection_limits_the_sync(app, wb):
     for i in range(6):
         put_remote(wb, A, i, png(i))
     app.state.actor = A
+    app.wait_idle()  # the pages list S3 off the UI thread
     td = app.training_data
     for tile in td.tiles[:6]:
         tile.select.value = tile.change.index in (1, 4)
@@ -83,6 +87,7 @@ def test_errors_are_displayed(app, wb):
     write_local(wb, A, 0, png(2, 80))
     put_remote(wb, A, 0, png(3, 90))
     app.state.actor = A
+    app.wait_idle()  # the pages list S3 off the UI thread
     td = app.training_data
     td.pull_button.click()
     td.worker.wait()
@@ -98,6 +103,7 @@ def test_cancel_leaves_no_partial_file(app, wb):
     for i in range(10):
         put_remote(wb, A, i, png(i, 300))
     app.state.actor = A
+    app.wait_idle()  # the pages list S3 off the UI thread
     td = app.training_data
     gate = threading.Event()
     real = td._on_progress
@@ -121,12 +127,15 @@ def test_preview_local_and_s3_only(app, wb):
     put_remote(wb, A, 0, png(0))
     write_local(wb, A, 1, png(1))
     app.state.actor = A
+    app.wait_idle()  # the pages list S3 off the UI thread
     td = app.training_data
     by_idx = {t.change.index: t for t in td.tiles[:2]}
     by_idx[0].preview.click()
+    td.model.wait_idle()
     assert td.preview_right.value == png(0) and "fetched from S3" in td.preview_caption.value
     assert not wb.layout.image_path(A, 0).exists()  # previewing does not sync
     by_idx[1].preview.click()
+    td.model.wait_idle()
     assert td.preview_right.value == png(1)
 
 
@@ -147,9 +156,11 @@ def test_batch_sync_and_cache(app, wb):
     write_local(wb, names[0], 7, png(70))
     cache.actor.value = names[0]
     cache.clear_button.click()
+    cache.model.wait_idle()
     assert "Delete <b>3</b>" in cache.message.value
     assert len(wb.layout.local_images(names[0])) == 4  # nothing deleted before confirming
     cache.confirm_button.click()
+    cache.model.wait_idle()
     assert sorted(wb.layout.local_images(names[0])) == [7]
     assert statuses(wb, names[0])[0] == "s3_only"
 

@@ -10,19 +10,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from ..sync.plan import LABELS, ImageStatus  # noqa: E402
+from ..palette import IMAGE, NEUTRAL, colour  # noqa: E402
+from ..sync.plan import ImageStatus  # noqa: E402
 from .tables import STATUS_COLS, CoverageReport  # noqa: E402
 
-COLORS = {"synced": "#2e7d32", "s3_only": "#1565c0", "local_only": "#6a1b9a",
-          "local_modified": "#ef6c00", "remote_modified": "#00838f", "conflict": "#c62828",
-          "missing": "#616161", "deleted_local": "#5d4037", "deleted_remote": "#8d6e63"}
+#: the pages' badge colours (``actorbench.palette``), by status value
+COLORS = {s.value: sw.colour for s, sw in IMAGE.items()}
+SYNCED, S3, LOCAL = (colour(ImageStatus.SYNCED), colour(ImageStatus.S3_ONLY),
+                     colour(ImageStatus.LOCAL_ONLY))
 
 
 def coverage_per_actor(r: CoverageReport) -> Figure:
     df = r.actors[r.actors["images_s3"] + r.actors["images_local"] > 0]
     df = df.sort_values(["coverage", "actor"], na_position="first")
     fig, ax = plt.subplots(figsize=(7, max(2.5, 0.22 * len(df) + 1)))
-    ax.barh(df["actor"], df["coverage"].fillna(0) * 100, color="#2e7d32")
+    ax.barh(df["actor"], df["coverage"].fillna(0) * 100, color=SYNCED)
     ax.set_xlim(0, 100)
     ax.set_xlabel("coverage: % of S3 images present and identical locally")
     ax.set_title(f"Sync coverage per actor ({len(df)} actors with images)")
@@ -37,8 +39,9 @@ def status_mix(r: CoverageReport) -> Figure:
     fig, ax = plt.subplots(figsize=(9.5, max(2.5, 0.22 * len(df) + 1)))
     left = None
     for col in df.columns:
-        ax.barh(df.index, df[col], left=left, color=COLORS[col],
-                label=LABELS[ImageStatus(col)])
+        swatch = IMAGE[ImageStatus(col)]
+        ax.barh(df.index, df[col], left=left, color=swatch.colour, hatch=swatch.hatch or None,
+                edgecolor="white", linewidth=0.3, label=swatch.label)
         left = df[col] if left is None else left + df[col]
     ax.set_xlabel("images")
     ax.set_title("Status mix per actor")
@@ -55,9 +58,9 @@ def facet_balance(r: CoverageReport) -> Figure:
         if df.empty:
             continue
         x = range(len(df))
-        ax.bar(x, df["actors"], color="#b0bec5", label="actors")
-        ax.bar(x, df["with_images"], color="#1565c0", label="with images")
-        ax.bar(x, df["validated"], color="#2e7d32", label="validated model")
+        ax.bar(x, df["actors"], color=NEUTRAL, label="actors")
+        ax.bar(x, df["with_images"], color=S3, label="with images")
+        ax.bar(x, df["validated"], color=SYNCED, label="validated model")
         ax.set_xticks(list(x), [str(v) for v in df[facet]], rotation=40, ha="right", fontsize=8)
         ax.set_title(f"by {facet.replace('_', ' ')}")
     axes[0].legend(fontsize=7)
@@ -71,9 +74,9 @@ def storage_used(r: CoverageReport) -> Figure:
     fig, ax = plt.subplots(figsize=(7, max(2.5, 0.22 * len(df) + 1)))
     y = range(len(df))
     ax.barh([i - 0.2 for i in y], df["bytes_s3"] / 2**20, height=0.4, label="S3",
-            color="#1565c0")
+            color=S3)
     ax.barh([i + 0.2 for i in y], df["bytes_local"] / 2**20, height=0.4, label="local",
-            color="#6a1b9a")
+            color=LOCAL)
     ax.set_yticks(list(y), list(df["actor"]), fontsize=7)
     ax.set_xlabel("MiB")
     ax.set_title("Storage used")
@@ -93,7 +96,7 @@ def training_coverage(r: CoverageReport) -> Figure:
     }
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.bar(list(buckets), list(buckets.values()),
-           color=["#b0bec5", "#1565c0", "#ef6c00", "#2e7d32"])
+           color=[NEUTRAL, S3, colour(ImageStatus.LOCAL_MODIFIED), SYNCED])
     for i, v in enumerate(buckets.values()):
         ax.text(i, v, str(v), ha="center", va="bottom", fontsize=9)
     ax.set_ylabel("actors")

@@ -9,10 +9,11 @@ from urllib.parse import unquote
 from ..actors.registry import Registry, read_json
 from ..clock import now_iso
 from ..errors import ActorbenchError, EnvironmentProblem, RegistryError
+from ..errors import describe_error as describe
 from ..fsutil import atomic_write_json, is_disk_full
 from ..storage.layout import Layout, image_name_re
 from ..storage.urls import format_s3_url
-from .plan import ActorPlan, ImageStatus
+from .plan import OWED_TO_S3, ActorPlan, ImageStatus
 from .summary import SyncSummary
 
 
@@ -51,11 +52,6 @@ def listed_indices(layout: Layout, name: str, warnings: list[str] | None = None)
     return out
 
 
-#: what a push still owes S3 after its selection: a run that leaves any is not "synced"
-_OWED = (ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED, ImageStatus.CONFLICT,
-         ImageStatus.DELETED_REMOTE)
-
-
 def record_push(layout: Layout, registry: Registry, bucket: str, region: str,
                 full: ActorPlan, done: set[int], summary: SyncSummary) -> None:
     """After uploads verify: response.json and actors.json list what S3 now holds.
@@ -68,7 +64,7 @@ def record_push(layout: Layout, registry: Registry, bucket: str, region: str,
     remote = {c.index for c in full.changes if c.remote is not None} | done
     urls = [format_s3_url(bucket, region, layout.image_key(name, i)) for i in sorted(remote)]
     summary.s3_urls = urls
-    pending = {c.index for c in full.changes if c.status in _OWED
+    pending = {c.index for c in full.changes if c.status in OWED_TO_S3
                or (c.status is ImageStatus.INVALID and c.local)}
     synced = pending <= done and not summary.conflicts and summary.failed == 0
     resp_path = layout.response_json(name)
@@ -99,15 +95,6 @@ def record_push(layout: Layout, registry: Registry, bucket: str, region: str,
     except (ActorbenchError, OSError) as exc:
         summary.error(str(registry.path), describe(exc))
         note_environment(summary, exc, layout.data_dir)
-
-
-def describe(exc: BaseException) -> str:
-    """One line for a summary's error list."""
-    if isinstance(exc, ActorbenchError):
-        return str(exc)
-    if is_disk_full(exc):  # the temp file's name would help nobody
-        return f"not written: {exc.strerror}"  # type: ignore[attr-defined]
-    return f"{type(exc).__name__}: {exc}"
 
 
 def note_environment(summary: SyncSummary, exc: BaseException, data_dir: Path) -> None:

@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 import requests
 
 from ..errors import ActorbenchError
+from .status import STATES, JobStatus
 
-STATES = ("IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT")
-FINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
 RETRY_STATUS = {429, 500, 502, 503, 504}
 #: RunPod's job ids: letters, digits and '-' (safe in a URL path, a file and a page)
 JOB_ID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
@@ -183,7 +182,7 @@ def _check_ack(data: dict[str, Any], job_id: str | None, op: str) -> dict[str, A
     if data.get("status") is not None:
         if data["status"] not in STATES:
             raise RunPodError(f"RunPod {op} answered an unknown state {_brief(data['status'])}.")
-        out["status"] = data["status"]
+        out["status"] = JobStatus(data["status"])
     return out
 
 
@@ -197,12 +196,13 @@ def check_status(data: dict[str, Any], job_id: str, what: str = "RunPod status"
         raise RunPodError(f"{what} answered an unknown state {_brief(status)}.")
     if data.get("id", job_id) != job_id:
         raise RunPodError(f"{what} answered about another job.")
+    status = JobStatus(status)
     out: dict[str, Any] = {"id": job_id, "status": status}
     for key in ("delayTime", "executionTime"):
         if data.get(key) is not None:
             out[key] = _number(data[key], f"{what}: {key}")
     output = data.get("output")
-    if status == "IN_PROGRESS" and isinstance(output, dict):
+    if status is JobStatus.IN_PROGRESS and isinstance(output, dict):
         progress: dict[str, Any] = {}
         if output.get("progress") is not None:
             progress["progress"] = _number(output["progress"], f"{what}: progress", 1.0)
@@ -212,7 +212,7 @@ def check_status(data: dict[str, Any], job_id: str, what: str = "RunPod status"
         if output.get("message") is not None:
             progress["message"] = _text(output["message"])
         out["output"] = progress
-    elif status == "COMPLETED" and isinstance(output, dict) and output.get("lora_url"):
+    elif status is JobStatus.COMPLETED and isinstance(output, dict) and output.get("lora_url"):
         out["output"] = {"lora_url": check_url(output["lora_url"], f"{what}: lora_url")}
     if data.get("error") is not None:
         out["error"] = _text(data["error"])

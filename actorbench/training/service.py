@@ -7,16 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..clock import now_iso
 from ..errors import ActorbenchError
 from ..fsutil import atomic_write_json
-from ..sync.engine import now_iso
-from ..sync.plan import ImageStatus
+from ..sync.plan import in_s3
 from ..workbench import Workbench
 from .estimate import Estimate, estimate
 from .params import TrainingParams, auto_adjust, make_params
-from .runpod import FINAL, STATES, RunPodClient, RunPodError, check_status, is_job_id
+from .runpod import RunPodClient, RunPodError, check_status, is_job_id
+from .status import ACTIVE, FINAL, RETRYABLE, STATES, JobStatus
 from .validate import Validation, validate_dataset
-from .versions import ACTIVE, TrainingVersion, VersionStore
+from .versions import TrainingVersion, VersionStore
 
 
 @dataclass
@@ -84,9 +85,7 @@ class TrainingService:
                 f.message for f in prep.validation.blockers))
         actor = self.wb.registry.get(prep.actor)
         plan = self.wb.engine.plan([actor.name])[actor.name]
-        images = [c for c in plan.changes if c.remote is not None and (c.compared or c.status) in (
-            ImageStatus.SYNCED, ImageStatus.S3_ONLY, ImageStatus.REMOTE_MODIFIED,
-            ImageStatus.DELETED_LOCAL)]
+        images = [c for c in plan.changes if in_s3(c)]
         with self.versions.lock(actor.id):
             versions = self.versions.load(actor.id)
             active = [v for v in versions if v.status in ACTIVE]
@@ -113,11 +112,11 @@ class TrainingService:
             try:
                 job = self.client.run(job_input, prep.estimate.execution_timeout_ms, webhook)
             except RunPodError as exc:
-                version.status, version.error = "LAUNCH_FAILED", str(exc)
+                version.status, version.error = JobStatus.LAUNCH_FAILED, str(exc)
                 self.versions.save(actor.id, versions)
                 raise
             version.job_id = job["id"]
-            version.status = str(job.get("status") or "IN_QUEUE")
+            version.status = JobStatus(job.get("status") or JobStatus.IN_QUEUE)
             version.timings["submitted_at"] = now_iso()
             self.versions.save(actor.id, versions)
         self.save_params(actor.name, prep.params)
@@ -144,7 +143,7 @@ class TrainingService:
                 if v.status not in ACTIVE or not v.job_id:
                     continue
                 if not is_job_id(v.job_id):  # an edited record: never send it, never retry it
-                    v.status = "LOST"
+                    v.status = JobStatus.LOST
                     v.error = (f"The record's job id {str(v.job_id)[:60]!r} is not one RunPod "
                                "makes; it was not sent to RunPod.")
                     continue
@@ -153,7 +152,7 @@ class TrainingService:
                 except RunPodError as exc:
                     if exc.status == 404:
                         v.error = "RunPod no longer knows this job (it keeps results 30 minutes)."
-                        v.status = "LOST"
+                        v.status = JobStatus.LOST
                     else:
                         v.error = str(exc)
                     continue
@@ -185,7 +184,7 @@ class TrainingService:
             if v.status in FINAL:
                 return v
             self.client.cancel(v.job_id)
-            v.status = "CANCELLED"
+            v.status = JobStatus.CANCELLED
             v.timings["finished_at"] = now_iso()
             self.versions.save(actor.id, versions)
             return v
@@ -195,10 +194,10 @@ class TrainingService:
         with self.versions.lock(actor.id):
             versions = self.versions.load(actor.id)
             v = next((x for x in versions if x.id == version_id), None)
-            if v is None or not v.job_id or v.status not in ("FAILED", "TIMED_OUT"):
+            if v is None or not v.job_id or v.status not in RETRYABLE:
                 raise ActorbenchError("Only a FAILED or TIMED_OUT version can be retried.")
             st = self.client.retry(v.job_id)
-            v.status, v.error = str(st.get("status", "IN_QUEUE")), None
+            v.status, v.error = JobStatus(st.get("status", JobStatus.IN_QUEUE)), None
             self.versions.save(actor.id, versions)
             return v
 
@@ -229,17 +228,17 @@ class TrainingService:
 
 def apply_status(v: TrainingVersion, st: dict[str, Any]) -> None:
     """Record a status answer already reduced by ``check_status`` (the client does it)."""
-    status = st["status"]
+    status = JobStatus(st["status"])
     v.status = status
     v.timings["delay_ms"] = st.get("delayTime")
     v.timings["execution_ms"] = st.get("executionTime")
     out = st.get("output")
-    if status == "IN_PROGRESS" and isinstance(out, dict):
+    if status is JobStatus.IN_PROGRESS and isinstance(out, dict):
         v.progress = out
-    if status == "COMPLETED":
+    if status is JobStatus.COMPLETED:
         url = out.get("lora_url") if isinstance(out, dict) else None
         if not url:
-            v.status, v.error = "FAILED", "RunPod reported COMPLETED without a lora_url."
+            v.status, v.error = JobStatus.FAILED, "RunPod reported COMPLETED without a lora_url."
         v.lora_url = url
         v.progress = {"progress": 1.0}
         v.timings["finished_at"] = now_iso()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..sync.plan import ActorPlan, ImageStatus
+from ..sync.plan import ActorPlan, ImageStatus, owed_to_s3
+from ..sync.plan import in_s3 as is_in_s3
 from ..thumbs import BadImage, open_image
 
 MIN_IMAGES, GOOD_IMAGES = 10, 14
@@ -58,9 +59,7 @@ def validate_dataset(plan: ActorPlan, resolution: int) -> Validation:
     """Checks the images the worker will read: all must be in S3; local copies are inspected."""
     findings: list[Finding] = []
     # an invalid image is judged by where its content is (``compared``); it is inspected below
-    in_s3 = [c for c in plan.changes if c.remote is not None and (c.compared or c.status) in (
-        ImageStatus.SYNCED, ImageStatus.S3_ONLY, ImageStatus.REMOTE_MODIFIED,
-        ImageStatus.DELETED_LOCAL)]
+    in_s3 = [c for c in plan.changes if is_in_s3(c)]
     n = len(in_s3)
     if n < MIN_IMAGES:
         findings.append(Finding("blocker", "too_few", f"Only {n} images in S3: at least "
@@ -68,9 +67,7 @@ def validate_dataset(plan: ActorPlan, resolution: int) -> Validation:
     elif n < GOOD_IMAGES:
         findings.append(Finding("warning", "few", f"{n} images: {GOOD_IMAGES}-20 give a more "
                                 "faithful identity."))
-    not_in_s3 = [c for c in plan.changes if (c.compared or c.status) in (
-        ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED, ImageStatus.CONFLICT,
-        ImageStatus.DELETED_REMOTE)]
+    not_in_s3 = [c for c in plan.changes if owed_to_s3(c)]
     if not_in_s3:
         findings.append(Finding("blocker", "not_in_s3",
                                 f"{len(not_in_s3)} local images are not in S3 yet (the worker "

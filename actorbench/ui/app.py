@@ -8,11 +8,12 @@ from pathlib import Path
 
 import ipywidgets as w
 
-from ..errors import ActorbenchError
+from ..errors import ActorbenchError, describe_error
 from ..settings import Settings, project_root
 from ..workbench import Workbench
+from .background import PageModel
 from .batch import BatchView, CacheView
-from .common import CSS, describe, error_html
+from .common import CSS, error_html
 from .library import LibraryView
 from .state import AppState
 from .training_data import TrainingDataView
@@ -37,7 +38,7 @@ class App(w.VBox):
         self.library = LibraryView(self.state)
         self.training_data = TrainingDataView(self.state)
         factories: list[tuple[str, Callable[[AppState], w.Widget]]] = [
-            ("Batch sync", BatchView), ("Cache", CacheView), *self._optional_pages()]
+            ("Batch sync", BatchView), ("Cache", CacheView), *self._lazy_pages()]
         self._factories = dict(factories)
         self._built: dict[str, w.Widget] = {"Library": self.library,
                                              "Training Data": self.training_data}
@@ -91,30 +92,45 @@ class App(w.VBox):
         self.state.open_page = ""
 
     @staticmethod
-    def _optional_pages() -> list[tuple[str, Callable[[AppState], w.Widget]]]:
-        out: list[tuple[str, Callable[[AppState], w.Widget]]] = []
-        try:
+    def _lazy_pages() -> list[tuple[str, Callable[[AppState], w.Widget]]]:
+        """Pages whose modules are imported when the page is first opened (matplotlib, the
+        doctor): the app starts without them, and a page that cannot be built says why."""
+
+        def training(state: AppState) -> w.Widget:
             from .training import TrainingView
-            out.append(("Training", TrainingView))
-        except ImportError:
-            pass
-        try:
+            return TrainingView(state)
+
+        def reports(state: AppState) -> w.Widget:
             from .reports import ReportsView
-            out.append(("Reports", ReportsView))
-        except ImportError:
-            pass
-        from .connection import ConnectionView
-        out.append(("Connection", ConnectionView))
-        return out
+            return ReportsView(state)
+
+        def connection(state: AppState) -> w.Widget:
+            from .connection import ConnectionView
+            return ConnectionView(state)
+
+        return [("Training", training), ("Reports", reports), ("Connection", connection)]
 
     def page(self, title: str) -> w.Widget:
-        """The page called ``title``, built on first use."""
+        """The page called ``title``, built on first use; if building it fails, a box saying
+        why takes its place (and opening the tab again tries again)."""
         if title not in self._built:
-            page = self._factories[title](self.state)
-            self._built[title] = page
             holder = self.tabs.children[list(self.tabs.titles).index(title)]
+            try:
+                page = self._factories[title](self.state)
+            except Exception as exc:  # noqa: BLE001 - shown on the tab, never dropped
+                failed = w.HTML(error_html(f"The {title} page could not be built: "
+                                           f"{describe_error(exc)}"))
+                failed.add_class("ab-page-failed")
+                holder.children = [failed]
+                return failed
+            self._built[title] = page
             holder.children = [page]
         return self._built[title]
+
+    def wait_idle(self, timeout: float = 120.0) -> bool:
+        """Wait until no page built so far has background work running (tests use it)."""
+        models = [getattr(p, "model", None) for p in self._built.values()]
+        return all(m.wait_idle(timeout) for m in models if isinstance(m, PageModel))
 
     def reload(self) -> None:
         """Read ``actors.json`` again and refresh what the pages show (someone else may have
@@ -151,7 +167,7 @@ class StartupPage(w.VBox):
 
     def __init__(self, settings: Settings | None, exc: BaseException, every: float) -> None:
         self.settings = settings
-        self.message = w.HTML(CSS + error_html(describe(exc)))
+        self.message = w.HTML(CSS + error_html(describe_error(exc)))
         self.app: App | None = None
         super().__init__([self.message])
         self._stop = threading.Event()
@@ -168,7 +184,7 @@ class StartupPage(w.VBox):
         try:
             app = App(_workbench(self.settings))
         except ActorbenchError as exc:
-            self.message.value = CSS + error_html(describe(exc))
+            self.message.value = CSS + error_html(describe_error(exc))
             return False
         self.app = app
         self.children = [app]
@@ -184,7 +200,7 @@ class StartupPage(w.VBox):
                 try:
                     self.retry()
                 except Exception as exc:  # noqa: BLE001 - shown, and tried again at the next
-                    self.message.value = CSS + error_html(describe(exc))
+                    self.message.value = CSS + error_html(describe_error(exc))
 
     def _signature(self) -> tuple[tuple[int, int] | None, ...]:
         try:

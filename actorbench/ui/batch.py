@@ -8,10 +8,13 @@ import ipywidgets as w
 import pandas as pd
 
 from ..sync.progress import ProgressEvent
+from ..sync.summary import transferred_verb
+from .background import run_in_background
 from .common import ErrorBox, Worker, guarded
 from .html import esc, table
+from .models import BatchModel, CacheModel
 from .state import AppState
-from .training_data import human_bytes
+from .tiles import human_bytes
 
 
 class BatchView(w.VBox):
@@ -19,14 +22,17 @@ class BatchView(w.VBox):
 
     def __init__(self, state: AppState) -> None:
         self.state = state
-        self.errors = ErrorBox()
+        self.model = BatchModel(state)
+        self.errors = ErrorBox(self.model)
         self.worker = Worker(self.errors)
         self.cancel_event = threading.Event()
-        names = [a.name for a in state.wb.registry]
         self.filter = w.Text(placeholder="filter, e.g. female", description="Filter")
-        self.actors = w.SelectMultiple(options=names, rows=10, description="Actors",
+        self.actors = w.SelectMultiple(options=self.model.names, rows=10, description="Actors",
                                        layout=w.Layout(width="420px"))
         self.actors.add_class("ab-batch-actors")
+        w.link((self.model, "filter"), (self.filter, "value"))
+        w.dlink((self.model, "names"), (self.actors, "options"))
+        w.link((self.model, "selected"), (self.actors, "value"))
         self.pull_button = w.Button(description="⬇️ Sync selected from S3",
                                     button_style="primary", layout=w.Layout(width="auto"))
         self.push_button = w.Button(description="⬆️ Sync selected to S3", button_style="success",
@@ -43,20 +49,18 @@ class BatchView(w.VBox):
             w.HBox([self.pull_button, self.push_button, self.cancel_button]), self.overall,
             self.bars])]), self.summary])
         g = guarded(self.errors)
-        self.filter.observe(g(self._on_filter_value), "value")
         self.pull_button.on_click(g(lambda _: self.start("pull")))
         self.push_button.on_click(g(lambda _: self.start("push")))
         self.cancel_button.on_click(g(lambda _: self.cancel_event.set()))
+        self.model.observe(self._on_model_syncing, "syncing")
 
-    def _on_filter_value(self, change: dict) -> None:  # type: ignore[type-arg]
-        text = change["new"].strip().lower()
-        keep = set(self.actors.value)
-        opts = [a.name for a in self.state.wb.registry if text in a.name.lower()]
-        self.actors.options = opts
-        self.actors.value = tuple(n for n in keep if n in opts)
+    def _on_model_syncing(self, change: dict) -> None:  # type: ignore[type-arg]
+        busy = bool(change["new"])
+        self.pull_button.disabled = self.push_button.disabled = busy
+        self.cancel_button.disabled = not busy
 
     def start(self, direction: str) -> bool:
-        names = list(self.actors.value)
+        names = list(self.model.selected)
         if not names:
             self.errors.show("Select at least one actor.")
             return False
@@ -73,8 +77,7 @@ class BatchView(w.VBox):
         self.bars.children = list(self._bars.values())
         self.overall.value, self.overall.max = 0, 1
         self.summary.value = ""
-        self.pull_button.disabled = self.push_button.disabled = True
-        self.cancel_button.disabled = False
+        self.model.syncing = direction
         engine = self.state.wb.engine
         run = engine.pull if direction == "pull" else engine.push
         out: dict = {}  # type: ignore[type-arg]
@@ -83,9 +86,12 @@ class BatchView(w.VBox):
             out.update(run(names, progress=self._on_progress, cancel=self.cancel_event))
 
         def done() -> None:
-            self.pull_button.disabled = self.push_button.disabled = False
-            self.cancel_button.disabled = True
+            self.model.syncing = ""
             self.overall.value = self.overall.max
+            done_ = sum(s.transferred for s in out.values())
+            self.model.message = (f"{done_} {transferred_verb(direction)}, "
+                                  f"{sum(s.failed for s in out.values())} failed "
+                                  f"({len(out)} actors).")
             rows = [s.to_json() for s in out.values()]
             if rows:
                 df = pd.DataFrame(rows)
@@ -117,14 +123,19 @@ class CacheView(w.VBox):
 
     def __init__(self, state: AppState) -> None:
         self.state = state
-        self.errors = ErrorBox()
+        self.model = CacheModel()
+        self.errors = ErrorBox(self.model)
         self.table = w.HTML()
         self.table.add_class("ab-cache-table")
-        self.actor = w.Dropdown(options=[], description="Actor")
+        self.actor = w.Dropdown(options=self.model.options, description="Actor")
+        w.dlink((self.model, "options"), (self.actor, "options"))
+        w.link((self.model, "actor"), (self.actor, "value"))
         self.clear_button = w.Button(description="🧹 Clear local cache", button_style="warning",
                                      layout=w.Layout(width="auto"))
         self.confirm_button = w.Button(description="Confirm", button_style="danger",
                                        layout=w.Layout(width="auto", display="none"))
+        w.dlink((self.model, "pending"), (self.confirm_button.layout, "display"),
+                lambda pending: "inline-flex" if pending else "none")
         self.message = w.HTML()
         self.message.add_class("ab-cache-message")
         self.refresh_button = w.Button(description="↻ Refresh")
@@ -139,16 +150,16 @@ class CacheView(w.VBox):
         self.refresh()
 
     def _sync_actor(self) -> None:
-        if self.state.actor:
-            self.actor.value = self.state.actor
+        if self.state.actor in self.model.options:
+            self.model.actor = self.state.actor
 
     def refresh(self) -> None:
+        """Storage per actor (local disk only: no S3 call)."""
         wb = self.state.wb
         usage = wb.engine.usage([a.name for a in wb.registry])
         used = {n: b for n, b in usage.items() if b}
-        self.actor.options = sorted(used) or [""]
-        if self.state.actor in used:
-            self._sync_actor()
+        self.model.options = sorted(used) or [""]
+        self._sync_actor()
         rows = sorted(used.items(), key=lambda kv: -kv[1])
         body = "".join(f"<tr><td>{esc(n)}</td><td>{human_bytes(b)}</td></tr>" for n, b in rows)
         self.table.value = (f'<div class="ab-cache-total">Total local storage: '
@@ -157,20 +168,36 @@ class CacheView(w.VBox):
                             f"{body}</table>")
 
     def _on_clear_click(self, _: object) -> None:
-        name = self.actor.value
+        """Ask first: what a clean would delete (it lists S3, off the UI thread)."""
+        name = self.model.actor
         if not name:
             return
-        dry = self.state.wb.engine.clean([name], dry_run=True)[name]
-        self.message.value = (f"Delete <b>{dry['deleted']}</b> local images of {esc(name)} "
-                              f"({human_bytes(dry['bytes_freed'])}), all verified identical "
-                              f"in S3? {dry['kept']} images not safe in S3 are kept.")
-        self.confirm_button.layout.display = "inline-flex"
+        self.errors.clear()
+        self.message.value = f"Checking what is safe in S3 for {esc(name)} …"
+
+        def ask(dry: dict) -> None:  # type: ignore[type-arg]
+            if self.model.actor != name:
+                return  # another actor was chosen meanwhile
+            self.message.value = (f"Delete <b>{dry['deleted']}</b> local images of {esc(name)} "
+                                  f"({human_bytes(dry['bytes_freed'])}), all verified identical "
+                                  f"in S3? {dry['kept']} images not safe in S3 are kept.")
+            self.model.pending = dry
+
+        run_in_background(self.model, lambda: self.state.wb.engine.clean(
+            [name], dry_run=True)[name], on_done=ask)
 
     def _on_confirm_click(self, _: object) -> None:
-        name = self.actor.value
-        res = self.state.wb.engine.clean([name])[name]
-        self.confirm_button.layout.display = "none"
-        self.message.value = (f'<div class="ab-ok">Deleted {res["deleted"]} images '
-                              f"({human_bytes(res['bytes_freed'])}); kept {res['kept']}.</div>")
-        self.refresh()
-        self.state.changed()
+        name = self.model.actor
+        if not name or not self.model.pending:
+            return
+        self.model.pending = {}
+
+        def cleaned(res: dict) -> None:  # type: ignore[type-arg]
+            self.model.message = (f"Deleted {res['deleted']} images "
+                                  f"({human_bytes(res['bytes_freed'])}); kept {res['kept']}.")
+            self.message.value = f'<div class="ab-ok">{esc(self.model.message)}</div>'
+            self.refresh()
+            self.state.changed()
+
+        run_in_background(self.model, lambda: self.state.wb.engine.clean([name])[name],
+                          on_done=cleaned)

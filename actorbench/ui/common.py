@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 
-from ..errors import ActorbenchError
+from ..errors import describe_error
+from ..palette import status_css
 from ..workbench import Workbench
+from .background import PageModel, run_in_background
 from .html import esc as esc  # (pages import it from here as well as from .html)
 from .html import h
 
@@ -24,16 +25,7 @@ CSS = """
          border-radius:4px; }
 .ab-badge { display:inline-block; padding:1px 7px; border-radius:9px; font-size:11px;
             font-weight:600; color:white; }
-.ab-status-synced { background:#2e7d32; }
-.ab-status-s3_only { background:#1565c0; }
-.ab-status-local_only { background:#6a1b9a; }
-.ab-status-local_modified { background:#ef6c00; }
-.ab-status-remote_modified { background:#00838f; }
-.ab-status-conflict { background:#c62828; }
-.ab-status-missing { background:#616161; }
-.ab-status-deleted_local { background:#5d4037; }
-.ab-status-deleted_remote { background:#5d4037; }
-.ab-status-invalid { background:#880e4f; }
+""" + status_css() + """
 .ab-unrecognised { font-size:12px; color:#555; }
 .ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px; }
 .ab-tile img { width:140px; height:140px; object-fit:cover; border-radius:4px; }
@@ -69,23 +61,27 @@ def error_html(message: str) -> str:
     return h("div", "⚠️ ", message, cls="ab-error")
 
 
-def describe(exc: BaseException) -> str:
-    """One line for the page: our errors speak for themselves; others get their type."""
-    if isinstance(exc, ActorbenchError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+describe = describe_error  # (the one describer lives in actorbench.errors)
 
 
 class ErrorBox(w.HTML):
-    """Where errors raised in callbacks land: on the page, never lost in a log."""
+    """Where errors raised in callbacks land: on the page, never lost in a log. It shows its
+    page model's ``error`` (a model of its own when the page passes none)."""
+
+    def __init__(self, model: PageModel | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model = model if model is not None else PageModel()
+        w.dlink((self.model, "error"), (self, "value"), lambda e: error_html(e) if e else "")
 
     def show(self, exc: BaseException | str) -> None:
-        self.value = error_html(exc if isinstance(exc, str) else describe(exc))
-        if not isinstance(exc, str | ActorbenchError):
-            self.last_traceback = "".join(traceback.format_exception(exc))
+        self.model.show_error(exc)
 
     def clear(self) -> None:
-        self.value = ""
+        self.model.clear_error()
+
+    @property
+    def last_traceback(self) -> str:
+        return self.model.last_traceback
 
 
 def guarded(box: ErrorBox) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -106,10 +102,13 @@ def guarded(box: ErrorBox) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 class Worker:
-    """Runs one job at a time off the UI thread; errors go to the box."""
+    """Runs one job at a time off the UI thread (``run_in_background`` on the box's model, so
+    ``model.wait_idle()`` waits for it too, unless ``busy=False``); ``done`` runs after it,
+    failed or not; errors of either go to the box."""
 
-    def __init__(self, box: ErrorBox) -> None:
+    def __init__(self, box: ErrorBox, busy: bool = True) -> None:
         self.box = box
+        self.counts_as_busy = busy
         self.thread: threading.Thread | None = None
 
     @property
@@ -119,21 +118,17 @@ class Worker:
     def start(self, fn: Callable[[], None], done: Callable[[], None] | None = None) -> bool:
         if self.busy:
             return False
+        model = self.box.model
 
-        def run() -> None:
+        def job() -> None:
             try:
                 fn()
-            except Exception as exc:  # noqa: BLE001
-                self.box.show(exc)
-            finally:
-                if done:
-                    try:
-                        done()
-                    except Exception as exc:  # noqa: BLE001
-                        self.box.show(exc)
+            except Exception as exc:  # noqa: BLE001 - shown; ``done`` still runs
+                model.show_error(exc)
+            if done:
+                done()
 
-        self.thread = threading.Thread(target=run, daemon=True, name="actorbench-ui")
-        self.thread.start()
+        self.thread = run_in_background(model, job, busy=self.counts_as_busy)
         return True
 
     def wait(self, timeout: float = 120.0) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from ..generate import generate_images
+from .background import PageModel
 from .common import ErrorBox, Worker, esc, guarded
 from .state import AppState
 
@@ -13,7 +14,8 @@ class GenerateView(w.VBox):
     def __init__(self, state: AppState, on_done=None) -> None:  # type: ignore[no-untyped-def]
         self.state = state
         self.on_done = on_done
-        self.errors = ErrorBox()
+        self.model = PageModel()  # busy while generating; its error box
+        self.errors = ErrorBox(self.model)
         self.worker = Worker(self.errors)
         self.backend = w.Dropdown(options=[("Augment (Pillow, offline)", "augment"),
                                            ("img2img (AUTOMATIC1111 API)", "img2img")],

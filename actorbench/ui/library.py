@@ -2,32 +2,51 @@
 
 from __future__ import annotations
 
+import threading
+
 import ipywidgets as w
 import traitlets as t
 
 from ..actors.registry import ActorQuery, library_status
-from ..sync.plan import LABELS, ImageStatus
+from ..palette import IMAGE
+from ..sync.plan import ImageStatus
+from .background import PageModel, run_in_background
 from .common import ErrorBox, base_image_html, esc, guarded
 from .state import AppState
 
 ANY = "Any"
+AGE_MIN, AGE_MAX = 18, 80
 
 
-class LibraryModel(t.HasTraits):
-    """The query and its results; plain state the view binds to."""
+class LibraryModel(PageModel):
+    """The query, its results, and whose card is shown; plain state the view binds to."""
 
     text = t.Unicode("")
     ethnicity = t.Unicode(ANY)
     gender = t.Unicode(ANY)
-    age = t.Tuple(t.Int(), t.Int(), default_value=(18, 80))
+    age = t.Tuple(t.Int(), t.Int(), default_value=(AGE_MIN, AGE_MAX))
     status = t.Unicode(ANY)
     validated = t.Unicode(ANY)
     results = t.List(t.Unicode())
+    actor = t.Unicode("")  # the actor on the card
 
     def __init__(self, state: AppState) -> None:
         super().__init__()
         self.state = state
         self.refresh()
+
+    @t.validate("age")
+    def _valid_age(self, proposal: dict) -> tuple[int, int]:  # type: ignore[type-arg]
+        """Within the slider's range, low end first."""
+        lo, hi = sorted(min(AGE_MAX, max(AGE_MIN, int(v))) for v in proposal["value"])
+        return lo, hi
+
+    @t.validate("validated")
+    def _valid_validated(self, proposal: dict) -> str:  # type: ignore[type-arg]
+        if proposal["value"] not in (ANY, "yes", "no"):
+            raise t.TraitError(f"validated must be {ANY!r}, 'yes' or 'no', "
+                               f"not {proposal['value']!r}")
+        return proposal["value"]
 
     def query(self) -> ActorQuery:
         return ActorQuery(
@@ -48,13 +67,16 @@ class LibraryModel(t.HasTraits):
         self.results = [a.name for a in self.state.wb.registry.search(self.query())]
 
     def reset(self) -> None:
-        self.text, self.ethnicity, self.gender, self.age = "", ANY, ANY, (18, 80)
-        self.status, self.validated = ANY, ANY
+        with self.hold_trait_notifications():  # one search, not six
+            self.text, self.ethnicity, self.gender = "", ANY, ANY
+            self.age = (AGE_MIN, AGE_MAX)
+            self.status, self.validated = ANY, ANY
+        super().reset()
 
 
 def counts_html(counts: dict[str, int]) -> str:
-    parts = [f'<span class="ab-badge ab-status-{k}">{esc(LABELS[ImageStatus(k)])}: {v}</span>'
-             for k, v in counts.items() if v]
+    parts = [f'<span class="ab-badge ab-status-{k}">{esc(IMAGE[ImageStatus(k)].label)}: '
+             f"{v}</span>" for k, v in counts.items() if v]
     return '<div class="ab-counts">' + ("".join(parts) or "no images") + "</div>"
 
 
@@ -63,7 +85,7 @@ class LibraryView(w.VBox):
         self.state = state
         self.model = LibraryModel(state)
         facets = state.wb.registry.facet_values()
-        self.errors = ErrorBox()
+        self.errors = ErrorBox(self.model)
         self.search = w.Text(placeholder="Search by name or id", description="Search",
                              continuous_update=True)
         self.ethnicity = w.Dropdown(options=[ANY, *facets["ethnicity"]], description="Ethnicity")
@@ -80,6 +102,7 @@ class LibraryView(w.VBox):
         self.picker.add_class("ab-actor-picker")
         self.card = w.HTML()
         self.card.add_class("ab-card")
+        self._card_lock = threading.Lock()  # the counts of an actor no longer chosen never show
         filters = w.VBox([self.search, self.ethnicity, self.gender, self.age, self.status,
                           self.validated])
         super().__init__([self.errors, w.HBox([filters, w.VBox([self.count, self.picker]),
@@ -108,18 +131,34 @@ class LibraryView(w.VBox):
             self.errors.show(exc)
 
     def render_card(self) -> None:
-        name = self.state.actor
-        if not name:
-            self.card.value = "<i>Choose an actor.</i>"
-            return
+        """The card at once from local files; the image counts (an S3 listing) follow from a
+        background thread."""
+        with self._card_lock:
+            name = self.model.actor = self.state.actor
+            revision = self.state.revision
+            if not name:
+                self.card.value = "<i>Choose an actor.</i>"
+                return
+            self._render_card(name, '<div class="ab-counts"><i>Status …</i></div>')
+
+        def counts() -> str:
+            try:
+                return counts_html(self.state.plan(name).counts())
+            except Exception as exc:  # noqa: BLE001 - S3 down must not hide the card
+                return f'<div class="ab-error">Status unavailable: {esc(exc)}</div>'
+
+        def show(html: str) -> None:
+            with self._card_lock:
+                if (self.model.actor, self.state.revision) == (name, revision):  # still wanted
+                    self._render_card(name, html)
+
+        run_in_background(self.model, counts, on_done=show)
+
+    def _render_card(self, name: str, counts: str) -> None:
         wb = self.state.wb
         actor = wb.registry.get(name)
         f = actor.facets
         img = base_image_html(wb, name, '<div class="ab-thumb-empty">no base image</div>')
-        try:
-            counts = counts_html(self.state.plan(name).counts())
-        except Exception as exc:  # noqa: BLE001 - S3 down must not hide the card
-            counts = f'<div class="ab-error">Status unavailable: {esc(exc)}</div>'
         vlm = actor.validated_lora_model
         model = (f'<div class="ab-validated">✅ Validated model: <b>{esc(vlm.get("version_name"))}'
                  f'</b><br><code>{esc(vlm.get("lora_url", ""))}</code></div>' if vlm

@@ -9,11 +9,9 @@ from ..reports.plots import png
 from ..reports.tables import CoverageReport
 from .common import ErrorBox, Worker, guarded
 from .html import table
+from .models import SORTABLE, ReportsModel
 from .state import AppState
 
-SORTABLE = ["coverage", "actor", "synced", "s3_only", "local_only", "local_modified",
-            "remote_modified", "conflict", "missing", "bytes_local", "bytes_s3",
-            "trained_versions"]
 SHOWN = ["actor", "ethnicity", "gender", "age", "synced", "s3_only", "local_only",
          "local_modified", "remote_modified", "conflict", "missing", "coverage", "bytes_local",
          "trained_versions", "validated"]
@@ -22,8 +20,8 @@ SHOWN = ["actor", "ethnicity", "gender", "age", "synced", "s3_only", "local_only
 class ReportsView(w.VBox):
     def __init__(self, state: AppState) -> None:
         self.state = state
-        self.report: CoverageReport | None = None
-        self.errors = ErrorBox()
+        self.model = ReportsModel()
+        self.errors = ErrorBox(self.model)
         self.worker = Worker(self.errors)
         self.build_button = w.Button(description="📊 Build report", button_style="primary")
         self.status = w.HTML()
@@ -40,14 +38,20 @@ class ReportsView(w.VBox):
         self.open_button = w.Button(description="Open actor")
         self.plots = w.Tab()
         self.plots.add_class("ab-report-plots")
+        for name in ("sort_by", "ascending", "only_images"):
+            w.link((self.model, name), (getattr(self, name), "value"))
         super().__init__([self.errors, w.HBox([self.build_button, self.status]), self.totals,
                           w.HBox([self.sort_by, self.ascending, self.only_images]),
                           w.HBox([self.open_actor, self.open_button]), self.table, self.plots])
         g = guarded(self.errors)
         self.build_button.on_click(g(lambda _: self.build()))
-        for widget in (self.sort_by, self.ascending, self.only_images):
-            widget.observe(g(lambda _: self.render_table()), "value")
+        self.model.observe(g(lambda _: self.render_table()),
+                           ["sort_by", "ascending", "only_images"])
         self.open_button.on_click(g(self._on_open_click))
+
+    @property
+    def report(self) -> CoverageReport | None:
+        return self.model.report  # type: ignore[no-any-return]
 
     def build(self) -> bool:
         self.status.value = "Building …"
@@ -57,20 +61,22 @@ class ReportsView(w.VBox):
             import time
 
             t0 = time.perf_counter()
-            self.report = build_report(wb.engine, wb.registry, wb.layout)
+            report = build_report(wb.engine, wb.registry, wb.layout)
+            self.model.report = report
             self.render_table()
             self.render_plots()
-            self.status.value = (f"Built in {time.perf_counter() - t0:.1f} s over "
-                                 f"{len(self.report.actors)} actors.")
+            self.model.message = (f"Built in {time.perf_counter() - t0:.1f} s over "
+                                  f"{len(report.actors)} actors.")
+            self.status.value = self.model.message
 
         return self.worker.start(job)
 
     def sorted_actors(self):  # type: ignore[no-untyped-def]
         assert self.report is not None
         df = self.report.actors
-        if self.only_images.value:
+        if self.model.only_images:
             df = df[(df["images_s3"] + df["images_local"]) > 0]
-        return df.sort_values(self.sort_by.value, ascending=self.ascending.value,
+        return df.sort_values(self.model.sort_by, ascending=self.model.ascending,
                               na_position="first")
 
     def render_table(self) -> None:

@@ -6,23 +6,26 @@ import threading
 
 import ipywidgets as w
 
+from ..palette import JOB_TONE, job_tone
 from ..training import (
     GPU_PRICE_PER_S,
     GUIDELINES,
     PRESETS,
+    JobStatus,
     Prepared,
     TrainingParams,
     TrainingService,
     TrainingVersion,
-    make_params,
 )
+from ..training.status import ACTIVE, RUNNING
+from .background import run_in_background
 from .common import ErrorBox, Worker, guarded
 from .html import Html, css_class, esc, h, join
 from .state import AppState
+from .training_model import TrainingModel
 
-STATUS_CLASS = {"COMPLETED": "synced", "IN_PROGRESS": "remote_modified", "IN_QUEUE": "s3_only",
-                "LAUNCHING": "s3_only", "FAILED": "conflict", "TIMED_OUT": "conflict",
-                "CANCELLED": "missing", "LAUNCH_FAILED": "conflict", "LOST": "missing"}
+#: a job's badge class (the palette's image status of the same meaning), by status
+STATUS_CLASS = {status: tone.value for status, tone in JOB_TONE.items()}
 
 
 def version_row(v: TrainingVersion) -> Html:
@@ -30,7 +33,7 @@ def version_row(v: TrainingVersion) -> Html:
     may have edited), the status classes picked from ``STATUS_CLASS``, never built from it."""
     params = v.parameters if isinstance(v.parameters, dict) else {}
     status = str(v.status)
-    badge = h("span", status, cls=["ab-badge", f"ab-status-{STATUS_CLASS.get(status, 'missing')}",
+    badge = h("span", status, cls=["ab-badge", f"ab-status-{job_tone(status).value}",
                                    css_class("ab-job", status, STATUS_CLASS)])
     error = h("small", v.error, cls="ab-job-error") if v.error else ""
     return h("tr", h("td", v.name), h("td", v.created_at), h("td", badge, " ", error),
@@ -51,24 +54,29 @@ class TrainingView(w.VBox):
         self.state = state
         self.service = service or TrainingService(state.wb)
         self.prepared: Prepared | None = None
-        self.errors = ErrorBox()
+        self.model = TrainingModel()
+        self.errors = ErrorBox(self.model)
         self.worker = Worker(self.errors)
-        self.poller = Worker(self.errors)
+        self.poller = Worker(self.errors, busy=False)  # follows jobs for up to an hour
         self._stop_polling = threading.Event()
         self.title = w.HTML()
+        m = self.model
         self.base_model = w.Dropdown(options=[(p.label, k) for k, p in PRESETS.items()],
-                                     value="sdxl", description="Base model")
-        self.trigger = w.Text(value="ohwx person", description="Trigger")
-        self.resolution = w.IntText(value=1024, description="Resolution")
-        self.unet_lr = w.FloatText(value=1e-4, description="U-Net LR")
-        self.te_lr = w.FloatText(value=0.0, description="Text enc. LR")
-        self.rank = w.IntText(value=32, description="Rank")
-        self.alpha = w.IntText(value=16, description="Alpha")
-        self.batch = w.IntText(value=2, description="Batch")
-        self.repeats = w.IntText(value=10, description="Repeats")
-        self.epochs = w.IntText(value=10, description="Epochs")
-        self.steps = w.IntText(value=1500, description="Steps")
-        self.gpu = w.Dropdown(options=list(GPU_PRICE_PER_S), value="L40S", description="GPU")
+                                     value=m.base_model, description="Base model")
+        self.trigger = w.Text(value=m.trigger, description="Trigger")
+        self.resolution = w.IntText(value=m.resolution, description="Resolution")
+        self.unet_lr = w.FloatText(value=m.unet_lr, description="U-Net LR")
+        self.te_lr = w.FloatText(value=m.te_lr, description="Text enc. LR")
+        self.rank = w.IntText(value=m.rank, description="Rank")
+        self.alpha = w.IntText(value=m.alpha, description="Alpha")
+        self.batch = w.IntText(value=m.batch, description="Batch")
+        self.repeats = w.IntText(value=m.repeats, description="Repeats")
+        self.epochs = w.IntText(value=m.epochs, description="Epochs")
+        self.steps = w.IntText(value=m.steps, description="Steps")
+        self.gpu = w.Dropdown(options=list(GPU_PRICE_PER_S), value=m.gpu, description="GPU")
+        for name in ("base_model", "trigger", "resolution", "unet_lr", "te_lr", "rank", "alpha",
+                     "batch", "repeats", "epochs", "steps", "gpu"):
+            w.link((m, name), (getattr(self, name), "value"))
         self.auto_button = w.Button(description="Auto-adjust", button_style="info")
         self.start_button = w.Button(description="🚀 Start training", button_style="success")
         self.cancel_button = w.Button(description="Cancel training", button_style="danger")
@@ -98,47 +106,23 @@ class TrainingView(w.VBox):
                           w.HTML("<h4>Trained versions</h4>"), self.versions_table,
                           w.HBox([self.version_pick, self.good_button])])
         g = guarded(self.errors)
-        self.base_model.observe(g(self._on_base_model_value), "value")
-        self.auto_button.on_click(g(lambda _: self.auto_adjust()))
+        self.auto_button.on_click(g(self._on_auto_click))
         self.start_button.on_click(g(lambda _: self.start()))
         self.cancel_button.on_click(g(self._on_cancel_click))
         self.good_button.on_click(g(self._on_good_click))
         state.observe(g(lambda _: self.load_actor()), "actor")
         g(self.load_actor)()  # an unreadable record is shown on the page, which still opens
 
-    # -- form <-> params -----------------------------------------------------------------
+    # -- form <-> params (the model holds the form) ---------------------------------------
     def params(self) -> TrainingParams:
-        return make_params(
-            base_model=self.base_model.value, trigger_word=self.trigger.value,
-            resolution=self.resolution.value, unet_lr=self.unet_lr.value,
-            text_encoder_lr=self.te_lr.value, network_rank=self.rank.value,
-            network_alpha=self.alpha.value, batch_size=self.batch.value,
-            repeats=self.repeats.value, epochs=self.epochs.value,
-            max_train_steps=self.steps.value, gpu=self.gpu.value,
-            lr_scheduler=PRESETS[self.base_model.value].scheduler,
-            optimizer=PRESETS[self.base_model.value].optimizer,
-            noise_offset=PRESETS[self.base_model.value].noise_offset)
+        return self.model.params()
 
     def show_params(self, p: TrainingParams) -> None:
-        self._loading = True
-        self.base_model.value = p.base_model
-        self._loading = False
-        self.trigger.value, self.resolution.value = p.trigger_word, p.resolution
-        self.unet_lr.value, self.te_lr.value = p.unet_lr, p.text_encoder_lr
-        self.rank.value, self.alpha.value, self.batch.value = (p.network_rank, p.network_alpha,
-                                                               p.batch_size)
-        self.repeats.value, self.epochs.value, self.steps.value = (p.repeats, p.epochs,
-                                                                   p.max_train_steps)
-        self.gpu.value = p.gpu
-
-    def _on_base_model_value(self, change: dict) -> None:  # type: ignore[type-arg]
-        if not getattr(self, "_loading", False):
-            self.show_params(TrainingParams.from_preset(change["new"],
-                                                        trigger_word=self.trigger.value))
+        self.model.show(p)
 
     # -- actions -------------------------------------------------------------------------
     def load_actor(self) -> None:
-        name = self.state.actor
+        name = self.model.actor = self.state.actor
         self.title.value = (f'<div class="ab-title">Training · {esc(name)}</div>' if name
                             else "<i>Choose an actor on the Library page.</i>")
         if not name:
@@ -151,8 +135,22 @@ class TrainingView(w.VBox):
         self.render_versions(self.service.versions.load(self.state.wb.registry.get(name).id))
         self.start_polling()
 
+    def _on_auto_click(self, _: object) -> None:
+        """Auto-adjust lists the actor's images in S3: off the UI thread."""
+        actor, params = self.state.actor, self.params()
+        self.errors.clear()
+
+        def show(prep: Prepared) -> None:
+            if self.state.actor == actor:  # not for an actor chosen meanwhile
+                self.show_prepared(prep)
+
+        run_in_background(self.model, lambda: self.service.prepare(actor, params), on_done=show)
+
     def auto_adjust(self) -> Prepared:
-        prep = self.service.prepare(self.state.actor, self.params())
+        """Auto-adjust, blocking (the button runs it off the UI thread)."""
+        return self.show_prepared(self.service.prepare(self.state.actor, self.params()))
+
+    def show_prepared(self, prep: Prepared) -> Prepared:
         self.prepared = prep
         self.show_params(prep.params)
         self.formula.value = f"<code>{esc(prep.formula)}</code>" if prep.formula else ""
@@ -168,11 +166,11 @@ class TrainingView(w.VBox):
     def start(self) -> bool:
         if self.worker.busy:
             return False  # a double click never launches twice
+        actor, params = self.state.actor, self.params()
         self.start_button.disabled = True
-        prep = self.service.prepare(self.state.actor, self.params(), adjust=False)
 
-        def job() -> None:
-            v = self.service.launch(prep)
+        def job() -> None:  # both list S3 or call RunPod: off the UI thread
+            v = self.service.launch(self.service.prepare(actor, params, adjust=False))
             self.live.value = f"Launched {esc(v.name)}: job {esc(v.job_id)} ({esc(v.status)})"
 
         def done() -> None:
@@ -189,7 +187,7 @@ class TrainingView(w.VBox):
             return
         actor = self.state.actor
         versions = self.service.versions.load(self.state.wb.registry.get(actor).id)
-        if not any(v.status in ("LAUNCHING", "IN_QUEUE", "IN_PROGRESS") for v in versions):
+        if not any(v.status in ACTIVE for v in versions):
             return
         self._stop_polling.clear()
 
@@ -201,7 +199,7 @@ class TrainingView(w.VBox):
 
     def _on_versions_update(self, versions: list[TrainingVersion]) -> None:
         self.render_versions(versions)
-        live = [v for v in versions if v.status in ("IN_QUEUE", "IN_PROGRESS")]
+        live = [v for v in versions if v.status in RUNNING]
         if live:
             v = live[-1]
             self.progress.value = progress_fraction(v.progress)
@@ -209,7 +207,7 @@ class TrainingView(w.VBox):
             self.live.value = f"{esc(v.name)}: <b>{esc(v.status)}</b> {esc(msg)}"
         elif versions:
             v = versions[-1]
-            self.progress.value = 1.0 if v.status == "COMPLETED" else self.progress.value
+            self.progress.value = 1.0 if v.status == JobStatus.COMPLETED else self.progress.value
             self.live.value = (f'<span class="ab-train-final">{esc(v.name)}: '
                                f"<b>{esc(v.status)}</b> {esc(v.error or '')}</span>")
 
@@ -220,7 +218,7 @@ class TrainingView(w.VBox):
             "<th>parameters</th><th>LoRA</th><th></th></tr>" + rows + "</table>"
             if versions else "<i>No trainings yet.</i>")
         done = [(f"{v.name} ({v.status})", v.id) for v in reversed(versions)
-                if v.status == "COMPLETED"]
+                if v.status == JobStatus.COMPLETED]
         current = self.version_pick.value
         self.version_pick.options = done
         ids = [d[1] for d in done]
@@ -230,12 +228,16 @@ class TrainingView(w.VBox):
     def _on_cancel_click(self, _: object) -> None:
         actor = self.state.actor
         versions = self.service.versions.load(self.state.wb.registry.get(actor).id)
-        active = [v for v in versions if v.status in ("IN_QUEUE", "IN_PROGRESS")]
+        active = [v for v in versions if v.status in RUNNING]
         if not active:
             self.errors.show("No training is running.")
             return
-        v = self.service.cancel(actor, active[-1].id)
-        self.live.value = f"{esc(v.name)}: <b>CANCELLED</b>"
+
+        def cancelled(v: TrainingVersion) -> None:
+            self.live.value = f"{esc(v.name)}: <b>{esc(v.status)}</b>"
+
+        run_in_background(self.model, lambda: self.service.cancel(actor, active[-1].id),
+                          on_done=cancelled)  # a RunPod call: off the UI thread
 
     def _on_good_click(self, _: object) -> None:
         if not self.version_pick.value:

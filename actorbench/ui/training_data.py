@@ -7,59 +7,31 @@ import threading
 import ipywidgets as w
 
 from ..sync.files import printable
-from ..sync.plan import LABELS, ActorPlan, Change, ImageStatus
+from ..sync.plan import ActorPlan, Change, ImageStatus
 from ..sync.progress import ProgressEvent
-from ..sync.summary import SyncSummary
+from ..sync.summary import SyncSummary, transferred_verb
 from ..thumbs import BadImage, cached_thumbnail, thumbnail_bytes
-from .common import ErrorBox, Worker, base_image_html, data_uri, esc, guarded
+from .background import run_in_background
+from .common import ErrorBox, Worker, base_image_html, esc, guarded
 from .library import counts_html
+from .models import TrainingDataModel
 from .state import AppState
+from .tiles import ImageTile
+from .tiles import human_bytes as human_bytes  # (the Cache page imports it from here)
 
 #: tiles built with the page (an actor has ~14-20 training images); more are added on demand
 TILES_UP_FRONT = 20
 
 
-def human_bytes(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
-
-
-class ImageTile(w.VBox):
-    """One training image: thumbnail with a status badge, a select box, a preview button."""
-
-    def __init__(self) -> None:
-        self.html = w.HTML()
-        self.select = w.Checkbox(description="select", indent=False,
-                                 layout=w.Layout(width="auto"))
-        self.preview = w.Button(description="Preview", layout=w.Layout(width="auto"))
-        self.change: Change | None = None
-        super().__init__([self.html, w.HBox([self.select, self.preview])])
-        self.add_class("ab-tile")
-
-    def show(self, change: Change, thumb: bytes | None, status: ImageStatus | None = None,
-             note: str = "") -> None:
-        self.change = change
-        status = status or change.status
-        empty = "⚠️ unreadable" if note else ("☁️ in S3" if change.remote else "—")
-        img = (f'<img src="{data_uri(thumb)}">' if thumb else
-               f'<div class="ab-thumb-empty" title="{esc(note)}">{empty}</div>')
-        label = (f"Invalid: {change.problem}" if status is ImageStatus.INVALID and change.problem
-                 else LABELS[status])
-        self.html.value = (
-            f'<div class="ab-tile-body" data-index="{change.index}">{img}<div>'
-            f'<span class="ab-badge ab-status-{status.value}">{esc(label)}</span> '
-            f"<small>#{change.index}</small></div></div>")
-
-
 class TrainingDataView(w.VBox):
     def __init__(self, state: AppState) -> None:
         self.state = state
+        self.model = TrainingDataModel()
         self.plan: ActorPlan | None = None
-        self.errors = ErrorBox()
+        self.errors = ErrorBox(self.model)
         self.worker = Worker(self.errors)
+        self._generation = 0  # of the last render asked for: an older one never overwrites it
+        self._render_lock = threading.Lock()
         self.cancel_event = threading.Event()
         self.header = w.HTML()
         self.header.add_class("ab-td-header")
@@ -106,30 +78,52 @@ class TrainingDataView(w.VBox):
         self.pull_button.on_click(g(lambda _: self.start_sync("pull")))
         self.push_button.on_click(g(lambda _: self.start_sync("push")))
         self.cancel_button.on_click(g(self._on_cancel_click))
-        self.refresh_button.on_click(g(lambda _: self.refresh(fresh=True)))
+        self.refresh_button.on_click(g(lambda _: self.load(fresh=True)))
         self.select_all.on_click(g(self._on_select_all_click))
-        state.observe(g(lambda _: self.refresh() if not self.worker.busy else None),
+        self.model.observe(self._on_model_selected, "selected")
+        self.model.observe(self._on_model_syncing, "syncing")
+        state.observe(g(lambda _: self.load() if not self.worker.busy else None),
                       ["actor", "revision"])
-        self.refresh()
+        self.load()
 
     # -- rendering -------------------------------------------------------------------
-    def refresh(self, fresh: bool = False) -> None:
-        name = self.state.actor
+    def load(self, fresh: bool = False) -> None:
+        """Show the chosen actor; the S3 listing and the thumbnails are read off the UI
+        thread (``model.wait_idle()`` waits for them)."""
         self.errors.clear()
-        if not name:
-            self.header.value = "<i>Choose an actor on the Library page.</i>"
-            self.base.value = ""
-            self.grid.children = []
-            self.unrecognised.value = ""
-            self.plan = None
+        if not self.state.actor:
+            self.refresh()  # nothing to read
             return
-        wb = self.state.wb
-        self.plan = self.state.plan(name, fresh=fresh)
-        img = base_image_html(wb, name)
-        self.base.value = f'<div class="ab-card">{img}</div>' if img else ""
-        self.render_header()
-        self.render_grid()
-        self.render_unrecognised()
+        generation = self._next_generation()
+        run_in_background(self.model, lambda: self._render(generation, fresh))
+
+    def refresh(self, fresh: bool = False) -> None:
+        """``load``, blocking: for work already off the UI thread (a sync, generating)."""
+        self._render(self._next_generation(), fresh)
+
+    def _next_generation(self) -> int:
+        with self._render_lock:
+            self._generation += 1
+            return self._generation
+
+    def _render(self, generation: int, fresh: bool) -> None:
+        name = self.state.actor
+        plan = self.state.plan(name, fresh=fresh) if name else None
+        with self._render_lock:
+            if generation != self._generation:
+                return  # another actor was chosen meanwhile: its render shows
+            self.model.actor, self.plan = name, plan
+            if plan is None:
+                self.header.value = "<i>Choose an actor on the Library page.</i>"
+                self.base.value = ""
+                self.grid.children = []
+                self.unrecognised.value = ""
+                return
+            img = base_image_html(self.state.wb, name)
+            self.base.value = f'<div class="ab-card">{img}</div>' if img else ""
+            self.render_header()
+            self.render_grid()
+            self.render_unrecognised()
 
     def render_header(self) -> None:
         assert self.plan is not None
@@ -154,6 +148,7 @@ class TrainingDataView(w.VBox):
             tile = ImageTile()
             tile.preview.on_click(guarded(self.errors)(
                 lambda _, tile=tile: self.show_preview(tile.change)))
+            tile.select.observe(self._on_tile_select_value, "value")
             self.tiles.append(tile)
 
     def render_grid(self) -> None:
@@ -179,35 +174,51 @@ class TrainingDataView(w.VBox):
         return None
 
     def selected_indices(self) -> set[int] | None:
-        chosen = {t.change.index for t in self.tiles[:len(self.grid.children)]
-                  if t.select.value and t.change is not None}
-        return chosen or None
+        return set(self.model.selected) or None
+
+    def _on_tile_select_value(self, _: object) -> None:
+        self.model.selected = [tile.change.index for tile in self.tiles[:len(self.grid.children)]
+                               if tile.select.value and tile.change is not None]
+
+    def _on_model_selected(self, change: dict) -> None:  # type: ignore[type-arg]
+        chosen = set(change["new"])
+        for tile in self.tiles:
+            if tile.change is not None:
+                tile.select.value = tile.change.index in chosen
 
     def _on_select_all_click(self, _: object) -> None:
-        for t in self.tiles:
-            t.select.value = False
+        for tile in self.tiles:
+            tile.select.value = False
 
     # -- preview ---------------------------------------------------------------------
     def show_preview(self, change: Change | None) -> None:
+        """The base image beside ``change``'s image; an image only in S3 is fetched (off the
+        UI thread), never written to disk."""
         if change is None:
             return
+        run_in_background(self.model, lambda: self._read_preview(change),
+                          on_done=lambda shown: self._show_preview(change, *shown))
+
+    def _read_preview(self, change: Change) -> tuple[bytes | None, bytes, str]:
         wb = self.state.wb
         base = wb.layout.base_image_path(change.actor)
-        if base.exists():
-            self.preview_left.value = thumbnail_bytes(base, 768)
+        left = thumbnail_bytes(base, 768) if base.exists() else None
         if change.local is not None:
-            self.preview_right.format = "png"
-            self.preview_right.value = change.local.path.read_bytes()
-            where = "local file"
-        elif change.remote is not None:  # fetched on demand, never written to disk
+            return left, change.local.path.read_bytes(), "local file"
+        if change.remote is not None:
             body, _ = wb.store.open_get(change.key)
             try:
-                self.preview_right.value = body.read()
+                return left, body.read(), "fetched from S3 (not synced)"
             finally:
                 body.close()
-            where = "fetched from S3 (not synced)"
-        else:
-            raise ValueError(f"Image #{change.index} is missing on both sides.")
+        raise ValueError(f"Image #{change.index} is missing on both sides.")
+
+    def _show_preview(self, change: Change, left: bytes | None, right: bytes, where: str
+                      ) -> None:
+        if left is not None:
+            self.preview_left.value = left
+        self.preview_right.format = "png"
+        self.preview_right.value = right
         self.preview_caption.value = (f"<b>Base image</b> vs <b>#{change.index}</b> "
                                       f"({esc(where)})")
         self.preview.layout.display = "flex"
@@ -222,7 +233,7 @@ class TrainingDataView(w.VBox):
         self.files_bar.max = self.bytes_bar.max = 1
         self.result.value = ""
         self.errors.clear()
-        self._set_busy(True)
+        self.model.syncing = direction
         scope = f"{len(only)} selected images" if only else "all images"
         self.status_line.value = f"{'Pulling' if direction == 'pull' else 'Pushing'} {scope} …"
         engine = self.state.wb.engine
@@ -234,7 +245,7 @@ class TrainingDataView(w.VBox):
                            cancel=self.cancel_event))
 
         def done() -> None:
-            self._set_busy(False)
+            self.model.syncing = ""
             if name in out:
                 self.show_summary(out[name])
             self.refresh(fresh=True)  # (this page skips the revision while its worker runs)
@@ -242,7 +253,8 @@ class TrainingDataView(w.VBox):
 
         return self.worker.start(job, done)
 
-    def _set_busy(self, busy: bool) -> None:
+    def _on_model_syncing(self, change: dict) -> None:  # type: ignore[type-arg]
+        busy = bool(change["new"])
         self.pull_button.disabled = self.push_button.disabled = busy
         self.cancel_button.disabled = not busy
 
@@ -273,10 +285,11 @@ class TrainingDataView(w.VBox):
             self.bytes_bar.value = self.bytes_bar.max if ev.ok else self.bytes_bar.value
 
     def show_summary(self, s: SyncSummary) -> None:
-        j = s.to_json()
-        verb = "downloaded" if s.direction == "pull" else "uploaded"
-        text = (f"{'Cancelled: ' if s.cancelled else ''}{j[verb]} {verb}, {s.skipped} already "
-                f"in place, {s.failed} failed, {len(s.conflicts)} conflicts (of {s.total}).")
+        verb = transferred_verb(s.direction)
+        text = (f"{'Cancelled: ' if s.cancelled else ''}{s.transferred} {verb}, {s.skipped} "
+                f"already in place, {s.failed} failed, {len(s.conflicts)} conflicts "
+                f"(of {s.total}).")
+        self.model.message = text
         self.status_line.value = f'<div class="{"ab-ok" if s.ok else "ab-error"}">{esc(text)}</div>'
         items = [f"<li><code>{esc(e['key'])}</code>: {esc(e['error'])}</li>" for e in s.errors]
         items += [f"<li>Conflict, both versions kept: <code>{esc(k)}</code></li>"
