@@ -1,5 +1,5 @@
 """`actorbench ...`: status, pull, push, clean, usage, generate, report, doctor, discover,
-demo, app.
+versions, mark-good, train, demo, app.
 
 Plain argparse: the CLI starts in ~0.1 s (typer and its pydantic-based coercion took another
 ~0.15-0.2 s per call, a third of a one-actor pull), and scripts call it often.
@@ -69,6 +69,8 @@ def discover(a: argparse.Namespace) -> None:
     wb = _wb()
     r = run(wb.store, wb.layout, wb.settings.registry_path, wb.settings.region,
             dry_run=a.dry_run)
+    if wb.team is not None and r.written:  # the other workstations' next read adds them
+        wb.team.registry.publish(r.added)
     _emit(r.to_json(), a.json, r.summary())
 
 
@@ -150,6 +152,9 @@ def _parser() -> argparse.ArgumentParser:
         help="Also put (and remove) a scratch object under the prefix.")
     command(discover, actors=False).add_argument(
         "--dry-run", action="store_true", help="Only say what would be added.")
+    from .cli_team import add_commands
+
+    add_commands(command)
     p = command(demo, actors=False, json_out=False)
     p.add_argument("--s3-dir", type=Path, default=Path(".demo/s3"),
                    help="Folder the demo S3 server keeps.")

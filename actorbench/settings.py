@@ -58,6 +58,10 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     session_token: str | None = field(default=None, repr=False)
     profile: str | None = None
+    ca_bundle: str | None = None  # AWS_CA_BUNDLE: trust only these CAs (else the system's)
+    https_proxy: str | None = field(default=None, repr=False)  # may hold a password
+    http_proxy: str | None = field(default=None, repr=False)
+    no_proxy: str | None = None
     s3_client: str = "auto"  # auto | lean | boto3
     workers: int = 32
     connections: int = 128  # keep-alive connections of a pull's single-thread GET loop
@@ -67,6 +71,9 @@ class Settings:
     runpod_base_url: str = "https://api.runpod.ai/v2"
     img2img_url: str | None = None
     webhook_base_url: str | None = None
+    team: bool = False  # ACTORBENCH_TEAM: ledgers, marks, parameters shared in the bucket
+    state_prefix: str | None = None  # ACTORBENCH_STATE_PREFIX; None: beside the training data
+    user: str | None = None  # ACTORBENCH_USER; None: the OS user
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None,
@@ -101,6 +108,10 @@ class Settings:
             secret_key=get("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_SECRET"),
             session_token=get("AWS_SESSION_TOKEN"),
             profile=get("AWS_PROFILE"),
+            ca_bundle=get("AWS_CA_BUNDLE"),
+            https_proxy=get("HTTPS_PROXY", "https_proxy"),
+            http_proxy=get("HTTP_PROXY", "http_proxy"),
+            no_proxy=get("NO_PROXY", "no_proxy"),
             s3_client=get("ACTORBENCH_S3_CLIENT") or "auto",
             workers=workers,
             connections=connections,
@@ -111,6 +122,9 @@ class Settings:
             runpod_base_url=get("RUNPOD_BASE_URL") or "https://api.runpod.ai/v2",
             img2img_url=get("ACTORBENCH_IMG2IMG_URL"),
             webhook_base_url=get("ACTORBENCH_WEBHOOK_URL"),
+            team=_flag(get("ACTORBENCH_TEAM") or "0", "ACTORBENCH_TEAM"),
+            state_prefix=(get("ACTORBENCH_STATE_PREFIX") or "").strip("/") or None,
+            user=get("ACTORBENCH_USER"),
         )
         s.validate()
         return s
@@ -136,6 +150,18 @@ class Settings:
             raise ConfigError(f"workers must be between 1 and 256, not {self.workers}.")
         if not 1 <= self.connections <= 512:
             raise ConfigError(f"connections must be between 1 and 512, not {self.connections}.")
+        state = self.team_prefix
+        if ".." in state.split("/") or not state or (state + "/").startswith(self.prefix + "/"):
+            raise ConfigError(f"ACTORBENCH_STATE_PREFIX {state!r} must be a key prefix outside "
+                              f"the training data ({self.prefix!r}), without '..'.")
+
+    @property
+    def team_prefix(self) -> str:
+        """Where team mode keeps its shared documents: ``system_actors/actorbench_state``."""
+        if self.state_prefix:
+            return self.state_prefix.strip("/")
+        parent = self.prefix.rpartition("/")[0]
+        return f"{parent}/actorbench_state" if parent else "actorbench_state"
 
     @property
     def registry_path(self) -> Path:
@@ -150,6 +176,15 @@ def parse_size(raw: str, name: str) -> int:
         raise ConfigError(f"{name} must be a size like 500MB, 2GB or a number of bytes, "
                           f"not {raw!r}.")
     return int(float(m.group(1)) * unit)
+
+
+def _flag(raw: str, name: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}.")
 
 
 def _whole(raw: str, name: str) -> int:

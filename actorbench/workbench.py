@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .actors.registry import Registry
 from .notebook import NotebookAPI
@@ -12,6 +12,9 @@ from .storage.base import ObjectStore
 from .storage.layout import Layout
 from .sync.config import SyncConfig
 from .sync.engine import SyncEngine
+
+if TYPE_CHECKING:
+    from .team.shared import Team
 
 
 class Workbench(NotebookAPI):
@@ -38,7 +41,19 @@ class Workbench(NotebookAPI):
 
     @cached_property
     def registry(self) -> Registry:
+        if self.team is not None:  # actors.json is the team's cache: refreshed on each read
+            self.team.registry.refresh(self.settings.registry_path)
         return Registry.load(self.settings.registry_path)
+
+    @cached_property
+    def team(self) -> Team | None:
+        """Team mode's shared records (``ACTORBENCH_TEAM=1``), once the server has shown it
+        refuses stale writes; None when team mode is off."""
+        if not self.settings.team:
+            return None
+        from .team.shared import Team
+
+        return Team.open(self.settings, self.store, self.layout)
 
     @cached_property
     def client(self) -> Any:
@@ -48,11 +63,12 @@ class Workbench(NotebookAPI):
 
     @cached_property
     def store(self) -> ObjectStore:
-        """The lean store when static keys are set (fast path), else boto3's full chain."""
+        """The lean store when static keys are set and it can honour every setting (fast
+        path), else boto3's full chain (``storage.net.store_kind``)."""
+        from .storage.net import store_kind
+
         s = self.settings
-        use_lean = self._client is None and (s.s3_client == "lean" or (
-            s.s3_client == "auto" and bool(s.access_key and s.secret_key) and not s.profile))
-        if use_lean:
+        if self._client is None and store_kind(s) == "lean":
             return lean_store(s)
         from .storage.store import S3Store
 
@@ -81,5 +97,8 @@ def lean_store(s: Settings) -> ObjectStore:
 
     if not (s.access_key and s.secret_key):
         raise CredentialsError()
+    from .storage.net import Proxies
+
     return LeanS3Store(s.endpoint_url, s.region, s.bucket, s.access_key, s.secret_key,
-                       s.session_token, pool_size=s.workers + 4, connections=s.connections)
+                       s.session_token, pool_size=s.workers + 4, connections=s.connections,
+                       ca_bundle=s.ca_bundle, proxies=Proxies.from_settings(s))

@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 
 ByteCallback = Callable[[int], None]
 
@@ -42,6 +42,10 @@ class ObjectStore(Protocol):
     def put_file(self, key: str, path: Path, md5_hex: str, if_match: str | None = None,
                  if_none_match: bool = False) -> str: ...
     def put_bytes(self, key: str, data: bytes, content_type: str = "image/png") -> str: ...
+    def put_bytes_if(self, key: str, data: bytes, if_match: str | None = None,
+                     if_none_match: bool = False,
+                     content_type: str = "application/json") -> str: ...
+    def get_bytes(self, key: str) -> tuple[bytes, str] | None: ...
     def delete(self, key: str) -> None: ...
     def presign_get(self, key: str, expires: int = 3600) -> str: ...
     def warm(self, n: int) -> None: ...
@@ -57,6 +61,37 @@ class StoreDefaults:
     def bulk_getter(self) -> BulkGetter | None:
         """The many-GETs path for big pulls; None: every download takes the ordinary path."""
         return None
+
+    def get_bytes(self, key: str) -> tuple[bytes, str] | None:
+        """A small object's bytes and ETag; None when there is no such object."""
+        store = cast(ObjectStore, self)
+        if store.head(key) is None:
+            return None
+        body, info = store.open_get(key)
+        try:
+            data = body.read()
+        finally:
+            body.close()
+        return data, info.etag
+
+    def put_bytes_if(self, key: str, data: bytes, if_match: str | None = None,
+                     if_none_match: bool = False,
+                     content_type: str = "application/json") -> str:
+        """Write only over ETag ``if_match`` (or, with ``if_none_match``, only where there is
+        no object); ``PreconditionFailed`` otherwise. Returns the new ETag. This default goes
+        through ``put_file``'s conditions by way of a temp file."""
+        import os
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(prefix=".abtmp-put-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+            return cast(ObjectStore, self).put_file(key, Path(tmp), md5, if_match,
+                                                    if_none_match)
+        finally:
+            os.unlink(tmp)
 
 
 def read_body(body: Any, out: BinaryIO, on_bytes: ByteCallback | None, should_stop:

@@ -65,6 +65,18 @@ class MemoryStore(StoreDefaults):
     def put_bytes(self, key: str, data: bytes, content_type: str = "image/png") -> str:
         return self._put(key, data, hashlib.md5(data, usedforsecurity=False).hexdigest())
 
+    def put_bytes_if(self, key: str, data: bytes, if_match: str | None = None,
+                     if_none_match: bool = False,
+                     content_type: str = "application/json") -> str:
+        return self._put(key, data, hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                         if_match, if_none_match)
+
+    def get_bytes(self, key: str) -> tuple[bytes, str] | None:
+        check_key(key)
+        with self._lock:
+            found = self._objects.get(key)
+        return (found[0], found[1]) if found else None
+
     def _put(self, key: str, data: bytes, md5_hex: str, if_match: str | None = None,
              if_none_match: bool = False) -> str:
         check_key(key)

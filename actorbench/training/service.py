@@ -11,6 +11,7 @@ from ..clock import now_iso
 from ..errors import ActorbenchError
 from ..fsutil import atomic_write_json
 from ..sync.plan import in_s3
+from ..team.identity import stamp, who_of
 from ..workbench import Workbench
 from .estimate import Estimate, estimate
 from .params import TrainingParams, auto_adjust, make_params
@@ -41,7 +42,9 @@ class TrainingService:
     def __init__(self, wb: Workbench, client: RunPodClient | None = None) -> None:
         self.wb = wb
         self._client = client
-        self.versions = VersionStore(wb.layout)
+        # team mode: the ledger in the bucket (compare-and-swap); else the local file
+        self.versions = (wb.team.ledger if wb.team is not None
+                         else VersionStore(wb.layout, who_of(wb.settings).as_dict()))
 
     @property
     def client(self) -> RunPodClient:
@@ -59,6 +62,8 @@ class TrainingService:
         """The parameters used last time for this actor, if any were saved and still valid."""
         import json
 
+        if self.wb.team is not None:  # the local file is the team's cache
+            self.wb.team.refresh_params(actor_name, self.params_path(actor_name))
         try:
             return make_params(**json.loads(self.params_path(actor_name).read_text()))
         except (OSError, ValueError, RecursionError, ActorbenchError):
@@ -66,6 +71,8 @@ class TrainingService:
 
     def save_params(self, actor_name: str, params: TrainingParams) -> None:
         atomic_write_json(self.params_path(actor_name), params.model_dump())
+        if self.wb.team is not None:
+            self.wb.team.save_params(actor_name, params.model_dump())
 
     def prepare(self, actor_ref: str, params: TrainingParams, adjust: bool = True) -> Prepared:
         name = self.wb.registry.get(actor_ref).name
@@ -78,8 +85,13 @@ class TrainingService:
         return Prepared(name, params, formula, estimate(params), validation)
 
     # -- launching -----------------------------------------------------------------------
-    def launch(self, prep: Prepared, force: bool = False) -> TrainingVersion:
-        """Create the version record first, then ``/run``: a double click never launches twice."""
+    def launch(self, prep: Prepared, force: bool = False, another: bool = False
+               ) -> TrainingVersion:
+        """Create the version record first, then ``/run``: a double click never launches twice.
+
+        A job of the actor queued or running (launched here or, in team mode, from another
+        workstation) raises ``AlreadyTraining`` naming who launched it and when; ``another``
+        confirms a second launch (``force`` also skips the dataset's blockers)."""
         if not prep.validation.ok and not force:
             raise ActorbenchError("Dataset has blockers: " + " ".join(
                 f.message for f in prep.validation.blockers))
@@ -88,18 +100,14 @@ class TrainingService:
         images = [c for c in plan.changes if in_s3(c)]
         with self.versions.lock(actor.id):
             versions = self.versions.load(actor.id)
-            active = [v for v in versions if v.status in ACTIVE]
-            if active:
-                raise ActorbenchError(f"{actor.name} already has training {active[0].name} "
-                                      f"({active[0].status}); wait for it or cancel it first.")
             version = TrainingVersion.new(
                 f"v{len(versions) + 1}", now_iso(), prep.params.model_dump(),
                 [{"key": c.key, "etag": c.remote.etag} for c in images if c.remote])
             version.estimate = {"seconds": round(prep.estimate.seconds),
                                 "cost_usd": round(prep.estimate.cost_usd, 4),
                                 "gpu": prep.estimate.gpu}
-            versions.append(version)
-            self.versions.save(actor.id, versions)
+            # recorded before /run; in team mode by a compare-and-swap that re-checks
+            self.versions.record_launch(actor, versions, version, another=force or another)
             job_input = {
                 "actor": actor.name, "trigger_word": prep.params.trigger_word,
                 "image_urls": [self.wb.store.presign_get(c.key, 6 * 3600) for c in images],
@@ -198,6 +206,7 @@ class TrainingService:
                 raise ActorbenchError("Only a FAILED or TIMED_OUT version can be retried.")
             st = self.client.retry(v.job_id)
             v.status, v.error = JobStatus(st.get("status", JobStatus.IN_QUEUE)), None
+            v.attempt += 1  # ahead of the FAILED it retries, in a team's merge too
             self.versions.save(actor.id, versions)
             return v
 
@@ -223,7 +232,7 @@ class TrainingService:
             return v
 
     def mark_good(self, actor_ref: str, version_id: str) -> TrainingVersion:
-        return self.versions.mark_good(self.wb.registry, actor_ref, version_id, now_iso())
+        return self.versions.mark_good(self.wb.registry, actor_ref, version_id, stamp())
 
 
 def apply_status(v: TrainingVersion, st: dict[str, Any]) -> None:

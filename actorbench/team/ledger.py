@@ -1,0 +1,119 @@
+"""The training ledger in the bucket: ``VersionStore``'s interface over a shared document.
+
+``ledgers/{actor_id}.json`` holds ``{"actor_id", "versions": [...], "good": mark}``; the local
+``data/actor_training_versions/{actor_id}.json`` is its cache, rewritten on every read. Saves
+merge (``merge.merge_ledger``); a launch is recorded with a compare-and-swap that re-checks,
+on every attempt, that no job of the actor is queued or running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..actors.model import Actor
+from ..actors.registry import Registry
+from ..errors import AlreadyTraining, RegistryError
+from ..fsutil import atomic_write_json
+from ..storage.layout import Layout
+from ..training.status import ACTIVE, JobStatus
+from ..training.versions import TrainingVersion, VersionStore, mark_record, markable
+from .documents import SharedDocuments
+from .merge import merge_ledger
+
+#: told of every mark written: ``(actor name, the winning mark)`` (the shared registry)
+OnMark = Callable[[Registry, str, dict[str, Any]], None]
+
+
+class SharedLedger(VersionStore):
+    """Usage::
+
+        ledger = SharedLedger(layout, docs, who.as_dict())
+        versions = ledger.load(actor.id)          # from the bucket; the local file follows
+    """
+
+    def __init__(self, layout: Layout, docs: SharedDocuments, who: dict[str, str],
+                 on_mark: OnMark | None = None) -> None:
+        super().__init__(layout, who)
+        self.docs, self.on_mark = docs, on_mark
+
+    def doc_name(self, actor_id: str | int) -> str:
+        return f"ledgers/{self.path(actor_id).name}"  # path() refuses an unsafe id
+
+    def _cache(self, actor_id: str | int, doc: dict[str, Any]) -> None:
+        atomic_write_json(self.path(actor_id), doc)
+
+    def _checked(self, actor_id: str | int, doc: dict[str, Any] | None
+                 ) -> dict[str, Any] | None:
+        """The document as read, refused (naming its key) unless its versions have ids:
+        anyone who can write the bucket can edit it, and a bad one must not reach the cache."""
+        if doc is None:
+            return None
+        where = f"s3://{self.docs.store.bucket}/{self.docs.key(self.doc_name(actor_id))}"
+        versions = doc.get("versions", [])
+        if not isinstance(versions, list):
+            raise RegistryError(where, 'must hold {"versions": [...]}')
+        for i, raw in enumerate(versions):
+            if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+                raise RegistryError(where, f"version #{i} must be an object with a string id")
+        return doc
+
+    def load(self, actor_id: str | int) -> list[TrainingVersion]:
+        """The shared ledger (refreshing the local copy); before anyone shared one, the local
+        file, whose versions the next save then shares."""
+        doc = self._checked(actor_id, self.docs.read(self.doc_name(actor_id))[0])
+        if doc is not None:
+            self._cache(actor_id, doc)
+        return super().load(actor_id)  # the same checks as a local file
+
+    def save(self, actor_id: str | int, versions: list[TrainingVersion]) -> None:
+        mine = {"actor_id": str(actor_id), "versions": [v.to_dict() for v in versions]}
+        doc = self.docs.update(self.doc_name(actor_id),
+                               lambda cur: merge_ledger(self._checked(actor_id, cur), mine))
+        self._cache(actor_id, doc)
+
+    def record_launch(self, actor: Actor, versions: list[TrainingVersion],
+                      version: TrainingVersion, another: bool = False) -> None:
+        """Write the new version only over the ledger it checked: if another workstation
+        launched meanwhile, the write fails, the ledger is read again and checked again."""
+        version.user, version.machine = self.who.get("user"), self.who.get("machine")
+
+        def change(current: dict[str, Any] | None) -> dict[str, Any]:
+            current = self._checked(actor.id, current)
+            stored = [TrainingVersion.from_dict(v) for v in (current or {}).get("versions", [])]
+            active = [v for v in stored if JobStatus.parse(v.status) in ACTIVE
+                      and v.id != version.id]
+            if active and not another:
+                a = active[0]
+                raise AlreadyTraining(actor.name, a.name, str(a.status), a.user, a.machine,
+                                      a.created_at)
+            names = {v.name for v in stored if v.id != version.id}
+            n = len(stored) + 1
+            while version.name in names:  # two confirmed launches at once: both get a name
+                version.name, n = f"v{n}", n + 1
+            return merge_ledger(current, {"actor_id": str(actor.id),
+                                          "versions": [version.to_dict()]})
+
+        doc = self.docs.update(self.doc_name(actor.id), change)
+        self._cache(actor.id, doc)
+        versions.append(version)
+
+    def mark_good(self, registry: Registry, actor_ref: str, version_id: str,
+                  marked_at: str) -> TrainingVersion:
+        """One choice per actor: the later mark wins (``merge.later_mark``), here and in the
+        shared registry; the record says who marked it."""
+        actor = registry.get(actor_ref)
+        chosen: list[TrainingVersion] = []
+
+        def change(current: dict[str, Any] | None) -> dict[str, Any]:
+            current = self._checked(actor.id, current)
+            stored = [TrainingVersion.from_dict(v) for v in (current or {}).get("versions", [])]
+            chosen[:] = [markable(actor.name, stored, version_id)]
+            return merge_ledger(current, {"good": mark_record(chosen[0], marked_at, self.who)})
+
+        with self.lock(actor.id):
+            doc = self.docs.update(self.doc_name(actor.id), change)
+            self._cache(actor.id, doc)
+            if self.on_mark is not None:  # the winner, which repairs a mark a crash left out
+                self.on_mark(registry, actor.name, doc["good"])
+        return chosen[0]
