@@ -77,17 +77,6 @@ def mark_good(a: argparse.Namespace) -> None:
           human)
 
 
-def train(a: argparse.Namespace) -> None:
-    """Launch a LoRA training of an actor on RunPod (preset auto-adjusted to its images)."""
-    from .training import TrainingParams
-
-    wb, svc = _service()
-    prep = svc.prepare(a.actor, TrainingParams.from_preset(a.base_model))
-    v = svc.launch(prep, another=a.yes_another)
-    _emit(_row(v), a.json, f"{prep.actor}: launched {v.name} (job {v.job_id}, {v.status}); "
-          f"`actorbench versions {prep.actor}` follows it.")
-
-
 def add_commands(command: Command) -> None:
     """Register the three commands with ``cli._parser``'s ``command`` helper."""
     p = command(versions, actors=False)
@@ -95,9 +84,6 @@ def add_commands(command: Command) -> None:
     p = command(mark_good, "mark-good", actors=False)
     p.add_argument("actor", help="Actor name or id.")
     p.add_argument("version", help="Version id or name (v3).")
-    p = command(train, actors=False)
-    p.add_argument("actor", help="Actor name or id.")
-    p.add_argument("--base-model", default="sdxl", choices=["sd15", "sdxl", "flux1-dev"])
-    p.add_argument("--yes-another", action="store_true",
-                   help="Launch even though a job of the actor is queued or running "
-                        "(maybe started from another workstation).")
+    from .cli_train import add_train_command
+
+    add_train_command(command)

@@ -210,12 +210,13 @@ def test_cli_train_asks_for_yes_another(moto_server, tmp_path, fake, monkeypatch
         team_env(moto_server, tmp_path / user, bucket, user)
     for k, v in team_env(moto_server, tmp_path / "alice", bucket, "alice", **fake.env).items():
         monkeypatch.setenv(k, v)
-    main(["train", A, "--base-model", "sd15"])
-    assert "launched v1" in capsys.readouterr().out
+    main(["train", A, "--preset", "sd15", "--yes"])
+    assert f"launched {A} v1" in capsys.readouterr().out
     monkeypatch.setenv("ACTORBENCH_DATA_DIR", str(tmp_path / "bob"))
     monkeypatch.setenv("ACTORBENCH_USER", "bob")
     with pytest.raises(SystemExit) as code:
-        main(["train", A, "--base-model", "sd15"])
-    assert code.value.code == 1 and "launched by alice" in capsys.readouterr().err
-    main(["train", A, "--base-model", "sd15", "--yes-another", "--json"])
-    assert json.loads(capsys.readouterr().out)["user"] == "bob" and len(fake.jobs) == 2
+        main(["train", A, "--preset", "sd15", "--yes"])
+    assert code.value.code == 1 and "launched by alice" in capsys.readouterr().out
+    main(["train", A, "--preset", "sd15", "--yes", "--yes-another", "--json"])
+    assert json.loads(capsys.readouterr().out)["launched"][0]["user"] == "bob"
+    assert len(fake.jobs) == 2
