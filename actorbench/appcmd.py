@@ -91,7 +91,7 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
             wb = Workbench(settings)
             build_demo(wb.layout, wb.store, settings.region)
             if not env.get("RUNPOD_ENDPOINT_ID"):
-                rp = start_fake_runpod(speed=1.0)
+                rp = start_fake_runpod(speed=1.0, uploader=sample_uploader(wb.store))
                 started.append(rp)
                 env.update(rp.env)
         # the Voila kernel runs in notebooks/: hand it absolute paths
@@ -116,6 +116,14 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
     finally:
         for s in reversed(started):
             s.stop()
+
+
+def sample_uploader(store: Any) -> Callable[[str, str, bytes], None]:
+    """Where the demo's RunPod stand-in puts its sample images: the demo bucket."""
+    def put(bucket: str, key: str, body: bytes) -> None:
+        if bucket == store.bucket:
+            store.put_bytes(key, body)
+    return put
 
 
 def add_app_arguments(p: argparse.ArgumentParser) -> None:

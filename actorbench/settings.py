@@ -68,6 +68,7 @@ class Settings:
     min_free: int = DEFAULT_MIN_FREE  # bytes a pull must leave free on the data folder's disk
     runpod_endpoint_id: str | None = None
     runpod_api_key: str | None = field(default=None, repr=False)
+    runpod_adapter: str | None = None  # ACTORBENCH_RUNPOD_ADAPTER: module:attribute
     runpod_base_url: str = "https://api.runpod.ai/v2"
     img2img_url: str | None = None
     webhook_base_url: str | None = None
@@ -119,6 +120,7 @@ class Settings:
                                 "ACTORBENCH_MIN_FREE"),
             runpod_endpoint_id=get("RUNPOD_ENDPOINT_ID"),
             runpod_api_key=get("RUNPOD_API_KEY"),
+            runpod_adapter=get("ACTORBENCH_RUNPOD_ADAPTER"),
             runpod_base_url=get("RUNPOD_BASE_URL") or "https://api.runpod.ai/v2",
             img2img_url=get("ACTORBENCH_IMG2IMG_URL"),
             webhook_base_url=get("ACTORBENCH_WEBHOOK_URL"),

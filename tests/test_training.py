@@ -254,7 +254,14 @@ def test_launch_poll_complete_and_mark_good(svc, wb, fake):
     assert prep.validation.ok and prep.params.repeats == 17
     v1 = svc.launch(prep)
     job = fake.jobs[v1.job_id]
-    assert len(job.input["image_urls"]) == 12 and "X-Amz-Signature" in job.input["image_urls"][0]
+    images = job.input["images"]
+    assert len(images) == 12 and "X-Amz-Signature" in images[0]["url"]
+    assert images[0]["name"] == f"{A}_0.png" and len(images[0]["etag"]) == 32
+    import jsonschema
+
+    from worker.contract import INPUT
+
+    jsonschema.validate(job.input, INPUT)  # what the reference worker accepts
     assert job.policy["executionTimeout"] == prep.estimate.execution_timeout_ms
     with pytest.raises(ActorbenchError, match="already has training v1"):
         svc.launch(prep)  # a double click never launches twice
@@ -334,9 +341,42 @@ def test_training_page(svc, wb):
     page.start_button.click()  # a double click
     page.worker.wait()
     page.poller.wait(30)
-    assert "COMPLETED" in page.versions_table.value
+    assert "Completed" in page.versions_table.value and "COMPLETED" not in page.live.value
     assert len(svc.versions.load(1)) == 1
     page.good_button.click()
     assert "validated model" in page.live.value
     assert "Validated model" in app.library.card.value or app.state.wb.registry.get(
         A).validated_lora_model
+
+
+def test_training_page_shows_the_dataset_at_once_and_keeps_saved_parameters(svc, wb):
+    from actorbench.ui import App
+
+    app = App(wb)
+    page = app.page("Training")
+    page.service = svc
+    assert page.save_button.disabled and page.cancel_button.disabled  # no actor yet
+    app.state.actor = A
+    page.model.wait_idle()  # the listing and the images are read off the UI thread
+    assert "12 images" in page.overview.value and "12 in S3" in page.overview.value
+    # 320 px portraits, trained at 1024: usable, but that is a warning, never a green OK
+    assert "ab-warn" in page.validation.value and "Dataset OK" not in page.validation.value
+    assert "below the training resolution" in page.validation.value
+    assert "Estimate" in page.estimate.value
+    assert page.cancel_button.disabled  # nothing runs
+    page.base_model.value = "sd15"
+    page.repeats.value = 33
+    page.save_button.click()
+    page.model.wait_idle()
+    assert "Saved" in page.params_message.value
+    page.base_model.value = "flux1-dev"  # changed, not saved
+    app.close()
+    again = App(wb)
+    page = again.page("Training")
+    again.state.actor = A
+    again.wait_idle()
+    assert (page.base_model.value, page.repeats.value, page.resolution.value) == ("sd15", 33, 512)
+    assert "Saved parameters restored" in page.params_message.value
+    again.state.actor = "0002_african_45_male"
+    assert page.params_message.value == "" and page.validation.value == ""
+    again.close()

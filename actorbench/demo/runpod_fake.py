@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +29,7 @@ class FakeJob:
     cancelled: bool = False
     retries: int = 0
     started: float = 0.0
+    output: dict[str, Any] | None = None
 
 
 @dataclass
@@ -43,6 +45,8 @@ class FakeRunPod:
     rate_limit_every: int = 0
     api_key: str = DEMO_RUNPOD_KEY
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: ``(bucket, key, body)``: where sample images go (None: only their URLs are made up)
+    uploader: Callable[[str, str, bytes], None] | None = None
 
     @property
     def base_url(self) -> str:
@@ -69,26 +73,92 @@ class FakeRunPod:
             if run >= min(self.run_s, limit_ms / 1000):
                 return {**base, "status": "TIMED_OUT", "delayTime": delay,
                         "executionTime": int(min(run, limit_ms / 1000) * 1000)}
+        steps = int(job.input.get("parameters", {}).get("max_train_steps", 1000))
         if run < self.run_s:
-            frac = run / self.run_s
-            steps = int(job.input.get("parameters", {}).get("max_train_steps", 1000))
             return {**base, "status": "IN_PROGRESS", "delayTime": delay,
-                    "executionTime": int(run * 1000),
-                    "output": {"progress": round(frac, 3), "step": int(frac * steps),
-                               "total_steps": steps, "message": f"step {int(frac*steps)}/{steps}"}}
+                    "executionTime": int(run * 1000), "output": progress_doc(run / self.run_s,
+                                                                              steps, self.run_s)}
         if sim == "fail" and job.retries == 0:
             return {**base, "status": "FAILED", "delayTime": delay,
                     "executionTime": int(self.run_s * 1000), "error": "CUDA out of memory"}
-        actor = job.input.get("actor", "actor")
+        if job.output is None:
+            job.output = self.finish(job, steps)
         return {**base, "status": "COMPLETED", "delayTime": delay,
-                "executionTime": int(self.run_s * 1000),
-                "output": {"lora_url": f"s3://story-boards-assets/loras/{actor}/{job.id}"
-                                       ".safetensors", "steps": job.input.get("parameters", {})
-                           .get("max_train_steps")}}
+                "executionTime": int(self.run_s * 1000), "output": job.output}
+
+    def finish(self, job: FakeJob, steps: int) -> dict[str, Any]:
+        """The contract's output (docs/runpod-worker.md); with ``uploader``, sample images made
+        from the job's first image are really put in S3, so a preview can show them."""
+        actor = str(job.input.get("actor", "actor"))
+        out_spec = job.input.get("output") or {}
+        bucket = str(out_spec.get("bucket") or "story-boards-assets")
+        prefix = str(out_spec.get("prefix") or f"loras/{actor}/{job.id}").strip("/")
+        samples = []
+        every = max(1, steps // 2)
+        for step in range(every, steps + 1, every):
+            for i, prompt in enumerate(SAMPLE_PROMPTS):
+                key = f"{prefix}/samples/{step:06d}_{i:02d}.png"
+                if self.uploader is not None:
+                    self.uploader(bucket, key, _sample_png(job.input, step, i))
+                samples.append({"step": step, "prompt": prompt.format(
+                    trigger=job.input.get("trigger_word", "")), "url": f"s3://{bucket}/{key}"})
+        return {"contract": "actorbench.lora/1", "stage": "done",
+                "lora_url": f"s3://{bucket}/{prefix}/{actor}.safetensors", "steps": steps,
+                "samples": samples,
+                "loss": [[k, round(0.2 / (1 + k / 100), 5)]
+                         for k in range(0, steps + 1, max(1, steps // 50))],
+                "timings": {"download_s": 2.0, "train_s": round(self.run_s * 0.8, 2),
+                            "upload_s": 1.0}}
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+SAMPLE_PROMPTS = ("{trigger}, portrait photo, soft light", "{trigger}, smiling, outdoors")
+_STAGE_SPANS = (("downloading", 0.1), ("training", 0.9), ("uploading", 1.01))
+
+
+def progress_doc(frac: float, steps: int, run_s: float) -> dict[str, Any]:
+    """A progress document as the reference worker sends it: stage, step, ETA, loss."""
+    stage = next(name for name, end in _STAGE_SPANS if frac < end)
+    train = min(1.0, max(0.0, (frac - 0.1) / 0.8))
+    step = int(train * steps)
+    doc: dict[str, Any] = {"stage": stage, "progress": round(frac, 3), "step": step,
+                           "total_steps": steps, "eta_s": round((1 - frac) * run_s, 1),
+                           "message": f"step {step}/{steps}" if stage == "training" else stage}
+    if stage == "training":
+        doc["loss"] = round(0.2 / (1 + step / 100), 5)
+        if steps and step % max(1, steps // 2) < max(1, steps // 50):
+            doc["stage"] = "sampling"  # checkpoints render their samples
+    return doc
+
+
+def _sample_png(job_input: dict[str, Any], step: int, index: int) -> bytes:
+    """A sample "render": the job's first image, tinted by checkpoint, with its step."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageOps
+
+    img = None
+    images = job_input.get("images") or []
+    if images and isinstance(images[0], dict):
+        try:
+            import requests
+
+            r = requests.get(str(images[0].get("url")), timeout=10)
+            if r.ok:
+                img = Image.open(io.BytesIO(r.content)).convert("RGB")
+        except Exception:  # noqa: BLE001 - a stand-in: a plain tile will do
+            img = None
+    img = ImageOps.fit(img, (256, 256)) if img is not None else Image.new("RGB", (256, 256),
+                                                                        (90, 110, 140))
+    tint = Image.new("RGB", img.size, ((step * 37) % 200, 80 + index * 60, 160))
+    img = Image.blend(img, tint, 0.25)
+    ImageDraw.Draw(img).text((8, 8), f"step {step}", fill=(255, 255, 255))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _handler(fake: FakeRunPod) -> type[BaseHTTPRequestHandler]:
@@ -164,10 +234,11 @@ def _handler(fake: FakeRunPod) -> type[BaseHTTPRequestHandler]:
 
 
 def start_fake_runpod(speed: float = 1.0, queue_s: float = 2.0, run_s: float = 8.0,
-                      endpoint_id: str = "demo-endpoint", port: int = 0) -> FakeRunPod:
+                      endpoint_id: str = "demo-endpoint", port: int = 0,
+                      uploader: Callable[[str, str, bytes], None] | None = None) -> FakeRunPod:
     """Start on 127.0.0.1; ``speed`` > 1 makes jobs finish faster (tests)."""
     server = ThreadingHTTPServer(("127.0.0.1", port), BaseHTTPRequestHandler)
-    fake = FakeRunPod(server, endpoint_id, queue_s / speed, run_s / speed)
+    fake = FakeRunPod(server, endpoint_id, queue_s / speed, run_s / speed, uploader=uploader)
     server.RequestHandlerClass = _handler(fake)
     threading.Thread(target=server.serve_forever, daemon=True, name="fake-runpod").start()
     return fake

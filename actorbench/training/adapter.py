@@ -20,6 +20,9 @@ from typing import Any
 
 from ..errors import ConfigError
 
+#: the job contract actorbench sends and expects (docs/runpod-worker.md, worker/contract.py)
+CONTRACT = "actorbench.lora/1"
+
 
 @dataclass(frozen=True)
 class Adapter:

@@ -1,9 +1,11 @@
-"""A RunPod serverless (queue endpoint) client over requests, with backoff on 429 and 5xx."""
+"""A RunPod serverless (queue endpoint) client over requests, with backoff on 429 and 5xx.
+
+Retries follow ``storage.retry`` (full jitter, ``Retry-After``, classified by exception type):
+a request that may have reached RunPod is resent only when that is safe (not ``/run``)."""
 
 from __future__ import annotations
 
 import math
-import random
 import re
 import time
 from collections.abc import Callable
@@ -13,6 +15,8 @@ from urllib.parse import urlsplit
 import requests
 
 from ..errors import ActorbenchError
+from ..storage.retry import RetryPolicy, is_transient, never_sent, retry_after
+from .adapter import Adapter
 from .status import STATES, JobStatus
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -45,7 +49,8 @@ class RunPodClient:
 
     def __init__(self, base_url: str, endpoint_id: str | None, api_key: str | None,
                  session: requests.Session | None = None, timeout: float = 15.0,
-                 attempts: int = 5, sleep: Callable[[float], None] = time.sleep) -> None:
+                 attempts: int = 5, sleep: Callable[[float], None] = time.sleep,
+                 adapter: Adapter | None = None) -> None:
         if not endpoint_id:
             raise ActorbenchError("No RunPod endpoint: set RUNPOD_ENDPOINT_ID.")
         if not api_key:
@@ -54,6 +59,8 @@ class RunPodClient:
         self._key = api_key
         self.session = session or requests.Session()
         self.timeout, self.attempts, self.sleep = timeout, attempts, sleep
+        self.adapter = adapter or Adapter()  # another worker's field names (adapter.py)
+        self.policy = RetryPolicy(attempts, base_s=0.25, cap_s=8.0, max_retry_after_s=30.0)
 
     def __repr__(self) -> str:
         return f"RunPodClient({self.base!r})"
@@ -68,8 +75,9 @@ class RunPodClient:
                                          headers={"Authorization": f"Bearer {self._key}"})
             except requests.ConnectionError as exc:
                 last = f"cannot reach RunPod ({type(exc).__name__})"
-                if attempt + 1 < self.attempts and (safe_to_retry or _not_sent(exc)):
-                    self.sleep(_backoff(attempt))
+                if (attempt + 1 < self.attempts and is_transient(exc)
+                        and (safe_to_retry or never_sent(exc))):  # never sent: cannot launch twice
+                    self.sleep(self.policy.delay(attempt))
                     continue
                 raise RunPodError(f"RunPod {path.split('/')[0]}: {last}.", retryable=True) \
                     from None
@@ -77,22 +85,22 @@ class RunPodClient:
                     requests.exceptions.ContentDecodingError) as exc:
                 last = f"answer cut short ({type(exc).__name__})"
                 if safe_to_retry and attempt + 1 < self.attempts:
-                    self.sleep(_backoff(attempt))
+                    self.sleep(self.policy.delay(attempt))
                     continue
                 raise RunPodError(f"RunPod {path.split('/')[0]}: {last}.", retryable=True) \
                     from None
             except requests.Timeout:
                 last = "timed out"
                 if safe_to_retry and attempt + 1 < self.attempts:
-                    self.sleep(_backoff(attempt))
+                    self.sleep(self.policy.delay(attempt))
                     continue
                 raise RunPodError(f"RunPod {path.split('/')[0]}: {last}.", retryable=True) \
                     from None
             if r.status_code in RETRY_STATUS and (safe_to_retry or r.status_code == 429):
                 last = f"HTTP {r.status_code}"
                 if attempt + 1 < self.attempts:
-                    wait = _retry_after(r) or _backoff(attempt)
-                    self.sleep(wait)
+                    self.sleep(self.policy.delay(attempt, retry_after(r.headers.get(
+                        "Retry-After"))))
                     continue
             if r.status_code >= 400:
                 raise RunPodError(f"RunPod {path.split('/')[0]} answered HTTP {r.status_code}: "
@@ -111,7 +119,7 @@ class RunPodClient:
 
     def run(self, job_input: dict[str, Any], execution_timeout_ms: int,
             webhook: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"input": job_input,
+        body: dict[str, Any] = {"input": self.adapter.to_input(job_input),
                                 "policy": {"executionTimeout": int(execution_timeout_ms)}}
         if webhook:
             body["webhook"] = webhook
@@ -124,6 +132,8 @@ class RunPodClient:
     def status(self, job_id: str) -> dict[str, Any]:
         """The job's state, with only the fields actorbench keeps, each checked."""
         data = self._request("GET", f"status/{check_job_id(job_id)}")
+        if isinstance(data.get("output"), dict):
+            data = {**data, "output": self.adapter.from_output(data["output"])}
         return check_status(data, job_id)
 
     def cancel(self, job_id: str) -> dict[str, Any]:
@@ -211,33 +221,59 @@ def check_status(data: dict[str, Any], job_id: str, what: str = "RunPod status"
                 progress[key] = _number(output[key], f"{what}: {key}")
         if output.get("message") is not None:
             progress["message"] = _text(output["message"])
+        for key in ("eta_s", "loss"):
+            if output.get(key) is not None:
+                progress[key] = _number(output[key], f"{what}: {key}")
+        if output.get("stage") is not None:
+            if output["stage"] not in STAGES:
+                raise RunPodError(f"{what}: unknown stage {_brief(output['stage'])}.")
+            progress["stage"] = output["stage"]
         out["output"] = progress
     elif status is JobStatus.COMPLETED and isinstance(output, dict) and output.get("lora_url"):
-        out["output"] = {"lora_url": check_url(output["lora_url"], f"{what}: lora_url")}
+        out["output"] = check_output(output, what)
     if data.get("error") is not None:
         out["error"] = _text(data["error"])
+    return out
+
+
+#: the stages of a job (docs/runpod-worker.md); a progress document names one
+STAGES = ("queued", "downloading", "training", "sampling", "uploading", "done")
+#: at most this many samples and loss points are kept from one answer
+MAX_SAMPLES, MAX_LOSS_POINTS = 200, 20_000
+
+
+def check_output(output: dict[str, Any], what: str = "RunPod output") -> dict[str, Any]:
+    """A COMPLETED job's output (the contract's ``OUTPUT``) reduced to checked fields: the
+    LoRA's URL, samples (step, prompt, URL), the loss curve, timings and steps."""
+    out: dict[str, Any] = {"lora_url": check_url(output["lora_url"], f"{what}: lora_url")}
+    samples = output.get("samples")
+    if isinstance(samples, list):
+        out["samples"] = [
+            {"step": int(_number(x.get("step", 0), f"{what}: samples[{i}].step")),
+             "prompt": _text(x.get("prompt", "")),
+             "url": check_url(x.get("url"), f"{what}: samples[{i}].url")}
+            for i, x in enumerate(samples[:MAX_SAMPLES]) if isinstance(x, dict)]
+    loss = output.get("loss")
+    if isinstance(loss, list):
+        points = []
+        for i, pt in enumerate(loss[:MAX_LOSS_POINTS]):
+            if not (isinstance(pt, list | tuple) and len(pt) == 2):
+                raise RunPodError(f"{what}: loss[{i}] is not a [step, loss] pair.")
+            points.append([int(_number(pt[0], f"{what}: loss[{i}]")),
+                           _number(pt[1], f"{what}: loss[{i}]")])
+        out["loss"] = points
+    timings = output.get("timings")
+    if isinstance(timings, dict):
+        out["timings"] = {k: _number(v, f"{what}: timings.{k}") for k, v in timings.items()
+                          if k in ("download_s", "train_s", "sample_s", "upload_s")}
+    if output.get("steps") is not None:
+        out["steps"] = int(_number(output["steps"], f"{what}: steps"))
     return out
 
 
 def _brief(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _not_sent(exc: Exception) -> bool:
-    """A refused connection never reached the server: resending cannot launch twice."""
-    return "refused" in str(exc).lower() or "NewConnectionError" in repr(exc)
-
-
-def _backoff(attempt: int) -> float:
-    return random.uniform(0, min(8.0, 0.25 * 2 ** attempt))
-
-
-def _retry_after(r: requests.Response) -> float | None:
-    try:
-        return min(30.0, float(r.headers.get("Retry-After", "")))
-    except ValueError:
-        return None
 
 
 def _error_text(r: requests.Response) -> str:

@@ -13,6 +13,7 @@ from ..fsutil import atomic_write_json
 from ..sync.plan import in_s3
 from ..team.identity import stamp, who_of
 from ..workbench import Workbench
+from .adapter import CONTRACT, load_adapter
 from .estimate import Estimate, estimate
 from .params import TrainingParams, auto_adjust, make_params
 from .runpod import RunPodClient, RunPodError, check_status, is_job_id
@@ -51,7 +52,8 @@ class TrainingService:
         if self._client is None:
             s = self.wb.settings
             self._client = RunPodClient(s.runpod_base_url, s.runpod_endpoint_id,
-                                        s.runpod_api_key)
+                                        s.runpod_api_key,
+                                        adapter=load_adapter(s.runpod_adapter))
         return self._client
 
     # -- parameters ----------------------------------------------------------------------
@@ -108,11 +110,7 @@ class TrainingService:
                                 "gpu": prep.estimate.gpu}
             # recorded before /run; in team mode by a compare-and-swap that re-checks
             self.versions.record_launch(actor, versions, version, another=force or another)
-            job_input = {
-                "actor": actor.name, "trigger_word": prep.params.trigger_word,
-                "image_urls": [self.wb.store.presign_get(c.key, 6 * 3600) for c in images],
-                "parameters": prep.params.model_dump(),
-            }
+            job_input = job_contract(self.wb, actor.name, version, prep.params, images)
             webhook = None
             if self.wb.settings.webhook_base_url:  # the secret proves a callback is RunPod's
                 webhook = (f"{self.wb.settings.webhook_base_url.rstrip('/')}/{actor.id}/"
@@ -235,6 +233,29 @@ class TrainingService:
         return self.versions.mark_good(self.wb.registry, actor_ref, version_id, stamp())
 
 
+def job_contract(wb: Workbench, actor: str, version: TrainingVersion,
+                 params: TrainingParams, images: list[Any]) -> dict[str, Any]:
+    """The job as ``actorbench.lora/1`` (docs/runpod-worker.md): presigned images with the
+    ETags the worker must check, the parameters, and where the LoRA and samples go."""
+    s = wb.settings
+    output: dict[str, Any] = {"bucket": s.bucket, "region": s.region,
+                              "prefix": f"{lora_prefix(s.prefix)}/{actor}/{version.id}"}
+    if s.endpoint_url:
+        output["endpoint_url"] = s.endpoint_url
+    return {"contract": CONTRACT, "actor": actor, "version": version.name,
+            "trigger_word": params.trigger_word,
+            "images": [{"url": wb.store.presign_get(c.key, 6 * 3600), "etag": c.remote.etag,
+                        "name": c.key.rsplit("/", 1)[-1]} for c in images if c.remote],
+            "parameters": params.model_dump(), "output": output,
+            "samples": {"every_steps": max(1, params.max_train_steps // 4)}}
+
+
+def lora_prefix(training_prefix: str) -> str:
+    """Trained LoRAs live beside the training data: ``system_actors/loras``."""
+    parent = training_prefix.rstrip("/").rsplit("/", 1)[0] if "/" in training_prefix else ""
+    return f"{parent}/loras" if parent else "loras"
+
+
 def apply_status(v: TrainingVersion, st: dict[str, Any]) -> None:
     """Record a status answer already reduced by ``check_status`` (the client does it)."""
     status = JobStatus(st["status"])
@@ -249,8 +270,12 @@ def apply_status(v: TrainingVersion, st: dict[str, Any]) -> None:
         if not url:
             v.status, v.error = JobStatus.FAILED, "RunPod reported COMPLETED without a lora_url."
         v.lora_url = url
-        v.progress = {"progress": 1.0}
+        v.progress = {"progress": 1.0, "stage": "done"}
         v.timings["finished_at"] = now_iso()
+        if isinstance(out, dict):
+            v.samples = list(out.get("samples") or [])
+            v.loss = list(out.get("loss") or [])
+            v.timings.update(out.get("timings") or {})
     elif status in FINAL:
         v.error = str(st.get("error") or status)
         v.timings["finished_at"] = now_iso()

@@ -38,6 +38,8 @@ class TrainingVersion:
     user: str | None = None  # who launched it (ACTORBENCH_USER), and from which machine
     machine: str | None = None
     attempt: int = 0  # RunPod retries of the same job: a retried FAILED is IN_QUEUE again
+    samples: list[dict[str, Any]] = field(default_factory=list)  # step, prompt, url
+    loss: list[list[float]] = field(default_factory=list)  # [step, loss] from the worker
 
     @classmethod
     def new(cls, name: str, created_at: str, parameters: dict[str, Any],

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from actorbench.appcmd import sample_uploader
 from actorbench.demo import (
     DemoWorld,
     LocalS3,
@@ -56,7 +57,9 @@ class RunningApp:
 def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     root = tmp_path_factory.mktemp("app")
     s3 = start_rclone(root / "s3", "story-boards-assets")
-    runpod = start_fake_runpod(speed=8.0)
+    settings0 = Settings.from_env(env={**s3.env, "ACTORBENCH_DATA_DIR": str(root / "data")},
+                                  dotenv=False)
+    runpod = start_fake_runpod(speed=8.0, uploader=sample_uploader(Workbench(settings0).store))
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "RUNPOD_", "ACTORBENCH_"))}
     env.update(s3.env)
@@ -126,21 +129,20 @@ def open_tab(page, title: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def choose_actor(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """The quick way to an actor: search for its name, click its card's number."""
     open_tab(page, "Library")
     page.get_by_placeholder("Search by name or id").fill(name)
-    page.wait_for_function(
-        "n => [...document.querySelectorAll('.ab-actor-picker option')].some(o => o.value === n"
-        " || o.textContent === n)", arg=name)
-    picker = page.locator(".ab-actor-picker select")
+    card = page.locator(f".ab-gallery .ab-gcard[data-actor='{name}'] .ab-gcard-id")
     for attempt in range(3):
-        picker.select_option(label=name)
+        card.click()  # (a locator: found again if the search redrew the cards meanwhile)
         try:
             page.wait_for_selector(f".ab-actor-name:has-text('{name}')", timeout=10000)
             return
-        except Exception:  # noqa: BLE001 - the selection raced a re-render of the options
+        except Exception:  # noqa: BLE001 - the click landed on cards being redrawn
             shot(page, f"choose-actor-retry-{attempt}")
-            try:  # deselect, so the next select is a change
-                picker.evaluate("s => { s.selectedIndex = -1; }")
-            except Exception:  # noqa: BLE001
-                pass
     raise AssertionError(f"the actor card never showed {name}")
+
+
+def card(page, name: str):  # type: ignore[no-untyped-def]
+    """The gallery card of ``name`` (on the page of cards shown)."""
+    return page.locator(f".ab-gallery .ab-gcard[data-actor='{name}']")
