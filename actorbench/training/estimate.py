@@ -28,6 +28,7 @@ class Estimate:
     sec_per_step: float
     startup_s: float
     gpu: str
+    calibrated_runs: int = 0  # past runs the seconds per step come from (0: the table)
 
     @property
     def execution_timeout_ms(self) -> int:
@@ -37,18 +38,29 @@ class Estimate:
     def describe(self) -> str:
         m, s = divmod(int(self.seconds), 60)
         return (f"≈ {m} min {s:02d} s on {self.gpu} ({self.sec_per_step:.2f} s/step + "
-              f"{self.startup_s:.0f} s start-up) ≈ ${self.cost_usd:.2f}; rough, ±30%")
+              f"{self.startup_s:.0f} s start-up) ≈ ${self.cost_usd:.2f}; "
+              + (f"calibrated from {self.calibrated_runs} past run"
+                 f"{'s' if self.calibrated_runs != 1 else ''}" if self.calibrated_runs
+                 else "rough, ±30%"))
 
 
-def estimate(params: TrainingParams, gpu: str | None = None) -> Estimate:
+#: past runs' measured seconds per step: (base model, GPU) -> (seconds, runs)
+Calibration = dict[tuple[str, str], tuple[float, int]]
+
+
+def estimate(params: TrainingParams, gpu: str | None = None,
+             calibration: Calibration | None = None) -> Estimate:
+    """Seconds and dollars for ``params``; once past runs on this model and GPU are known
+    (``reports.training.calibration``), their median seconds per step replaces the table's."""
     gpu = gpu or params.gpu
     if gpu not in GPU_PRICE_PER_S:
         from ..errors import ActorbenchError
 
         raise ActorbenchError(f"Unknown GPU {gpu!r}: choose one of {', '.join(GPU_PRICE_PER_S)}.")
-    base = SEC_PER_STEP[params.base_model][gpu]
+    measured = (calibration or {}).get((params.base_model, gpu))
+    base = measured[0] if measured else SEC_PER_STEP[params.base_model][gpu]
     scale = (params.resolution / BASE_RES[params.base_model]) ** 2
     per_step = base * scale * params.batch_size ** 0.85
     seconds = STARTUP_S[params.base_model] + per_step * params.max_train_steps
     return Estimate(seconds, seconds * GPU_PRICE_PER_S[gpu], per_step,
-                    STARTUP_S[params.base_model], gpu)
+                    STARTUP_S[params.base_model], gpu, measured[1] if measured else 0)

@@ -84,7 +84,11 @@ class TrainingService:
         if adjust and validation.images:
             adj = auto_adjust(params, validation.images)
             params, formula = adj.params, adj.formula
-        return Prepared(name, params, formula, estimate(params), validation)
+        from ..reports.training import all_local_versions, calibration
+
+        measured = calibration(all_local_versions(self.wb.layout))
+        return Prepared(name, params, formula, estimate(params, calibration=measured),
+                        validation)
 
     # -- launching -----------------------------------------------------------------------
     def launch(self, prep: Prepared, force: bool = False, another: bool = False
@@ -279,3 +283,7 @@ def apply_status(v: TrainingVersion, st: dict[str, Any]) -> None:
     elif status in FINAL:
         v.error = str(st.get("error") or status)
         v.timings["finished_at"] = now_iso()
+    if status in FINAL and st.get("executionTime"):  # what RunPod bills for this job
+        from ..reports.training import actual_cost
+
+        v.timings["cost_usd"] = actual_cost(v)
