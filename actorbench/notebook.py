@@ -39,7 +39,7 @@ class ActorCard:
         return richrepr.actor_html(self.actor, self.base_image)
 
 
-class Results(dict):  # type: ignore[type-arg]
+class Results(dict):
     """Per-actor results (summaries or decisions) that render as one block."""
 
     def _repr_html_(self) -> str:

@@ -169,7 +169,7 @@ class Registry:
     def __len__(self) -> int:
         return len(self.actors)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self.actors)
 
     def get(self, ref: str | int) -> Actor:

@@ -33,8 +33,9 @@ class Identity:
     def for_actor(cls, name: str, ethnicity: str | None, gender: str | None,
                   age: int | None) -> Identity:
         rng = random.Random(name)
-        skin = SKIN.get(ethnicity or "", (210, 170, 140))
-        skin = tuple(max(0, min(255, c + rng.randint(-12, 12))) for c in skin)
+        r, g, b = SKIN.get(ethnicity or "", (210, 170, 140))
+        skin = (_clamp(r + rng.randint(-12, 12)), _clamp(g + rng.randint(-12, 12)),
+                _clamp(b + rng.randint(-12, 12)))
         hair = HAIR[-1] if (age or 0) > 62 else rng.choice(HAIR[:6])
         eye = rng.choice([(60, 40, 20), (40, 90, 140), (60, 110, 70), (30, 30, 30)])
         return cls(skin, hair, eye, rng.uniform(0.26, 0.32), rng.uniform(0.36, 0.42),
@@ -47,12 +48,12 @@ def draw_portrait(ident: Identity, variant: int, size: int = 1024) -> Image.Imag
     rng = random.Random(variant * 7919 + hash(ident) % 10007)
     w = h = size
     bg_top = tuple(rng.randint(90, 230) for _ in range(3)) if variant else (200, 205, 210)
-    bg = Image.new("RGB", (w, h), bg_top)  # type: ignore[arg-type]
+    bg = Image.new("RGB", (w, h), bg_top)
     d = ImageDraw.Draw(bg)
     for y in range(0, h, 16):  # vertical gradient, cheap
         k = y / h
         col = tuple(int(c * (1 - 0.35 * k)) for c in bg_top)
-        d.rectangle([0, y, w, y + 16], fill=col)  # type: ignore[arg-type]
+        d.rectangle([0, y, w, y + 16], fill=col)
     dx = rng.uniform(-0.08, 0.08) * w if variant else 0.0
     dy = rng.uniform(-0.04, 0.05) * h if variant else 0.0
     zoom = rng.uniform(0.85, 1.15) if variant else 1.0
@@ -82,7 +83,7 @@ def draw_portrait(ident: Identity, variant: int, size: int = 1024) -> Image.Imag
                fill=ident.hair, width=max(2, int(fw * 0.025)))
     d.polygon([(cx + yaw * 1.3, ey + fh * 0.03), (cx + yaw * 1.3 - fw * 0.06, cy + fh * 0.16),
                (cx + yaw * 1.3 + fw * 0.03, cy + fh * 0.17)],
-              fill=tuple(int(c * 0.85) for c in ident.skin))  # type: ignore[arg-type]
+              fill=tuple(int(c * 0.85) for c in ident.skin))
     smile = rng.uniform(-0.04, 0.1) if variant else 0.04
     my = cy + fh * 0.28
     d.arc([cx + yaw - fw * 0.16, my - fh * 0.06 - smile * fh, cx + yaw + fw * 0.16,
@@ -90,7 +91,7 @@ def draw_portrait(ident: Identity, variant: int, size: int = 1024) -> Image.Imag
           width=max(2, int(fw * 0.03)))
     # a mole on one cheek makes the face asymmetric: a mirrored image is detectably different
     d.ellipse([cx + fw * 0.22 + yaw, cy + fh * 0.12, cx + fw * 0.25 + yaw, cy + fh * 0.15],
-              fill=tuple(int(c * 0.6) for c in ident.skin))  # type: ignore[arg-type]
+              fill=tuple(int(c * 0.6) for c in ident.skin))
     img = bg
     if variant:
         angle = rng.uniform(-8, 8)
@@ -104,3 +105,7 @@ def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def _clamp(c: int) -> int:
+    return max(0, min(255, c))

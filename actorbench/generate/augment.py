@@ -40,7 +40,7 @@ def augment_one(base: Image.Image, seed: int, size: int) -> Variation:
     img = ImageEnhance.Color(img).enhance(color)
     tint = tuple(rng.randint(0, 255) for _ in range(3))
     strength = rng.uniform(0.0, 0.18)
-    overlay = Image.new("RGB", img.size, tint)  # type: ignore[arg-type]
+    overlay = Image.new("RGB", img.size, tint)
     img = Image.blend(img, overlay, strength)
     if rng.random() < 0.3:
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))

@@ -6,7 +6,7 @@ from .layout import Layout, image_filename
 from .urls import check_key, format_s3_url, parse_image_url, split_s3_url
 
 
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
+def __getattr__(name: str):
     """boto3 is imported only when asked for: the lean path starts ~0.2 s faster."""
     if name == "S3Store":
         from .store import S3Store

@@ -98,6 +98,9 @@ class MemoryStore(StoreDefaults):
         with self._lock:
             self._objects.pop(key, None)
 
+    def ensure_bucket(self) -> None:
+        """A memory store's bucket always exists."""
+
     def presign_get(self, key: str, expires: int = 3600) -> str:
         check_key(key)
         return f"memory://{self.bucket}/{key}"

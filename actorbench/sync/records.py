@@ -83,8 +83,8 @@ def record_push(layout: Layout, registry: Registry, bucket: str, region: str,
             note_environment(summary, exc, layout.data_dir)
 
     def change(raw: dict[str, Any]) -> None:
-        td = raw.get("training_data") if isinstance(raw.get("training_data"), dict) else {}
-        td = dict(td)
+        old = raw.get("training_data")
+        td: dict[str, Any] = dict(old) if isinstance(old, dict) else {}
         td.update({"s3_urls": urls, "count": len(urls), "synced": synced})
         td.setdefault("local_path", str(layout.training_dir(name)))
         td.setdefault("base_image_path", str(layout.base_image_path(name)))

@@ -82,7 +82,7 @@ class TrainingParams(BaseModel):
 
     @field_validator("network_alpha")
     @classmethod
-    def _alpha(cls, v: int, info) -> int:  # type: ignore[no-untyped-def]
+    def _alpha(cls, v: int, info) -> int:
         rank = info.data.get("network_rank")
         if rank is not None and v > rank:
             raise ValueError(f"must not exceed the rank ({rank})")

@@ -57,7 +57,7 @@ class TrainingService:
         return self._client
 
     # -- parameters ----------------------------------------------------------------------
-    def params_path(self, actor_name: str):  # type: ignore[no-untyped-def]
+    def params_path(self, actor_name: str):
         return self.wb.layout.actor_dir(actor_name) / "training_params.json"
 
     def last_params(self, actor_name: str) -> TrainingParams | None:

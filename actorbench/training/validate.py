@@ -82,7 +82,9 @@ def validate_dataset(plan: ActorPlan, resolution: int) -> Validation:
         findings.append(Finding("warning", "unchecked", f"{len(unchecked)} images are only in "
                                 "S3 and were not inspected: Sync from S3 to check them.",
                                 tuple(unchecked)))
-    corrupt, small, ratios = [], [], {}
+    corrupt: list[int] = []
+    small: list[int] = []
+    ratios: dict[float, list[int]] = {}
     md5s: dict[str, list[int]] = {}
     hashes: list[tuple[int, int]] = []
     for c in plan.changes:

@@ -20,12 +20,16 @@ on the first frame (the server stops answering, memory grows). This wrapper subc
 - **kernels are culled and capped**: kernels no page is connected to are shut down after
   ``--MappingKernelManager.cull_idle_timeout`` (set by ``serve.voila_command``), and at most
   ``CappedKernelManager.max_kernels`` run at once (503 beyond that).
+
+Besides, the page is Voila's lab template plus a few lines of script (``voila_page/``) that
+make the Library's cards clickable.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from tornado import web
@@ -58,7 +62,7 @@ def _refuse_foreign_socket(handler: web.RequestHandler, hosts: frozenset[str]) -
 class GuardedKernelWebsocketHandler(VoilaKernelWebsocketHandler):
     """Voila's kernel websocket, refused before the upgrade unless it is the dashboard's."""
 
-    async def get(self, kernel_id: str) -> None:  # type: ignore[override]
+    async def get(self, kernel_id: str) -> None:
         _refuse_foreign_socket(self, self.settings["actorbench_hosts"])
         await super().get(kernel_id)
 
@@ -78,7 +82,7 @@ _SWAP = {VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
 def capped(base: type) -> type:
     """``base`` (a MappingKernelManager) that answers 503 past ``max_kernels`` kernels."""
 
-    class Capped(base):  # type: ignore[valid-type,misc]
+    class Capped(base):
         max_kernels = Integer(8, config=True,
                               help="Kernels running at once; a page past that gets 503.")
 
@@ -86,16 +90,25 @@ def capped(base: type) -> type:
             if len(self.list_kernel_ids()) >= self.max_kernels:
                 raise web.HTTPError(503, "Too many dashboard pages are open; close one and "
                                          "reload.")
-            return await super().start_kernel(*args, **kwargs)  # type: ignore[no-any-return]
+            return await super().start_kernel(*args, **kwargs)
 
     Capped.__name__ = Capped.__qualname__ = "CappedKernelManager"
     return Capped
+
+
+#: actorbench's page template (Voila's lab template and the Library's card script)
+PAGE_TEMPLATE = Path(__file__).with_name("voila_page")
 
 
 class GuardedVoila(Voila):
     """Voila with auth, the Host check, guarded websockets and capped kernels."""
 
     name = "voila"
+
+    def setup_template_dirs(self) -> None:
+        super().setup_template_dirs()
+        # first: its index.html.j2 extends the lab template found further down the list
+        self.template_paths.insert(0, str(PAGE_TEMPLATE))
 
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
@@ -114,7 +127,7 @@ class GuardedVoila(Voila):
         factory = vkm.voila_kernel_manager_factory
         if not getattr(factory, "_actorbench_capped", False):
             def capped_factory(base_class: type, *args: Any, **kwargs: Any) -> type:
-                return factory(capped(base_class), *args, **kwargs)  # type: ignore[no-any-return]
+                return factory(capped(base_class), *args, **kwargs)
 
             capped_factory._actorbench_capped = True  # type: ignore[attr-defined]
             vkm.voila_kernel_manager_factory = capped_factory
