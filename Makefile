@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: app test test-fast bench lint chromium demo clean reliability
+.PHONY: app test test-fast bench lint typecheck chromium demo clean reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,14 @@ app: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/actorbench demo
 
+# the emoji font too, even where chromium is already there: without it emoji are empty boxes
 chromium:
-	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || \
+	@{ command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; } && \
+	  dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null)
 
-test: $(STAMP) chromium
+# the tools are enforced, not only configured: lint and types first, then every test
+test: $(STAMP) chromium lint typecheck
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=300
 
 test-fast: $(STAMP)
@@ -37,6 +40,9 @@ reliability: test
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check actorbench tests bench notebooks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -48,12 +48,18 @@ def thumbnail_bytes(data: bytes | Path, px: int = THUMB_PX, label: str = "") -> 
     return buf.getvalue()
 
 
-def cached_thumbnail(path: Path, cache_dir: Path, px: int = THUMB_PX) -> bytes:
-    """Thumbnail of a local file, cached by path, size and mtime."""
+def thumbnail_cache_path(path: Path, cache_dir: Path, px: int = THUMB_PX) -> Path:
+    """Where ``cached_thumbnail`` keeps the thumbnail of ``path`` as it is now (by path, size
+    and mtime): a page can tell a cache hit (a file read) from a miss (an image decode)."""
     st = path.stat()
     tag = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{px}".encode()
                        ).hexdigest()
-    cached = cache_dir / f"{tag}.jpg"
+    return cache_dir / f"{tag}.jpg"
+
+
+def cached_thumbnail(path: Path, cache_dir: Path, px: int = THUMB_PX) -> bytes:
+    """Thumbnail of a local file, cached by path, size and mtime."""
+    cached = thumbnail_cache_path(path, cache_dir, px)
     if cached.exists():
         return cached.read_bytes()
     data = thumbnail_bytes(path, px, label=path.name)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -284,32 +285,35 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
     port = free_port()
     from actorbench.ui.serve import voila_command
 
-    proc = subprocess.Popen(voila_command(port), env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    # a kernel per page opened, and closed pages' kernels live until culled: room for all
+    proc = subprocess.Popen(voila_command(port, max_kernels=runs * 2 + 4), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    remembered = data / ".cache" / "ui-state.json"  # the last actor chosen, opened next visit
     tag = f"{t.rtt_ms:.0f}ms"
     print(f"dashboard, {tag}", flush=True)
     try:
         wait_for_port(port, 60, proc)  # type: ignore[arg-type]
         requests.get(f"http://127.0.0.1:{port}/?token={token}", timeout=120)
-        open_times, cold, warm = [], [], []
+        open_times, cold, warm, filters = [], [], [], []
         with sync_playwright() as pw:
             b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run",
                 "--disable-quic"])
             for k in range(runs * 2 + 1):
+                remembered.unlink(missing_ok=True)  # each visit chooses the actor afresh
                 page = b.new_page(viewport={"width": 1400, "height": 1000})
                 page.route("**/cdn.jsdelivr.net/**", lambda r: r.abort())
                 t0 = time.perf_counter()
                 page.goto(f"http://127.0.0.1:{port}/?token={token}")
-                page.wait_for_selector(".ab-actor-picker select", timeout=120000)
+                page.wait_for_selector(".ab-gallery .ab-gcard", timeout=120000)
                 t_open = time.perf_counter() - t0
                 is_cold = k % 2 == 1
                 if is_cold:
                     shutil.rmtree(data / ".cache" / "thumbs", ignore_errors=True)
-                t1 = time.perf_counter()
-                page.locator(".ab-actor-picker select").select_option(label=ACTOR)
-                page.locator(".ab-tabs .lm-TabBar-tab", has_text="Training Data").first.click()
+                t1 = time.perf_counter()  # the card's button opens the Training Data page
+                page.locator(f".ab-gcard[data-actor='{ACTOR}'] "
+                             "[data-ab-action=training_data]").click()
                 page.wait_for_function(
                     "() => { const i = [...document.querySelectorAll('.ab-grid .ab-tile img')];"
                     " return i.length === 20 && i.every(x => x.complete && x.naturalWidth > 0)}",
@@ -318,14 +322,32 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                 if k:
                     open_times.append(t_open)
                     (cold if is_cold else warm).append(t_grid)
+                    filters += library_filter_times(page)
                 page.close()
             b.close()
         record("dashboard", f"page open -> interactive {tag}", "Voila + chromium", open_times)
         record("dashboard", f"actor -> 20 thumbnails, cold {tag}", "Voila + chromium", cold)
         record("dashboard", f"actor -> 20 thumbnails, warm {tag}", "Voila + chromium", warm)
+        record("dashboard", f"Library filter change {tag}", "Voila + chromium", filters)
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def library_filter_times(page: Any) -> list[float]:
+    """Seconds from choosing a Gender in the Library to its count and cards redrawn, for
+    "Female", "Male", then "Any" (287 actors, a page of 24 cards each time)."""
+    page.locator(".ab-tabs .lm-TabBar-tab", has_text="Library").first.click()
+    out = []
+    for label in ("Female", "Male", "Any"):
+        before = page.eval_on_selector(".ab-gallery-view", "v => v.innerText")
+        t0 = time.perf_counter()
+        page.get_by_label("Gender").select_option(label=label)
+        page.wait_for_function("b => { const v = document.querySelector('.ab-gallery-view');"
+                               " return v.innerText !== b && !v.querySelector("
+                               "'.ab-gthumb-pending') }", arg=before, timeout=30000)
+        out.append(time.perf_counter() - t0)
+    return out
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -390,10 +412,20 @@ WHY = {
     "status": "six list pages; cut into concurrent ranges they take about one round trip.",
     "grid": "websocket messages and image decoding in chromium; a cold thumbnail cache adds "
             "the resize of 20 full-size PNGs.",
+    "filter": "a filter change is one message to the kernel and one page of cards back "
+              "(24 cards, ~5 KB of thumbnail each); the search itself takes ~2 ms.",
     "open": "Voila's page loads ~95 files (5 MB of JavaScript) and renders the widget tree; "
             "the preheated kernel removes the kernel start and the notebook run. Right after "
             "a page opens, the pool refills on the same 2 cores.",
 }
+
+
+def _dashboard_median(case: str) -> tuple[float | None, str]:
+    """The dashboard's median for ``case`` at 50 ms RTT, else at the one RTT it ran at."""
+    tags = [r["case"].rsplit(" ", 1)[1] for r in ROWS
+            if r["group"] == "dashboard" and r["case"].startswith(case + " ")]
+    tag = "50ms" if "50ms" in tags else (tags[0] if tags else "50ms")
+    return _median(f"{case} {tag}", "Voila + chromium"), "" if tag == "50ms" else f" (at {tag})"
 
 
 def targets() -> list[str]:
@@ -432,12 +464,13 @@ def targets() -> list[str]:
     v = _median("peak memory, full pull 50ms", cli)
     add("peak memory of the full pull < 500 MB", v, f"{v:.0f} MB" if v else "-",
         v is not None and v < 500, "")
-    v = _median("actor -> 20 thumbnails, warm 50ms", "Voila + chromium")
-    add("actor -> 20 thumbnails, warm cache < 0.5 s", v, f"{v:.2f} s" if v else "-",
-        v is not None and v < 0.5, "grid")
-    v = _median("page open -> interactive 50ms", "Voila + chromium")
-    add("page open -> interactive < 3 s", v, f"{v:.2f} s" if v else "-",
-        v is not None and v < 3.0, "open")
+    for case, limit, key in (("page open -> interactive", 2.0, "open"),
+                             ("actor -> 20 thumbnails, warm", 0.15, "grid"),
+                             ("actor -> 20 thumbnails, cold", 0.5, "grid"),
+                             ("Library filter change", 0.3, "filter")):
+        v, at = _dashboard_median(case)
+        add(f"{case} <= {limit:g} s{at}", v, f"{v:.2f} s" if v else "-",
+            v is not None and v <= limit, key)
     out = ["## Against the targets (50 ms RTT, computed from the medians above)", "",
            "| target | result | |", "|---|---|---|"]
     out += [f"| {w} | {shown} | {'met' if ok else '**missed**'} |" for w, _, shown, ok, _ in rows]
@@ -524,7 +557,9 @@ def main() -> None:
         s3 = start_rclone(work / "s3", "bench")
         port = int(s3.endpoint_url.rsplit(":", 1)[1])
         try:
-            for rtt in [float(x) for x in args.rtt.split(",")]:
+            rtts = [float(x) for x in args.rtt.split(",")]
+            dash_rtt = 50.0 if 50.0 in rtts else rtts[0]  # (--rtt 0: the dashboard at 0 ms)
+            for rtt in rtts:
                 proxy = ProxyProcess(port, rtt) if rtt else None
                 t = Target(s3, proxy.url if proxy else s3.endpoint_url, "bench", rtt)
                 if "one" in parts:
@@ -534,7 +569,7 @@ def main() -> None:
                     lib = Target(s3, t.endpoint, "bench-library", rtt)
                     library(lib, work / "lib", [int(x) for x in args.scales.split(",")],
                             max(1, args.runs // 2 + 1))
-                if "dashboard" in parts and rtt == 50:
+                if "dashboard" in parts and rtt == dash_rtt:
                     dashboard(t, work / "dash", max(3, args.runs))
                 if proxy:
                     proxy.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -31,21 +32,28 @@ def badges(view):
     return out
 
 
+def cards(lib):
+    """The actors on the gallery's page, in order."""
+    return re.findall(r'<div class="ab-gcard[^"]*" data-ab-action="select" data-actor="([^"]*)"',
+                      lib.gallery.cards.value)
+
+
 def test_library_filters_and_selection(app):
     lib = app.library
     assert "3" in lib.count.value
     lib.search.value = "african"
-    assert list(lib.picker.options) == ["0002_african_45_male"]
+    assert cards(lib) == ["0002_african_45_male"]
     lib.search.value = ""
     lib.gender.value = "female"
-    assert len(lib.picker.options) == 2
-    lib.picker.value = "0003_east_asian_22_female"
+    assert len(cards(lib)) == 2
+    lib.gallery.pick.value = "select 0003_east_asian_22_female 1"  # what a card's click sends
     assert app.state.actor == "0003_east_asian_22_female"
     assert "0003_east_asian_22_female" in lib.card.value  # at once; the counts follow
     lib.model.wait_idle()
-    assert "ab-counts" in lib.card.value and "Status …" not in lib.card.value
+    assert "Status …" not in lib.card.value and "No images yet" in lib.card.value  # listed
     lib.model.reset()
-    assert len(lib.picker.options) == 3
+    assert len(cards(lib)) == 3
+    assert app.state.actor == "0003_east_asian_22_female"  # the choice survives the filters
 
 
 def test_pull_updates_badges(app, wb):
@@ -203,3 +211,115 @@ def test_app_follows_actors_json_changed_by_someone_else(wb, monkeypatch):
             time.sleep(0.05)
     finally:
         a.close()
+
+
+B = "0002_african_45_male"
+
+
+def test_switching_actor_clears_what_the_page_said_about_the_last_one(app, wb):
+    for i in range(4):
+        put_remote(wb, A, i, png(i))
+    put_remote(wb, B, 0, png(20))
+    app.state.actor = A
+    app.wait_idle()
+    td = app.training_data
+    td.pull_button.click()
+    td.worker.wait()
+    td.tiles[0].preview.click()
+    td.model.wait_idle()
+    td.images.range_box.value = "0-1"
+    assert "4 downloaded" in td.status_line.value and "4 / 4 files" in td.progress_label.value
+    assert td.preview.layout.display == "flex" and "#0" in td.preview_caption.value
+    assert td.model.selected == [0, 1] and "picked" in td.images.range_message.value
+    app.state.actor = B
+    said = [td.status_line.value, td.result.value, td.progress_label.value,
+            td.preview_caption.value, td.images.range_message.value, td.images.range_box.value,
+            td.generate.message.value, td.errors.value]
+    assert said == [""] * len(said) and td.preview.layout.display == "none"
+    assert td.preview_right.value == b"" and td.files_bar.value == td.bytes_bar.value == 0
+    assert td.model.selected == [] and A not in td.header.value
+    app.wait_idle()
+    assert B in td.header.value and A not in td.decision.value
+    assert "Sync from S3 will download 1" in td.decision.value
+
+
+def test_refresh_forgets_the_last_sync_line(app, wb):
+    put_remote(wb, A, 0, png(0))
+    app.state.actor = A
+    app.wait_idle()
+    td = app.training_data
+    td.pull_button.click()
+    td.worker.wait()
+    assert "1 downloaded" in td.status_line.value
+    write_local(wb, A, 0, png(5, 70))  # modified locally: "1 downloaded" is no longer news
+    td.refresh_button.click()
+    td.model.wait_idle()
+    assert td.status_line.value == "" and td.progress_label.value == ""
+    assert "ab-status-local_modified" in td.tiles[0].html.value
+    assert "Sync to S3 will upload 1" in td.decision.value
+
+
+def test_the_decision_says_what_a_sync_of_the_picks_would_do(app, wb):
+    for i in range(4):
+        put_remote(wb, A, i, png(i))
+    write_local(wb, A, 9, png(9))
+    app.state.actor = A
+    app.wait_idle()
+    td = app.training_data
+    assert td.decision.value.count("Sync from S3 will download 4") == 1
+    assert "Sync to S3 will upload 1" in td.decision.value and "all 5 images" in td.decision.value
+    grid = td.images
+    grid.range_box.value = "0-1, 9"
+    assert td.model.selected == [0, 1, 9] and grid.range_box.value == "0-1,9"
+    assert "download 2" in td.decision.value and "the 3 picked images" in td.decision.value
+    assert [t.select.value for t in td.tiles[:5]] == [True, True, False, False, True]
+    grid.range_box.value = "3-1"
+    assert "is not a list of images" in grid.range_message.value and td.model.selected == [0, 1, 9]
+    grid.invert.click()
+    assert td.model.selected == [2, 3] and grid.range_box.value == "2-3"
+    assert td.push_button.disabled and "Nothing to upload" in td.push_button.tooltip
+    assert "Sync to S3: nothing to do" in td.decision.value
+    grid.select_all.click()
+    assert td.model.selected == [0, 1, 2, 3, 9]
+    td.tiles[0].select.value = False  # a tick box: the range follows
+    assert grid.range_box.value == "1-3,9"
+    grid.select_none.click()
+    assert td.model.selected == [] and grid.range_box.value == ""
+    td.pull_button.click()  # none picked: every image
+    td.worker.wait()
+    assert "4 downloaded" in td.status_line.value
+
+
+def test_an_actor_without_images_says_what_to_do_and_disables_what_cannot_work(app, wb):
+    app.state.actor = B
+    app.wait_idle()
+    td = app.training_data
+    assert "No training images yet" in td.header.value and "add a base image" in \
+        td.header.value and "press ↻ Refresh" in td.header.value
+    assert "no images here or in S3" in td.decision.value
+    assert td.pull_button.disabled and td.push_button.disabled
+    assert "Nothing to download" in td.pull_button.tooltip
+    assert td.images.select_all.disabled and td.images.range_box.disabled
+    assert td.generate.button.disabled and "needs a base image" in td.generate.hint.value
+    wb.layout.base_image_path(B).parent.mkdir(parents=True, exist_ok=True)
+    wb.layout.base_image_path(B).write_bytes(png(1, 256))
+    td.refresh_button.click()
+    td.model.wait_idle()
+    assert not td.generate.button.disabled and td.generate.hint.value == ""
+    assert "Generate Images below" in td.header.value
+
+
+def test_batch_picks_survive_a_filter_change(app, wb):
+    batch = app.batch
+    batch.actors.value = ("0001_european_30_female", B)
+    batch.filter.value = "female"
+    assert batch.actors.options == ("0001_european_30_female", "0003_east_asian_22_female")
+    assert batch.actors.value == ("0001_european_30_female",)
+    assert batch.model.selected == ("0001_european_30_female", B)
+    assert "2 actors picked: 0001, 0002 (1 hidden by the filters)" in batch.picks.value
+    batch.filter.value, batch.gender.value = "", "male"
+    assert batch.actors.options == (B,) and batch.actors.value == (B,)
+    batch.gender.value = "Any"
+    assert batch.actors.value == ("0001_european_30_female", B)
+    batch.clear_picks.click()
+    assert batch.model.selected == () and "No actor picked" in batch.picks.value

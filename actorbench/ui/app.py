@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import ipywidgets as w
 
@@ -13,10 +14,12 @@ from ..settings import Settings, project_root
 from ..workbench import Workbench
 from .background import PageModel
 from .batch import BatchView, CacheView
+from .cards import actor_header
 from .common import CSS, error_html
 from .library import LibraryView
 from .state import AppState
 from .training_data import TrainingDataView
+from .visit import on_visit, query_params
 
 #: how often the app checks whether actors.json changed on disk
 REGISTRY_POLL_S = 2.0
@@ -35,8 +38,10 @@ class App(w.VBox):
 
     def __init__(self, wb: Workbench) -> None:
         self.state = AppState(wb)
-        self.library = LibraryView(self.state)
+        # the Training Data page first: it observes the actor first, so its listing starts
+        # before the Library redraws its cards (a card's button opens that page)
         self.training_data = TrainingDataView(self.state)
+        self.library = LibraryView(self.state)
         factories: list[tuple[str, Callable[[AppState], w.Widget]]] = [
             ("Batch sync", BatchView), ("Cache", CacheView), *self._lazy_pages()]
         self._factories = dict(factories)
@@ -47,11 +52,18 @@ class App(w.VBox):
         self.tabs = w.Tab(children=holders,
                           titles=["Library", "Training Data", *(t for t, _ in factories)])
         self.tabs.add_class("ab-tabs")
-        title = w.HTML(f'{CSS}<div class="ab-title">actorbench</div>')
-        super().__init__([title, self.tabs])
+        self.title = w.HTML()
+        self.title.add_class("ab-app-header")
+        super().__init__([self.title, self.tabs])
         self.add_class("ab-app")
         self.state.observe(self._on_state_open_page, "open_page")
+        self.state.observe(self._on_state_actor, "actor")
         self.tabs.observe(self._on_tab_index, "selected_index")
+        # the actor chosen last time, then the one the URL asks for (?actor=0002)
+        self.state.actor = self.state.remembered_actor()
+        self._on_state_actor(None)
+        self.state.remember_choices()
+        on_visit(self.apply_query)
         # actors.json changes behind the page's back (the CLI, a teammate's push, a training
         # marked good elsewhere); and Voila's preheated kernel builds the page before the
         # visit: watch the file, so what a visitor sees is what the file says now
@@ -82,11 +94,39 @@ class App(w.VBox):
         self._stop.set()
         super().close()
 
-    def _on_tab_index(self, change: dict) -> None:  # type: ignore[type-arg]
+    def _on_state_actor(self, change: object) -> None:
+        """Every page's header names the actor the way its card does."""
+        name = self.state.actor
+        try:
+            actor = self.state.wb.registry.get(name) if name else None
+        except ActorbenchError:  # gone from actors.json meanwhile
+            actor = None
+        self.title.value = (f'{CSS}<div class="ab-header"><span class="ab-title">actorbench'
+                            f"</span>{actor_header(actor)}</div>")
+
+    def apply_query(self, query: str) -> None:
+        """Open what a link asks for: ``?actor=0002`` (an id or a name) and
+        ``&page=training-data`` (a tab's title); without ``actor``, the one chosen last."""
+        params = query_params(query)
+        ref = params.get("actor", "").strip()
+        try:
+            name = self.state.wb.registry.get(ref).name if ref else \
+                self.state.remembered_actor()
+        except ActorbenchError as exc:
+            self.library.errors.show(f"The link asks for an actor actors.json does not have: "
+                                     f"{describe_error(exc)}")
+            return
+        self.state.actor = name
+        wanted = params.get("page", "").replace("-", " ").replace("_", " ").strip().lower()
+        for title in self.tabs.titles:
+            if wanted and title.lower() == wanted:
+                self.state.open_page = title
+
+    def _on_tab_index(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:
             self.page(self.tabs.titles[change["new"]])
 
-    def _on_state_open_page(self, change: dict) -> None:  # type: ignore[type-arg]
+    def _on_state_open_page(self, change: dict[str, Any]) -> None:
         if change["new"] in self.tabs.titles:
             self.tabs.selected_index = list(self.tabs.titles).index(change["new"])
         self.state.open_page = ""
@@ -141,11 +181,11 @@ class App(w.VBox):
 
     @property
     def batch(self) -> BatchView:
-        return self.page("Batch sync")  # type: ignore[return-value]
+        return cast(BatchView, self.page("Batch sync"))
 
     @property
     def cache(self) -> CacheView:
-        return self.page("Cache")  # type: ignore[return-value]
+        return cast(CacheView, self.page("Cache"))
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> w.Widget:

@@ -1,17 +1,30 @@
-"""The Library page: search, facet filters, result list and the actor card."""
+"""The Library page: search, facet filters, a gallery of actor cards, and the chosen actor."""
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import ipywidgets as w
 import traitlets as t
 
-from ..actors.registry import ActorQuery, library_status
+from ..actors.registry import LIBRARY_STATUSES, ActorQuery
 from ..palette import IMAGE
 from ..sync.plan import ImageStatus
 from .background import PageModel, run_in_background
-from .common import ErrorBox, base_image_html, esc, guarded
+from .cards import (
+    STATUS_WORDS,
+    Tally,
+    actor_label,
+    counts_words,
+    empty_state,
+    ethnicity_words,
+    trainable,
+    validated_version,
+)
+from .common import ErrorBox, Worker, base_image_html, esc, guarded
+from .gallery import PAGE_SIZE, GalleryView
+from .html import h
 from .state import AppState
 
 ANY = "Any"
@@ -19,7 +32,8 @@ AGE_MIN, AGE_MAX = 18, 80
 
 
 class LibraryModel(PageModel):
-    """The query, its results, and whose card is shown; plain state the view binds to."""
+    """The query, its results, the page of them shown, and whose card is shown; plain state
+    the view binds to."""
 
     text = t.Unicode("")
     ethnicity = t.Unicode(ANY)
@@ -28,6 +42,7 @@ class LibraryModel(PageModel):
     status = t.Unicode(ANY)
     validated = t.Unicode(ANY)
     results = t.List(t.Unicode())
+    page = t.Int(0)  # of ``results``, ``PAGE_SIZE`` cards each
     actor = t.Unicode("")  # the actor on the card
 
     def __init__(self, state: AppState) -> None:
@@ -36,17 +51,29 @@ class LibraryModel(PageModel):
         self.refresh()
 
     @t.validate("age")
-    def _valid_age(self, proposal: dict) -> tuple[int, int]:  # type: ignore[type-arg]
+    def _valid_age(self, proposal: dict[str, Any]) -> tuple[int, int]:
         """Within the slider's range, low end first."""
         lo, hi = sorted(min(AGE_MAX, max(AGE_MIN, int(v))) for v in proposal["value"])
         return lo, hi
 
     @t.validate("validated")
-    def _valid_validated(self, proposal: dict) -> str:  # type: ignore[type-arg]
+    def _valid_validated(self, proposal: dict[str, Any]) -> str:
         if proposal["value"] not in (ANY, "yes", "no"):
             raise t.TraitError(f"validated must be {ANY!r}, 'yes' or 'no', "
                                f"not {proposal['value']!r}")
         return proposal["value"]
+
+    @t.validate("page")
+    def _valid_page(self, proposal: dict[str, Any]) -> int:
+        """A page that exists: the last one at most, the first one for no results."""
+        return max(0, min(int(proposal["value"]), (len(self.results) - 1) // PAGE_SIZE))
+
+    @property
+    def filtered(self) -> bool:
+        """Any filter or search text set."""
+        return (self.text.strip() != "" or (self.ethnicity, self.gender, self.status,
+                                            self.validated) != (ANY,) * 4
+                or self.age != (AGE_MIN, AGE_MAX))
 
     def query(self) -> ActorQuery:
         return ActorQuery(
@@ -64,7 +91,18 @@ class LibraryModel(PageModel):
         self.refresh()
 
     def refresh(self) -> None:
-        self.results = [a.name for a in self.state.wb.registry.search(self.query())]
+        """Search again; the gallery goes back to its first page, in one render."""
+        results = [a.name for a in self.state.wb.registry.search(self.query())]
+        with self.hold_trait_notifications():
+            self.results = results
+            self.page = 0
+
+    def page_of(self, name: str) -> int | None:
+        """The page ``name`` is on, None when the filters leave it out."""
+        try:
+            return self.results.index(name) // PAGE_SIZE
+        except ValueError:
+            return None
 
     def reset(self) -> None:
         with self.hold_trait_notifications():  # one search, not six
@@ -80,52 +118,79 @@ def counts_html(counts: dict[str, int]) -> str:
     return '<div class="ab-counts">' + ("".join(parts) or "no images") + "</div>"
 
 
+def _options(values: list[str], words: Any = str) -> list[tuple[str, str]]:
+    """Dropdown options: a word for each value (``east_asian`` shows as ``East Asian``)."""
+    return [(ANY, ANY), *((words(v), v) for v in values)]
+
+
 class LibraryView(w.VBox):
     def __init__(self, state: AppState) -> None:
         self.state = state
         self.model = LibraryModel(state)
         facets = state.wb.registry.facet_values()
         self.errors = ErrorBox(self.model)
+        self.worker = Worker(self.errors)
         self.search = w.Text(placeholder="Search by name or id", description="Search",
                              continuous_update=True)
-        self.ethnicity = w.Dropdown(options=[ANY, *facets["ethnicity"]], description="Ethnicity")
-        self.gender = w.Dropdown(options=[ANY, *facets["gender"]], description="Gender")
+        self.ethnicity = w.Dropdown(options=_options(facets["ethnicity"], ethnicity_words),
+                                    description="Ethnicity")
+        self.gender = w.Dropdown(options=_options(facets["gender"], str.capitalize),
+                                 description="Gender")
         self.age = w.IntRangeSlider(value=(18, 80), min=18, max=80, description="Age")
-        self.status = w.Dropdown(options=[ANY, *facets["status"]], description="Status")
-        self.validated = w.Dropdown(options=[ANY, "yes", "no"], description="Validated")
+        self.status = w.Dropdown(options=_options(list(LIBRARY_STATUSES), STATUS_WORDS.get),
+                                 description="Status")
+        self.validated = w.Dropdown(options=[(ANY, ANY), ("Yes", "yes"), ("No", "no")],
+                                    description="Validated")
         for name in ("ethnicity", "gender", "age", "status", "validated"):
             w.link((self.model, name), (getattr(self, name), "value"))
         w.link((self.model, "text"), (self.search, "value"))
-        self.count = w.HTML()
-        self.count.add_class("ab-result-count")
-        self.picker = w.Select(options=[], rows=14, layout=w.Layout(width="340px"))
-        self.picker.add_class("ab-actor-picker")
+        self.clear_button = w.Button(description="Clear filters", disabled=True)
+        self.gallery = GalleryView(state, self.model, self.errors)
+        self.count = self.gallery.count
         self.card = w.HTML()
         self.card.add_class("ab-card")
+        self.open_button = w.Button(description="Training data", disabled=True,
+                                    button_style="primary")
+        self.train_button = w.Button(description="Train", disabled=True)
+        self.sync_button = w.Button(description="Sync", disabled=True,
+                                    tooltip="Download what is in S3, upload what is only here")
+        self.note = w.HTML()
+        self.note.add_class("ab-library-note")
         self._card_lock = threading.Lock()  # the counts of an actor no longer chosen never show
+        self._syncing = False
         filters = w.VBox([self.search, self.ethnicity, self.gender, self.age, self.status,
-                          self.validated])
-        super().__init__([self.errors, w.HBox([filters, w.VBox([self.count, self.picker]),
-                                               self.card])])
-        self.model.observe(self._on_results_change, "results")
-        self.picker.observe(guarded(self.errors)(self._on_picker_value), "value")
+                          self.validated, self.clear_button])
+        chosen = w.VBox([self.card, w.HBox([self.open_button, self.train_button,
+                                            self.sync_button]), self.note])
+        chosen.add_class("ab-chosen")
+        super().__init__([self.errors, w.HBox([filters, chosen]), self.gallery])
+        self.add_class("ab-library")
+        g = guarded(self.errors)
+        self.clear_button.on_click(g(lambda _: self.model.reset()))
+        self.open_button.on_click(g(lambda _: self._open("Training Data")))
+        self.train_button.on_click(g(lambda _: self._open("Training")))
+        self.sync_button.on_click(g(lambda _: self.sync()))
+        self.model.observe(g(self._on_model_results), "results")
         state.observe(self._on_state_change, ["actor", "revision"])
-        self._on_results_change(None)
+        self.render_card()
 
-    def _on_results_change(self, change: object) -> None:
-        results = self.model.results
-        self.count.value = f"<b>{len(results)}</b> actors"
-        current = self.picker.value
-        self.picker.options = results
-        if current in results:
-            self.picker.value = current
+    def _open(self, page: str) -> None:
+        if self.state.actor:
+            self.state.open_page = page
 
-    def _on_picker_value(self, change: dict) -> None:  # type: ignore[type-arg]
-        if change["new"]:
-            self.state.actor = change["new"]
+    def _on_model_results(self, change: object) -> None:
+        self.clear_button.disabled = not self.model.filtered
 
-    def _on_state_change(self, change: object) -> None:
+    def _on_state_change(self, change: dict[str, Any]) -> None:
         try:
+            if change["name"] == "actor":  # chosen elsewhere (a link, another page): show it
+                page = self.model.page_of(change["new"])
+                if page is not None and page != self.model.page:
+                    self.model.page = page  # (renders the gallery)
+                else:
+                    self.gallery.render()
+            else:
+                self.gallery.render()
             self.render_card()
         except Exception as exc:  # noqa: BLE001
             self.errors.show(exc)
@@ -137,33 +202,93 @@ class LibraryView(w.VBox):
             name = self.model.actor = self.state.actor
             revision = self.state.revision
             if not name:
-                self.card.value = "<i>Choose an actor.</i>"
+                self.card.value = empty_state(
+                    "No actor chosen", "click a card below, or search by name or id.")
+                self._enable(None)
                 return
-            self._render_card(name, '<div class="ab-counts"><i>Status …</i></div>')
+            self._render_card(name, '<div class="ab-counts"><i>Status …</i></div>', None)
 
-        def counts() -> str:
+        before = self.state.tally(self.state.wb.registry.get(name))
+
+        def counts() -> tuple[str, Tally | None]:
             try:
-                return counts_html(self.state.plan(name).counts())
+                plan = self.state.plan(name)
             except Exception as exc:  # noqa: BLE001 - S3 down must not hide the card
-                return f'<div class="ab-error">Status unavailable: {esc(exc)}</div>'
+                return h("div", "Status unavailable: ", exc, cls="ab-error"), None
+            return counts_html(plan.counts()), self.state.tally(self.state.wb.registry.get(
+                name))
 
-        def show(html: str) -> None:
+        def show(result: tuple[str, Tally | None]) -> None:
             with self._card_lock:
                 if (self.model.actor, self.state.revision) == (name, revision):  # still wanted
-                    self._render_card(name, html)
+                    self._render_card(name, *result)
+            listed = result[1]
+            if listed is not None and (listed.in_s3, listed.here, listed.conflicts,
+                                       listed.synced) != (before.in_s3, before.here,
+                                                          before.conflicts, before.synced):
+                self.gallery.render()  # its card counts from the listing now
 
         run_in_background(self.model, counts, on_done=show)
 
-    def _render_card(self, name: str, counts: str) -> None:
+    def _render_card(self, name: str, counts: str, listed: Tally | None) -> None:
         wb = self.state.wb
         actor = wb.registry.get(name)
-        f = actor.facets
-        img = base_image_html(wb, name, '<div class="ab-thumb-empty">no base image</div>')
+        tally = listed or self.state.tally(actor)
+        img = base_image_html(wb, name, '<div class="ab-thumb-empty">No base image</div>')
         vlm = actor.validated_lora_model
-        model = (f'<div class="ab-validated">✅ Validated model: <b>{esc(vlm.get("version_name"))}'
-                 f'</b><br><code>{esc(vlm.get("lora_url", ""))}</code></div>' if vlm
-                 else '<div class="ab-validated-none">No validated model yet.</div>')
+        model = (h("div", "✓ Validated model: ", h("b", validated_version(actor)), h("br"),
+                   h("code", vlm.get("lora_url", "")), cls="ab-validated") if vlm
+                 else h("div", "No validated model yet.", cls="ab-validated-none"))
+        todo: str = ""
+        if tally.empty:  # said once, with what to do about it
+            todo = empty_state("No images yet", "generate some on the Training Data page, or "
+                               "add files to", str(wb.layout.training_dir(name)))
+            counts = counts if "ab-error" in counts else ""
+        else:
+            counts += h("div", counts_words(tally), cls="ab-gcard-counts")
         self.card.value = (
-            f'<div class="ab-actor-card">{img}<h3 class="ab-actor-name">{esc(name)}</h3>'
-            f"<div>id {esc(actor.id)} · {esc(f.ethnicity)} · {esc(f.age)} · {esc(f.gender)} · "
-            f"{esc(library_status(actor))}</div>{counts}{model}</div>")
+            f'<div class="ab-actor-card">{img}<div>'
+            f'{h("h3", name, cls="ab-actor-name")}'
+            f'{h("div", actor_label(actor), " · id ", actor.id, cls="ab-actor-facets")}'
+            f"{counts}{model}{todo}</div></div>")
+        self._enable(tally)
+
+    def _enable(self, tally: Tally | None) -> None:
+        """What cannot work is off, and its tooltip says why."""
+        why_not = "Choose an actor first." if tally is None else trainable(tally)
+        self.open_button.disabled = tally is None
+        self.train_button.disabled = bool(why_not)
+        self.train_button.tooltip = why_not
+        self.sync_button.disabled = tally is None or tally.empty or self._syncing
+
+    def sync(self) -> bool:
+        """Pull, then push, the chosen actor: what is in S3 comes here, what is only here goes
+        to S3; local edits and conflicts are kept (the Training Data page settles them)."""
+        name = self.state.actor
+        if not name or self.sync_button.disabled:
+            return False
+        engine = self.state.wb.engine
+        self.sync_button.disabled = self._syncing = True
+        self.note.value = h("span", f"Syncing {name} …")
+        done_: dict[str, Any] = {}
+
+        def job() -> None:
+            done_["pull"] = engine.pull([name])[name]
+            done_["push"] = engine.push([name])[name]
+
+        def done() -> None:
+            pull, push = done_.get("pull"), done_.get("push")
+            if pull is not None and push is not None:
+                kept = len(set(pull.conflicts) | set(push.conflicts))
+                bad = pull.failed + push.failed + len(push.invalid)
+                words = [f"{pull.transferred} downloaded", f"{push.transferred} uploaded"]
+                words += [f"{kept} conflict{'s' if kept != 1 else ''} kept"] if kept else []
+                words += [f"{bad} not synced (see Training Data)"] if bad else []
+                self.note.value = h("span", "Synced: " + ", ".join(words) + ".",
+                                    cls="ab-ok-text" if not (kept or bad) else "ab-hint")
+            else:
+                self.note.value = ""
+            self._syncing = False
+            self.state.changed()
+
+        return self.worker.start(job, done)

@@ -1,0 +1,181 @@
+"""The Library's gallery: a page of actor cards drawn as one HTML block.
+
+Hundreds of widgets render slowly in Voila, so the cards are markup, and their buttons are
+plain ``<button data-ab-action=".." data-actor="..">`` elements. A few lines of script in the
+Voila page (``actorbench/ui/voila_page/index.html.j2``) write ``"<action> <name> <nonce>"`` into
+the hidden ``pick`` box when one is clicked; ``pick`` is an ordinary ``Text`` widget, so tests
+drive it the same way::
+
+    gallery.pick.value = "training_data 0002_european_35_female 1"
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from ..errors import ActorbenchError
+from ..storage.layout import Layout
+from ..thumbs import BadImage, cached_thumbnail, thumbnail_cache_path
+from .background import PageModel, run_in_background
+from .cards import ACTIONS, card_html, empty_state
+from .common import ErrorBox, data_uri, guarded
+from .html import h
+from .state import AppState
+
+#: cards on one page of the gallery: few enough to draw at once, enough to browse
+PAGE_SIZE = 24
+#: card thumbnails: ~5 KB each as JPEG, sharp at the card's 150 CSS pixels
+CARD_PX = 160
+
+
+class CardThumbs:
+    """The cards' base-image thumbnails as data URIs, kept in memory while the file is
+    unchanged; read from the disk cache at once, decoded from the image off the UI thread."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self._memo: dict[str, tuple[tuple[int, int], str, str]] = {}  # name -> (sig, uri, note)
+
+    def _source(self, name: str) -> tuple[Path, tuple[int, int]] | None:
+        path = self.layout.base_image_path(name)
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return path, (st.st_mtime_ns, st.st_size)
+
+    def peek(self, name: str) -> tuple[str | None, str]:
+        """``(data URI, "")``; ``("", "")`` without a base image, ``("", why)`` for one that
+        cannot be read; ``(None, "")`` until ``make`` has decoded it."""
+        src = self._source(name)
+        if src is None:
+            return "", ""
+        path, sig = src
+        memo = self._memo.get(name)
+        if memo is not None and memo[0] == sig:
+            return memo[1], memo[2]
+        try:
+            cached = thumbnail_cache_path(path, self.layout.thumbs_dir(), CARD_PX)
+            data = cached.read_bytes()
+        except OSError:
+            return None, ""
+        self._memo[name] = (sig, data_uri(data), "")
+        return self._memo[name][1], ""
+
+    def make(self, names: list[str]) -> bool:
+        """Decode what ``peek`` could not give yet; True if any card can now show more."""
+        made = False
+        for name in names:
+            src = self._source(name)
+            if src is None:
+                continue
+            path, sig = src
+            try:
+                uri, note = data_uri(cached_thumbnail(path, self.layout.thumbs_dir(),
+                                                      CARD_PX)), ""
+            except BadImage:
+                uri, note = "", "Unreadable base image"
+            except OSError:
+                continue  # gone meanwhile: the next render says so
+            self._memo[name] = (sig, uri, note)
+            made = True
+        return made
+
+
+class GalleryView(w.VBox):
+    """The result count, the pager, one page of cards, and the hidden box their buttons fill.
+
+    ``model`` has ``results`` (names, in order) and ``page`` (a ``LibraryModel``)."""
+
+    def __init__(self, state: AppState, model: Any, errors: ErrorBox) -> None:
+        self.state = state
+        self.model = model
+        self.thumbs = CardThumbs(state.wb.layout)
+        self._lock = threading.Lock()
+        self._generation = 0  # of the last render: a slower, older one never overwrites it
+        self.count = w.HTML()
+        self.count.add_class("ab-result-count")
+        self.prev_button = w.Button(description="‹ Previous", tooltip="Previous page")
+        self.next_button = w.Button(description="Next ›", tooltip="Next page")
+        self.page_label = w.HTML()
+        self.page_label.add_class("ab-page-label")
+        self.cards = w.HTML()
+        self.cards.add_class("ab-gallery-cards")
+        self.pick = w.Text(continuous_update=True, layout=w.Layout(display="none"))
+        self.pick.add_class("ab-gallery-pick")
+        pager = w.HBox([self.count, self.prev_button, self.page_label, self.next_button])
+        pager.add_class("ab-pager")
+        super().__init__([pager, self.cards, self.pick])
+        self.add_class("ab-gallery-view")
+        g = guarded(errors)
+        self.prev_button.on_click(g(lambda _: self._turn(-1)))
+        self.next_button.on_click(g(lambda _: self._turn(+1)))
+        self.pick.observe(g(self._on_pick_value), "value")
+        model.observe(g(lambda _: self.render()), ["results", "page"])
+        self.render()
+
+    def _turn(self, by: int) -> None:
+        self.model.page += by
+
+    def _on_pick_value(self, change: dict[str, Any]) -> None:
+        parts = str(change["new"]).split()
+        if len(parts) < 2:
+            return  # cleared, or half-typed by hand
+        action, name = parts[0], parts[1]
+        if action not in ACTIONS:
+            raise ActorbenchError(f"A card has no {action!r} button.")
+        actor = self.state.wb.registry.get(name)  # an unknown name: said in the error box
+        self.state.actor = actor.name
+        if ACTIONS[action]:
+            self.state.open_page = ACTIONS[action]
+
+    def render(self, thumbs_pending_ok: bool = True) -> None:
+        """Draw the current page of cards; thumbnails not on disk yet follow from a
+        background thread (the card shows "…" until then)."""
+        m = self.model
+        results = list(m.results)
+        page, pages = m.page, max(1, -(-len(results) // PAGE_SIZE))
+        start = page * PAGE_SIZE
+        names = results[start:start + PAGE_SIZE]
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            registry, chosen = self.state.wb.registry, self.state.actor
+            pending, cards = [], []
+            for name in names:
+                try:
+                    actor = registry.get(name)
+                except Exception:  # noqa: BLE001 - the registry changed under us: next render
+                    continue
+                thumb, note = self.thumbs.peek(name)
+                if thumb is None:
+                    pending.append(name)
+                cards.append(card_html(actor, self.state.tally(actor), thumb,
+                                       selected=name == chosen, thumb_note=note))
+            n = len(results)
+            self.count.value = f"<b>{n}</b> {'actor' if n == 1 else 'actors'}"
+            self.page_label.value = (h("span", f"{start + 1}–{start + len(names)} of {n}")
+                                     if names else "")
+            self.prev_button.disabled = page <= 0
+            self.next_button.disabled = page >= pages - 1
+            self.cards.value = (h("div", *cards, cls="ab-gallery") if cards else empty_state(
+                "No actor matches these filters",
+                "clear a filter (Clear filters), or search by another name or id."))
+        if pending and thumbs_pending_ok:
+            self._make_thumbs(pending, generation)
+
+    def _make_thumbs(self, names: list[str], generation: int) -> None:
+        model: PageModel = self.model
+
+        def show(made: bool) -> None:
+            with self._lock:
+                current = generation == self._generation
+            if made and current:
+                self.render(thumbs_pending_ok=False)  # (a file that stays unreadable: once)
+
+        run_in_background(model, lambda: self.thumbs.make(names), on_done=show,
+                          name="actorbench-card-thumbs")
