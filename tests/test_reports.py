@@ -79,11 +79,51 @@ def test_reports_page(world):
     page = app.page("Reports")
     page.build_button.click()
     page.worker.wait()
-    assert "coverage" in page.table.value and "66.7%" in page.totals.value
-    page.sort_by.value = "coverage"
+    # A: 4 images, 3 here, all 4 in S3; B: 3 images, all here, 1 of them the same in S3
+    assert "Backed up in S3" in page.table.value and "86% downloaded here" in \
+        page.totals.value.replace("<b>", "").replace("</b>", "")
+    assert "71%</b> backed up in S3" in page.totals.value and "3 actors" in page.totals.value
+    page.sort_by.value = "backed_up"
     assert list(page.open_actor.options) == [B, A]
     page.open_actor.value = A
     page.open_button.click()
     assert app.state.actor == A and app.tabs.selected_index == list(app.tabs.titles).index(
         "Training Data")
     assert len(page.plots.children) == 5
+
+
+def test_coverage_as_downloaded_here_and_backed_up_in_s3(wb):
+    """Three images never pushed: all here, none safe in S3 (not "coverage 1.00")."""
+    for i in range(3):
+        write_local(wb, C, i, png(i))
+    r = build_report(wb.engine, wb.registry, wb.layout)
+    c = r.actors.set_index("actor").loc[C]
+    assert (c["images"], c["images_local"], c["images_backed_up"]) == (3, 3, 0)
+    assert (c["downloaded"], c["backed_up"]) == (1.0, 0.0)
+    t = r.totals.iloc[0]
+    assert (t["downloaded"], t["backed_up"], t["fully_synced_actors"]) == (1.0, 0.0, 0)
+
+
+def test_words_on_the_reports_page(world):
+    """Counts as integers, sizes in KB, measures as percentages, statuses as labels."""
+    import re
+
+    from actorbench.ui import App
+    from actorbench.ui.reports import totals_line
+
+    r = build_report(world.engine, world.registry, world.layout)
+    line = re.sub("<[^>]+>", "", totals_line(r.totals))
+    assert line.startswith("3 actors · 2 with images · 0 fully synced · 86% downloaded here")
+    assert "71% backed up in S3 · 1 validated model ·" in line and " KB here" in line
+    assert not re.search(r"\d\.0\b", line)
+    app = App(world)
+    page = app.page("Reports")
+    page.build_button.click()
+    page.worker.wait()
+    table = page.table.value
+    assert "<th>Backed up in S3</th>" in table and "<th>Downloaded here</th>" in table
+    assert "S3 only 1" in table and "Modified locally 1" in table and "75%" in table
+    assert "s3_only" not in re.sub("<[^>]+>", "", table)  # (only in class names)
+    assert [t for t in page.plots.titles] == ["Synced per actor", "Image status",
+                                              "Balance by facet", "Storage", "Training"]
+    app.close()

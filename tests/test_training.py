@@ -377,6 +377,11 @@ def test_training_page_shows_the_dataset_at_once_and_keeps_saved_parameters(svc,
     again.wait_idle()
     assert (page.base_model.value, page.repeats.value, page.resolution.value) == ("sd15", 33, 512)
     assert "Saved parameters restored" in page.params_message.value
+    page.base_model.value = "sdxl"  # 1024 px: the images are judged again
+    again.wait_idle()
+    assert "(1024 px)" in page.validation.value and "(512 px)" not in page.validation.value
     again.state.actor = "0002_african_45_male"
-    assert page.params_message.value == "" and page.validation.value == ""
+    assert page.params_message.value == "" and "12 images" not in page.overview.value
+    again.wait_idle()
+    assert "Only 0 images in S3" in page.validation.value and "ab-error" in page.validation.value
     again.close()

@@ -66,16 +66,53 @@ def test_training_data_model_validates_selection_and_direction():
     assert (m.selected, m.message, m.error) == ([], "", "")
 
 
-def test_batch_model_keeps_the_chosen_actors_the_filter_lets_through(wb):
+def test_batch_picks_survive_filter_changes_and_are_listed(wb):
     m = BatchModel(AppState(wb))
-    assert len(m.names) == 3
-    m.selected = ("0001_european_30_female", "0002_african_45_male")
+    assert len(m.names) == 3 and m.picks_text() == "No actor picked."
+    m.selected = ("0002_african_45_male", "0001_european_30_female")
+    assert m.selected == ("0001_european_30_female", "0002_african_45_male")  # library order
     m.filter = "female"
-    assert tuple(m.names) == FEMALES and m.selected == ("0001_european_30_female",)
-    with pytest.raises(t.TraitError, match="not among the listed actors"):
-        m.selected = ("0002_african_45_male",)
+    assert tuple(m.names) == FEMALES
+    assert m.selected == ("0001_european_30_female", "0002_african_45_male")  # kept, hidden
+    assert m.shown == ("0001_european_30_female",) and m.hidden == ("0002_african_45_male",)
+    assert m.picks_text() == "2 actors picked: 0001, 0002 (1 hidden by the filters)."
+    m.choose_shown(("0003_east_asian_22_female",))  # the list's choice: 0001 off, 0003 on
+    assert m.selected == ("0002_african_45_male", "0003_east_asian_22_female")
+    m.filter = ""
+    assert m.shown == m.selected and m.picks_text() == "2 actors picked: 0002, 0003."
+    with pytest.raises(t.TraitError, match="not actors of the library"):
+        m.selected = ("9999_nobody",)
     m.reset()
     assert (m.filter, m.selected, len(m.names)) == ("", (), 3)
+
+
+def test_batch_facet_filters_use_the_library_query(wb):
+    m = BatchModel(AppState(wb))
+    m.gender = "female"
+    assert tuple(m.names) == FEMALES
+    m.gender, m.age_band = "Any", "40-49"
+    assert m.names == ["0002_african_45_male"]
+    m.age_band, m.ethnicity = "Any", "east_asian"
+    assert m.names == ["0003_east_asian_22_female"]
+    m.ethnicity, m.status = "Any", "no_data"
+    assert set(m.names) == {a.name for a in wb.registry if not a.training_data}
+
+
+def test_training_data_model_picks_by_index_range():
+    m = TrainingDataModel()
+    m.indices = [0, 1, 2, 3, 5, 8, 12]
+    assert m.pick("0-3, 12") == "5 images picked." and m.selected == [0, 1, 2, 3, 12]
+    assert m.pick("10-12,40") == "1 image picked; this actor has no image 10-11,40."
+    assert m.selected == [12]
+    with pytest.raises(ActorbenchError, match="'2-x' is not a list of images"):
+        m.pick("2-x")
+    assert m.selected == [12]  # a typo changes nothing
+    m.invert()
+    assert m.selected == [0, 1, 2, 3, 5, 8]
+    m.select_all()
+    assert m.selected == m.indices
+    m.select_none()
+    assert m.selected == [] and "every image" in m.pick("  ")
 
 
 def test_cache_model_validates_the_actor_and_forgets_a_stale_confirmation():
@@ -97,7 +134,7 @@ def test_reports_model_validates_the_sort_column_and_resets():
         m.sort_by = "nonsense"
     m.sort_by, m.ascending, m.only_images, m.report = "actor", False, False, object()
     m.reset()
-    assert (m.sort_by, m.ascending, m.only_images, m.report) == ("coverage", True, True, None)
+    assert (m.sort_by, m.ascending, m.only_images, m.report) == ("backed_up", True, True, None)
 
 
 def test_training_model_follows_presets_validates_and_resets():

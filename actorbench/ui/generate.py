@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ipywidgets as w
 
 from ..generate import generate_images
 from .background import PageModel
 from .common import ErrorBox, Worker, esc, guarded
+from .html import h
 from .state import AppState
+from .words import plural
 
 
 class GenerateView(w.VBox):
-    def __init__(self, state: AppState, on_done=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, state: AppState, on_done: Callable[[], None] | None = None) -> None:
         self.state = state
         self.on_done = on_done
         self.model = PageModel()  # busy while generating; its error box
@@ -31,17 +35,34 @@ class GenerateView(w.VBox):
         self.bar.add_class("ab-generate-bar")
         self.message = w.HTML()
         self.message.add_class("ab-generate-message")
-        super().__init__([self.errors, w.HBox([self.backend, self.count, self.seed]),
+        self.hint = w.HTML()  # why the button is off, when it is
+        self.hint.add_class("ab-generate-hint")
+        self.available = False  # the actor shown can have images generated
+        super().__init__([self.errors, self.hint, w.HBox([self.backend, self.count, self.seed]),
                           w.HBox([self.size, self.strength, self.button]),
                           w.HBox([self.bar, self.message])])
         self.add_class("ab-generate")
         self.button.on_click(guarded(self.errors)(lambda _: self.start()))
+        self.set_available(False, "Choose an actor on the Library page first.")
+
+    def reset(self) -> None:
+        """Nothing said about the last run (another actor, a new action)."""
+        self.message.value = ""
+        self.bar.value, self.bar.max = 0, 1
+        self.model.reset()
+
+    def set_available(self, ok: bool, reason: str = "") -> None:
+        """The button works only for an actor with a base image; the hint says why not."""
+        self.available = ok
+        self.button.disabled = not ok or self.worker.busy
+        self.button.tooltip = "" if ok else reason
+        self.hint.value = "" if ok else h("div", reason, cls="ab-hint")
 
     def start(self) -> bool:
         actor = self.state.actor
         if not actor or self.worker.busy:
             return False
-        self.errors.clear()
+        self.reset()
         self.button.disabled = True
         self.bar.value, self.bar.max = 0, self.count.value
         options = {"size": self.size.value}
@@ -54,12 +75,15 @@ class GenerateView(w.VBox):
         def job() -> None:
             r = generate_images(self.state.wb, actor, self.count.value, self.backend.value,
                                 self.seed.value, options, progress)
-            self.message.value = (f'<span class="ab-ok">Generated {len(r.indices)} images '
+            if self.state.actor != actor:
+                return  # the page shows another actor now
+            made = plural(len(r.indices), "image")
+            self.message.value = (f'<span class="ab-ok">Generated {made} '
                                   f"(#{esc(', #'.join(map(str, r.indices)))}) in "
                                   f"{r.seconds:.1f} s; push them with Sync to S3.</span>")
 
         def done() -> None:
-            self.button.disabled = False
+            self.button.disabled = not self.available
             if self.on_done:
                 self.on_done()
 

@@ -7,14 +7,21 @@ from typing import Any
 
 import traitlets as t
 
+from ..actors.registry import ActorQuery
+from ..errors import ActorbenchError
+from ..sync.selection import format_only, parse_only
 from .background import PageModel
 from .state import AppState
+from .words import plural
 
 DIRECTIONS = ("pull", "push")
-#: columns the Reports table can be sorted by
-SORTABLE = ["coverage", "actor", "synced", "s3_only", "local_only", "local_modified",
-            "remote_modified", "conflict", "missing", "bytes_local", "bytes_s3",
-            "trained_versions"]
+ANY = "Any"  # a facet filter that lets every actor through
+#: columns the Reports table can be sorted by (the page shows them in words)
+SORTABLE = ["backed_up", "downloaded", "actor", "images", "synced", "s3_only", "local_only",
+            "local_modified", "remote_modified", "conflict", "missing", "bytes_local",
+            "bytes_s3", "trained_versions"]
+#: at most this many picks are named one by one ("… and 12 more")
+PICKS_NAMED = 12
 
 
 def _direction(proposal: dict[str, Any]) -> str:
@@ -27,8 +34,34 @@ class TrainingDataModel(PageModel):
     """Which actor the page shows, which of its images are ticked, which sync runs."""
 
     actor = t.Unicode("")  # whose images the grid shows ("" before one is chosen)
+    indices = t.List(t.Int())  # every image index the grid shows
     selected = t.List(t.Int())  # image indices ticked in the grid; none ticked: all images
     syncing = t.Unicode("")  # "pull" or "push" while a sync runs
+
+    def select_all(self) -> None:
+        self.selected = list(self.indices)
+
+    def select_none(self) -> None:
+        self.selected = []
+
+    def invert(self) -> None:
+        self.selected = sorted(set(self.indices) - set(self.selected))
+
+    def pick(self, spec: str) -> str:
+        """Tick the images ``spec`` names (``0-9,12``, as the CLI's ``--only``) and say what
+        was picked; ``ActorbenchError`` for text that names no images."""
+        try:
+            wanted = parse_only(spec)
+        except ActorbenchError:
+            raise ActorbenchError(f"{spec.strip()!r} is not a list of images: use indices and "
+                                  "ranges like 0-9,12.") from None
+        if wanted is None:
+            self.selected = []
+            return "No image picked: a sync takes every image."
+        self.selected = sorted(wanted & set(self.indices))
+        absent = wanted - set(self.indices)
+        text = f"{plural(len(self.selected), 'image')} picked"
+        return text + (f"; this actor has no image {format_only(absent)}." if absent else ".")
 
     @t.validate("selected")
     def _valid_selected(self, proposal: dict[str, Any]) -> list[int]:
@@ -42,47 +75,93 @@ class TrainingDataModel(PageModel):
 
     def reset(self) -> None:
         self.selected = []
+        self.indices = []
         super().reset()
 
 
 class BatchModel(PageModel):
-    """The filter, the actors it lets through, the ones chosen, and which sync runs."""
+    """The filters, the actors they let through, the picks, and which sync runs. A pick
+    stays picked while a filter hides it: the sync takes every pick, and ``picks_text`` names
+    them all."""
 
-    filter = t.Unicode("")
-    names = t.List(t.Unicode())  # every actor whose name holds the filter text
-    selected = t.Tuple()  # chosen among ``names``
+    filter = t.Unicode("")  # text in the name or the id
+    ethnicity = t.Unicode(ANY)
+    gender = t.Unicode(ANY)
+    age_band = t.Unicode(ANY)  # "30-39", "unknown", or ANY
+    status = t.Unicode(ANY)  # the Library's status: synced, not_synced, no_data
+    names = t.List(t.Unicode())  # every actor the filters let through
+    selected = t.Tuple()  # the picks, in library order; hidden ones included
     syncing = t.Unicode("")
 
     def __init__(self, state: AppState) -> None:
         super().__init__()
         self.state = state
-        self.names = self._matching("")
+        self.names = self._matching()
 
-    def _matching(self, text: str) -> list[str]:
-        text = text.strip().lower()
-        return [a.name for a in self.state.wb.registry if text in a.name.lower()]
+    def query(self) -> ActorQuery:
+        lo = hi = None
+        if self.age_band not in (ANY, "unknown"):
+            lo, _, hi = self.age_band.partition("-")
+        return ActorQuery(text=self.filter,
+                          ethnicity=None if self.ethnicity == ANY else self.ethnicity,
+                          gender=None if self.gender == ANY else self.gender,
+                          age_min=int(lo) if lo else None, age_max=int(hi) if hi else None,
+                          status=None if self.status == ANY else self.status)
 
-    @t.observe("filter")
+    def _matching(self) -> list[str]:
+        found = self.state.wb.registry.search(self.query())
+        if self.age_band == "unknown":
+            found = [a for a in found if a.facets.age is None]
+        return [a.name for a in found]
+
+    @t.observe("filter", "ethnicity", "gender", "age_band", "status")
     def _on_filter(self, change: dict[str, Any]) -> None:
-        names = self._matching(change["new"])
-        keep = tuple(n for n in self.selected if n in names)
-        self.names = names  # (a SelectMultiple bound to it forgets its selection here)
-        self.selected = keep
+        self.names = self._matching()  # the picks stay as they are
 
     @t.validate("selected")
     def _valid_selected(self, proposal: dict[str, Any]) -> tuple[str, ...]:
-        unknown = [n for n in proposal["value"] if n not in self.names]
+        order = [a.name for a in self.state.wb.registry]
+        unknown = [n for n in proposal["value"] if n not in order]
         if unknown:
-            raise t.TraitError(f"not among the listed actors: {', '.join(map(str, unknown))}")
-        return tuple(proposal["value"])
+            raise t.TraitError(f"not actors of the library: {', '.join(map(str, unknown))}")
+        picked = set(proposal["value"])
+        return tuple(n for n in order if n in picked)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """The picks the filters let through (what the list can show as chosen)."""
+        listed = set(self.names)
+        return tuple(n for n in self.selected if n in listed)
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        listed = set(self.names)
+        return tuple(n for n in self.selected if n not in listed)
+
+    def choose_shown(self, chosen: tuple[str, ...] | list[str]) -> None:
+        """The list's choice among the actors it shows; picks it does not show are kept."""
+        self.selected = (*self.hidden, *chosen)
+
+    def picks_text(self) -> str:
+        """``"3 actors picked: 0001, 0004, 0019"`` (and how many of them the filters hide)."""
+        picks = self.selected
+        if not picks:
+            return "No actor picked."
+        ids = [n.split("_", 1)[0] for n in picks[:PICKS_NAMED]]
+        more = f" and {len(picks) - PICKS_NAMED} more" if len(picks) > PICKS_NAMED else ""
+        hidden = len(self.hidden)
+        return (f"{plural(len(picks), 'actor')} picked: {', '.join(ids)}{more}"
+                + (f" ({hidden} hidden by the filters)" if hidden else "") + ".")
 
     @t.validate("syncing")
     def _valid_syncing(self, proposal: dict[str, Any]) -> str:
         return _direction(proposal)
 
     def reset(self) -> None:
+        with self.hold_trait_notifications():
+            self.filter = ""
+            self.ethnicity = self.gender = self.age_band = self.status = ANY
         self.selected = ()
-        self.filter = ""
         super().reset()
 
 
@@ -112,12 +191,12 @@ class CacheModel(PageModel):
 class ReportsModel(PageModel):
     """The built report and how its table is sorted and filtered."""
 
-    sort_by = t.Enum(SORTABLE, default_value="coverage")
+    sort_by = t.Enum(SORTABLE, default_value="backed_up")
     ascending = t.Bool(True)
     only_images = t.Bool(True)  # leave out actors without images
     report = t.Any(None)  # the last ``CoverageReport`` built
 
     def reset(self) -> None:
-        self.sort_by, self.ascending, self.only_images = "coverage", True, True
+        self.sort_by, self.ascending, self.only_images = "backed_up", True, True
         self.report = None
         super().reset()

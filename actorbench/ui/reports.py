@@ -1,20 +1,89 @@
-"""The Reports page: summary tables (sortable), plots, and a way to open an actor."""
+"""The Reports page: summary tables (sortable), plots, and a way to open an actor.
+
+The report's DataFrames keep their column names (notebooks and CSVs read them); the page shows
+them in words: counts as integers, sizes in KB/MB/GB, shares as percentages, statuses as the
+palette's coloured badges with their labels, in a table that fits a 1400 px window.
+"""
 
 from __future__ import annotations
 
-import ipywidgets as w
+from typing import Any
 
+import ipywidgets as w
+import pandas as pd
+
+from ..palette import IMAGE
 from ..reports import PLOTS, build_report
 from ..reports.plots import png
-from ..reports.tables import CoverageReport
+from ..reports.tables import COLUMN_TITLES, STATUS_COLS, CoverageReport
+from ..sync.plan import ImageStatus
+from .cards import ethnicity_words
 from .common import ErrorBox, Worker, guarded
-from .html import table
+from .html import Html, css_class, h, join
 from .models import SORTABLE, ReportsModel
 from .state import AppState
+from .words import human_bytes, percent, plural, short_time
 
-SHOWN = ["actor", "ethnicity", "gender", "age", "synced", "s3_only", "local_only",
-         "local_modified", "remote_modified", "conflict", "missing", "coverage", "bytes_local",
-         "trained_versions", "validated"]
+#: the table's columns: (title, how a row's cell is shown)
+SHOWN = ["actor", "ethnicity", "gender", "age", "images", "status", "downloaded", "backed_up",
+         "bytes_local", "last_sync", "trained_versions", "validated"]
+#: what the plots' tabs are called
+PLOT_TITLES = {"coverage": "Synced per actor", "status_mix": "Image status",
+               "facets": "Balance by facet", "storage": "Storage", "training": "Training"}
+
+
+def whole(value: Any) -> str:
+    """A count as an integer ("287", never "287.0"); "—" when there is none."""
+    return "—" if value is None or pd.isna(value) else str(int(value))
+
+
+def status_badges(row: Any) -> Html:
+    """Each status the actor's images are in: colour and label, with how many."""
+    badges = [h("span", f"{IMAGE[ImageStatus(s)].label} {int(row[s])}",
+                cls=["ab-badge", css_class("ab-status", s, STATUS_COLS)])
+              for s in STATUS_COLS if row[s]]
+    return Html(" ".join(badges))
+
+
+def cell(row: Any, column: str) -> object:
+    if column == "status":
+        return status_badges(row) or "no images"
+    value = row[column]
+    if column in ("downloaded", "backed_up"):
+        return percent(value)
+    if column == "last_sync":
+        return short_time(value) or "never"
+    if column.startswith("bytes_"):
+        return human_bytes(int(value))
+    if column in ("age", "images", "trained_versions"):
+        return whole(value)
+    if column == "validated":
+        return "✅ yes" if bool(value) else "—"
+    if column == "ethnicity" and isinstance(value, str):
+        return ethnicity_words(value)  # "middle_eastern" -> "Middle Eastern"
+    return "—" if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+def actors_table(df: pd.DataFrame) -> Html:
+    """The actors, one row each, in words; every cell escaped."""
+    head = h("tr", *(h("th", COLUMN_TITLES.get(c, "Status")) for c in SHOWN))
+    rows = [h("tr", *(h("td", cell(row, c), cls=["ab-col-" + c.replace("_", "-"),
+                                                  *(["ab-nowrap"] if c == "last_sync" else [])])
+                      for c in SHOWN)) for _, row in df.iterrows()]
+    return h("table", head, *rows, cls=["ab-table", "ab-report-grid"])
+
+
+def totals_line(totals: pd.DataFrame) -> Html:
+    """``"287 actors · 24 with images · 11 fully synced · …"``: integers, shares, sizes."""
+    t = {c: totals[c].iloc[0] for c in totals.columns}  # per column: ints stay ints
+    return join([h("b", plural(t["actors"], "actor")), " · ",
+                 h("b", whole(t["actors_with_images"])), " with images · ",
+                 h("b", whole(t["fully_synced_actors"])), " fully synced · ",
+                 h("b", percent(t["downloaded"])), " downloaded here · ",
+                 h("b", percent(t["backed_up"])), " backed up in S3 · ",
+                 h("b", plural(t["validated_actors"], "validated model")), " · ",
+                 h("b", human_bytes(int(t["bytes_local"]))), " here, ",
+                 h("b", human_bytes(int(t["bytes_s3"]))), " in S3"])
 
 
 class ReportsView(w.VBox):
@@ -26,13 +95,14 @@ class ReportsView(w.VBox):
         self.build_button = w.Button(description="📊 Build report", button_style="primary")
         self.status = w.HTML()
         self.status.add_class("ab-report-status")
-        self.sort_by = w.Dropdown(options=SORTABLE, value="coverage", description="Sort by")
-        self.ascending = w.Checkbox(value=True, description="ascending", indent=False)
+        self.sort_by = w.Dropdown(options=[(COLUMN_TITLES[c], c) for c in SORTABLE],
+                                  value=self.model.sort_by, description="Sort by")
+        self.ascending = w.Checkbox(value=True, description="lowest first", indent=False)
         self.only_images = w.Checkbox(value=True, description="only actors with images",
                                       indent=False)
         self.totals = w.HTML()
         self.totals.add_class("ab-report-totals")
-        self.table = w.HTML()
+        self.table = w.HTML(layout=w.Layout(width="100%"))
         self.table.add_class("ab-report-table")
         self.open_actor = w.Dropdown(options=[], description="Actor")
         self.open_button = w.Button(description="Open actor")
@@ -42,7 +112,8 @@ class ReportsView(w.VBox):
             w.link((self.model, name), (getattr(self, name), "value"))
         super().__init__([self.errors, w.HBox([self.build_button, self.status]), self.totals,
                           w.HBox([self.sort_by, self.ascending, self.only_images]),
-                          w.HBox([self.open_actor, self.open_button]), self.table, self.plots])
+                          w.HBox([self.open_actor, self.open_button]), self.table, self.plots],
+                         layout=w.Layout(max_width="1380px"))
         g = guarded(self.errors)
         self.build_button.on_click(g(lambda _: self.build()))
         self.model.observe(g(lambda _: self.render_table()),
@@ -66,36 +137,33 @@ class ReportsView(w.VBox):
             self.render_table()
             self.render_plots()
             self.model.message = (f"Built in {time.perf_counter() - t0:.1f} s over "
-                                  f"{len(report.actors)} actors.")
+                                  f"{plural(len(report.actors), 'actor')}.")
             self.status.value = self.model.message
 
         return self.worker.start(job)
 
-    def sorted_actors(self):  # type: ignore[no-untyped-def]
+    def sorted_actors(self) -> pd.DataFrame:
         assert self.report is not None
         df = self.report.actors
         if self.model.only_images:
-            df = df[(df["images_s3"] + df["images_local"]) > 0]
-        return df.sort_values(self.model.sort_by, ascending=self.model.ascending,
-                              na_position="first")
+            df = df[df["images"] > 0]
+        return df.sort_values([self.model.sort_by, "actor"],
+                              ascending=[self.model.ascending, True], na_position="first")
 
     def render_table(self) -> None:
         if self.report is None:
             return
-        t = self.report.totals.iloc[0]
-        self.totals.value = (
-            f"<b>{t['actors']}</b> actors · <b>{t['actors_with_images']}</b> with images · "
-            f"coverage <b>{t['coverage']:.1%}</b> · <b>{t['fully_synced_actors']}</b> fully "
-            f"synced · <b>{t['validated_actors']}</b> validated models")
+        self.totals.value = totals_line(self.report.totals)
         df = self.sorted_actors()
-        self.table.value = table(df[SHOWN], float_format=lambda v: f"{v:.2f}")
+        self.table.value = actors_table(df)
         self.open_actor.options = list(df["actor"])
 
     def render_plots(self) -> None:
         assert self.report is not None
         images = [w.Image(value=png(fn(self.report)), format="png") for fn in PLOTS.values()]
         self.plots.children = images
-        self.plots.titles = list(PLOTS)
+        self.plots.titles = [PLOT_TITLES.get(k, k.replace("_", " ").capitalize())
+                             for k in PLOTS]
 
     def _on_open_click(self, _: object) -> None:
         if self.open_actor.value:

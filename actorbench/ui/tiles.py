@@ -7,14 +7,7 @@ import ipywidgets as w
 from ..palette import IMAGE
 from ..sync.plan import Change, ImageStatus
 from .common import data_uri, esc
-
-
-def human_bytes(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
+from .words import human_bytes as human_bytes  # (the Cache page imports it from here)
 
 
 class ImageTile(w.VBox):

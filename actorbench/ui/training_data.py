@@ -1,26 +1,40 @@
-"""The Training Data page: base image, grid with status badges, sync with live progress."""
+"""The Training Data page: base image, grid with status badges, sync with live progress.
+
+What the page says is about the actor it shows: choosing another actor, ↻ Refresh and the end
+of an action clear or replace every message, preview and bar; before a sync, the decision
+(``actorbench.sync.decide``) says what it would do to the picked images.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
+from typing import Any
 
 import ipywidgets as w
 
+from ..sync.decide import Direction, Transfers, decide
 from ..sync.files import printable
 from ..sync.plan import ActorPlan, Change, ImageStatus
 from ..sync.progress import ProgressEvent
 from ..sync.summary import SyncSummary, transferred_verb
-from ..thumbs import BadImage, cached_thumbnail, thumbnail_bytes
+from ..thumbs import BadImage, cached_thumbnail
 from .background import run_in_background
-from .common import ErrorBox, Worker, base_image_html, esc, guarded
+from .common import ErrorBox, Worker, base_image_html, empty_state, esc, guarded
+from .html import h
+from .image_grid import ImageGrid
 from .library import counts_html
 from .models import TrainingDataModel
+from .preview import PreviewPanel, read_preview
 from .state import AppState
 from .tiles import ImageTile
 from .tiles import human_bytes as human_bytes  # (the Cache page imports it from here)
+from .words import TransferMeter, plural, sentence
 
 #: tiles built with the page (an actor has ~14-20 training images); more are added on demand
 TILES_UP_FRONT = 20
+#: bytes events arrive by the hundred: the progress label follows them this often at most
+LABEL_EVERY_S = 0.25
 
 
 class TrainingDataView(w.VBox):
@@ -28,11 +42,15 @@ class TrainingDataView(w.VBox):
         self.state = state
         self.model = TrainingDataModel()
         self.plan: ActorPlan | None = None
+        self.decisions: dict[Direction, Transfers] = {}  # for the picked images
         self.errors = ErrorBox(self.model)
         self.worker = Worker(self.errors)
         self._generation = 0  # of the last render asked for: an older one never overwrites it
         self._render_lock = threading.Lock()
+        self._syncing_actor = ""  # whose sync runs (the page may show another actor meanwhile)
         self.cancel_event = threading.Event()
+        self.meter = TransferMeter()
+        self._label_at = 0.0
         self.header = w.HTML()
         self.header.add_class("ab-td-header")
         self.base = w.HTML()
@@ -40,51 +58,79 @@ class TrainingDataView(w.VBox):
         self.push_button = w.Button(description="⬆️ Sync to S3", button_style="success")
         self.cancel_button = w.Button(description="Cancel", disabled=True)
         self.refresh_button = w.Button(description="↻ Refresh")
-        self.select_all = w.Button(description="Select none")
+        self.decision = w.HTML()  # what a sync of the picked images would do
+        self.decision.add_class("ab-decision")
         self.files_bar = w.IntProgress(value=0, max=1, description="Files")
         self.bytes_bar = w.IntProgress(value=0, max=1, description="Bytes")
         self.files_bar.add_class("ab-files-bar")
         self.bytes_bar.add_class("ab-bytes-bar")
+        self.progress_label = w.HTML()
+        self.progress_label.add_class("ab-progress-label")
         self.status_line = w.HTML()
         self.status_line.add_class("ab-status-line")
         self.result = w.HTML()
         self.result.add_class("ab-sync-result")
         self.unrecognised = w.HTML()  # files that are not training images: listed, never synced
         self.unrecognised.add_class("ab-unrecognised")
-        self.tiles: list[ImageTile] = []
-        # a typical actor's tiles exist before anyone picks one: they travel with the page
-        # (a preheated kernel builds them early), so choosing an actor only sends new values
-        self._grow_tiles(TILES_UP_FRONT)
-        self.grid = w.Box(layout=w.Layout(display="flex", flex_flow="row wrap"))
-        self.grid.add_class("ab-grid")
-        self.preview_left = w.Image(format="jpeg", layout=w.Layout(width="48%"))
-        self.preview_right = w.Image(format="png", layout=w.Layout(width="48%"))
-        self.preview_caption = w.HTML()
-        self.preview = w.VBox([self.preview_caption,
-                               w.HBox([self.preview_left, self.preview_right])])
-        self.preview.add_class("ab-preview")
-        self.preview.layout.display = "none"
+        self.images = ImageGrid(self.model, self.errors, TILES_UP_FRONT, self.show_preview)
+        self.tiles, self.grid = self.images.tiles, self.images.box  # (tests read them)
+        self.preview = PreviewPanel()
+        self.preview_right, self.preview_caption = self.preview.right, self.preview.caption
         from .generate import GenerateView
 
-        self.generate = GenerateView(state, on_done=lambda: self.refresh(fresh=True))
+        self.generate = GenerateView(state, on_done=self._on_generated)
         self.extra = w.VBox([self.generate])
         buttons = w.HBox([self.pull_button, self.push_button, self.cancel_button,
-                          self.refresh_button, self.select_all])
+                          self.refresh_button])
         super().__init__([self.errors, w.HBox([self.base, self.header]), buttons,
-                          w.HBox([self.files_bar, self.bytes_bar]), self.status_line,
-                          self.result, self.unrecognised, self.extra, self.preview,
-                          self.grid])
+                          self.decision, self.images.toolbar,
+                          w.HBox([self.files_bar, self.bytes_bar, self.progress_label]),
+                          self.status_line, self.result, self.unrecognised, self.extra,
+                          self.preview, self.images])
         g = guarded(self.errors)
         self.pull_button.on_click(g(lambda _: self.start_sync("pull")))
         self.push_button.on_click(g(lambda _: self.start_sync("push")))
         self.cancel_button.on_click(g(self._on_cancel_click))
-        self.refresh_button.on_click(g(lambda _: self.load(fresh=True)))
-        self.select_all.on_click(g(self._on_select_all_click))
-        self.model.observe(self._on_model_selected, "selected")
-        self.model.observe(self._on_model_syncing, "syncing")
-        state.observe(g(lambda _: self.load() if not self.worker.busy else None),
-                      ["actor", "revision"])
+        self.refresh_button.on_click(g(self._on_refresh_click))
+        self.model.observe(g(lambda _: self.render_decision()), "selected")
+        self.model.observe(g(lambda _: self.update_buttons()), "syncing")
+        state.observe(g(self._on_state_actor), "actor")
+        state.observe(g(lambda _: self.load() if not self.worker.busy else None), "revision")
         self.load()
+
+    # -- what the page says: cleared when it stops being true ----------------------------
+    def clear_results(self) -> None:
+        """Forget what the page said about the last action: messages, preview, bars."""
+        self.errors.clear()
+        self.model.message = ""
+        self.status_line.value = self.result.value = self.images.range_message.value = ""
+        self.meter.reset()
+        self.progress_label.value = ""
+        self.files_bar.value = self.bytes_bar.value = 0
+        self.files_bar.max = self.bytes_bar.max = 1
+        self.files_bar.bar_style = self.bytes_bar.bar_style = ""
+        self.preview.clear()
+        self.generate.reset()
+
+    def _on_state_actor(self, change: dict[str, Any]) -> None:
+        """Another actor: nothing said about the last one stays on the page."""
+        self.clear_results()
+        self.model.reset()
+        self.plan, self.decisions = None, {}
+        self.images.clear()
+        self.unrecognised.value = ""
+        name = change["new"]
+        self.header.value = h("div", f"Reading {name} …", cls="ab-loading") if name else ""
+        self.decision.value = ""
+        if self.model.syncing:  # a sync of the last actor runs on (its buttons wait for it)
+            self.status_line.value = h("div", "Sync buttons wait for the sync of ",
+                                       self._syncing_actor, " to finish.", cls="ab-hint")
+        self.update_buttons()
+        self.load()
+
+    def _on_refresh_click(self, _: object) -> None:
+        self.clear_results()
+        self.load(fresh=True)
 
     # -- rendering -------------------------------------------------------------------
     def load(self, fresh: bool = False) -> None:
@@ -114,25 +160,44 @@ class TrainingDataView(w.VBox):
                 return  # another actor was chosen meanwhile: its render shows
             self.model.actor, self.plan = name, plan
             if plan is None:
-                self.header.value = "<i>Choose an actor on the Library page.</i>"
+                self.header.value = empty_state("No actor chosen",
+                                                "choose one on the Library page.")
                 self.base.value = ""
-                self.grid.children = []
+                self.images.clear()
                 self.unrecognised.value = ""
+                self.model.indices = []
+                self.render_decision()
+                self.generate.set_available(False, "Choose an actor on the Library page first.")
                 return
             img = base_image_html(self.state.wb, name)
             self.base.value = f'<div class="ab-card">{img}</div>' if img else ""
             self.render_header()
-            self.render_grid()
+            self.images.show(plan, self.state.wb.layout.thumbs_dir())
             self.render_unrecognised()
+            has_base = self.state.wb.layout.base_image_path(name).exists()
+            self.generate.set_available(has_base, "" if has_base else (
+                "Generating needs a base image: add one at "
+                f"{self.state.wb.layout.base_image_path(name)}."))
+            self.model.indices = [c.index for c in plan.changes]
+            self.model.selected = [i for i in self.model.selected if i in self.model.indices]
+            self.render_decision()
 
     def render_header(self) -> None:
         assert self.plan is not None
-        used = self.state.wb.engine.usage([self.plan.actor])[self.plan.actor]
-        self.header.value = (f'<div class="ab-title">{esc(self.plan.actor)}</div>'
-                             f"{counts_html(self.plan.counts())}"
+        plan = self.plan
+        used = self.state.wb.engine.usage([plan.actor])[plan.actor]
+        has_base = self.state.wb.layout.base_image_path(plan.actor).exists()
+        empty = "" if plan.changes else empty_state(
+            "No training images yet",
+            ("✨ Generate Images below makes some from the base image" if has_base
+             else "add a base image to generate some")
+            + ", or put PNG files in this folder and press ↻ Refresh:",
+            str(self.state.wb.layout.image_path(plan.actor, 0).parent))
+        self.header.value = (f'<div class="ab-title">{esc(plan.actor)}</div>'
+                             f"{counts_html(plan.counts()) if plan.changes else ''}"
                              f'<div class="ab-storage">Local storage: {human_bytes(used)} · '
-                             f"S3: {human_bytes(self.plan.remote_bytes)} · "
-                             f"{len(self.plan.changes)} images</div>")
+                             f"S3: {human_bytes(plan.remote_bytes)} · "
+                             f"{plural(len(plan.changes), 'image')}</div>{empty}")
 
     def render_unrecognised(self) -> None:
         assert self.plan is not None
@@ -140,55 +205,60 @@ class TrainingDataView(w.VBox):
                  f"({'in S3' if u.where == 's3' else 'local'}): {esc(u.reason)}</li>"
                  for u in self.plan.unrecognised]
         self.unrecognised.value = (
-            f"<details open><summary>{len(items)} file(s) that are not training images "
+            f"<details open><summary>{plural(len(items), 'file')} that "
+            f"{'is' if len(items) == 1 else 'are'} not training images "
             f"(never synced)</summary><ul>{''.join(items)}</ul></details>" if items else "")
 
-    def _grow_tiles(self, n: int) -> None:
-        while len(self.tiles) < n:
-            tile = ImageTile()
-            tile.preview.on_click(guarded(self.errors)(
-                lambda _, tile=tile: self.show_preview(tile.change)))
-            tile.select.observe(self._on_tile_select_value, "value")
-            self.tiles.append(tile)
+    def render_decision(self) -> None:
+        """What Sync from S3 and Sync to S3 would do to the picked images (all, if none is
+        picked): the decision value, before anything moves."""
+        plan = self.plan
+        if plan is None or not plan.changes:
+            self.decisions = {}
+            self.decision.value = ("" if plan is None else h(
+                "div", "Nothing to sync: this actor has no images here or in S3.",
+                cls="ab-hint"))
+            self.update_buttons()
+            return
+        only = self.selected_indices()
+        chosen = plan.select(only)
+        self.decisions = {d: decide(chosen, d) for d in Direction}
+        scope = (f"the {plural(len(chosen.changes), 'picked image')}" if only
+                 else f"all {plural(len(plan.changes), 'image')}")
+        parts = []
+        for d, button in ((Direction.PULL, "Sync from S3"), (Direction.PUSH, "Sync to S3")):
+            said = self.decisions[d].describe()
+            parts.append(f"{button}: nothing to do" if said == "nothing to do"
+                         else f"{button} will {sentence(said)}")
+        self.decision.value = h("div", " · ".join(parts), f" ({scope}).", cls="ab-hint")
+        self.update_buttons()
 
-    def render_grid(self) -> None:
-        assert self.plan is not None
-        changes = self.plan.changes
-        self._grow_tiles(len(changes))
-        cache = self.state.wb.layout.thumbs_dir()
-        for tile, ch in zip(self.tiles, changes, strict=False):
-            tile.select.value = False
-            try:
-                thumb = cached_thumbnail(ch.local.path, cache) if ch.local else None
-            except BadImage as exc:  # a corrupt file gets a tile that says so
-                thumb = None
-                tile.show(ch, None, note=str(exc))
-                continue
-            tile.show(ch, thumb)
-        self.grid.children = self.tiles[:len(changes)]
+    def update_buttons(self) -> None:
+        """A sync button works when its sync would move something; a hover says why not."""
+        syncing = bool(self.model.syncing)
+        for d, button, nothing in (
+                (Direction.PULL, self.pull_button, "Nothing to download"),
+                (Direction.PUSH, self.push_button, "Nothing to upload")):
+            t = self.decisions.get(d)
+            moves = t is not None and bool(t.moving)
+            button.disabled = syncing or not moves
+            if syncing:
+                button.tooltip = "A sync is running."
+            elif moves:
+                button.tooltip = ""
+            elif self.plan is None:
+                button.tooltip = ("Reading its images …" if self.state.actor
+                                  else "Choose an actor first.")
+            else:
+                button.tooltip = (f"{nothing} for "
+                                  f"{'the picked images' if self.model.selected else 'it'}.")
+        self.cancel_button.disabled = not syncing
 
     def tile_for(self, key: str) -> ImageTile | None:
-        for tile in self.tiles:
-            if tile.change is not None and tile.change.key == key:
-                return tile
-        return None
+        return self.images.tile_for(key)
 
     def selected_indices(self) -> set[int] | None:
         return set(self.model.selected) or None
-
-    def _on_tile_select_value(self, _: object) -> None:
-        self.model.selected = [tile.change.index for tile in self.tiles[:len(self.grid.children)]
-                               if tile.select.value and tile.change is not None]
-
-    def _on_model_selected(self, change: dict) -> None:  # type: ignore[type-arg]
-        chosen = set(change["new"])
-        for tile in self.tiles:
-            if tile.change is not None:
-                tile.select.value = tile.change.index in chosen
-
-    def _on_select_all_click(self, _: object) -> None:
-        for tile in self.tiles:
-            tile.select.value = False
 
     # -- preview ---------------------------------------------------------------------
     def show_preview(self, change: Change | None) -> None:
@@ -196,32 +266,13 @@ class TrainingDataView(w.VBox):
         UI thread), never written to disk."""
         if change is None:
             return
-        run_in_background(self.model, lambda: self._read_preview(change),
-                          on_done=lambda shown: self._show_preview(change, *shown))
 
-    def _read_preview(self, change: Change) -> tuple[bytes | None, bytes, str]:
-        wb = self.state.wb
-        base = wb.layout.base_image_path(change.actor)
-        left = thumbnail_bytes(base, 768) if base.exists() else None
-        if change.local is not None:
-            return left, change.local.path.read_bytes(), "local file"
-        if change.remote is not None:
-            body, _ = wb.store.open_get(change.key)
-            try:
-                return left, body.read(), "fetched from S3 (not synced)"
-            finally:
-                body.close()
-        raise ValueError(f"Image #{change.index} is missing on both sides.")
+        def show(shown: tuple[bytes | None, bytes, str]) -> None:
+            if self.state.actor == change.actor:  # not for an actor no longer shown
+                self.preview.show(change, *shown)
 
-    def _show_preview(self, change: Change, left: bytes | None, right: bytes, where: str
-                      ) -> None:
-        if left is not None:
-            self.preview_left.value = left
-        self.preview_right.format = "png"
-        self.preview_right.value = right
-        self.preview_caption.value = (f"<b>Base image</b> vs <b>#{change.index}</b> "
-                                      f"({esc(where)})")
-        self.preview.layout.display = "flex"
+        run_in_background(self.model, lambda: read_preview(self.state.wb, change),
+                          on_done=show)
 
     # -- sync ------------------------------------------------------------------------
     def start_sync(self, direction: str) -> bool:
@@ -229,12 +280,10 @@ class TrainingDataView(w.VBox):
             return False
         name, only = self.state.actor, self.selected_indices()
         self.cancel_event.clear()
-        self.files_bar.value = self.bytes_bar.value = 0
-        self.files_bar.max = self.bytes_bar.max = 1
-        self.result.value = ""
-        self.errors.clear()
+        self.clear_results()
+        self._syncing_actor = name
         self.model.syncing = direction
-        scope = f"{len(only)} selected images" if only else "all images"
+        scope = f"{plural(len(only), 'selected image')}" if only else "all images"
         self.status_line.value = f"{'Pulling' if direction == 'pull' else 'Pushing'} {scope} …"
         engine = self.state.wb.engine
         run = engine.pull if direction == "pull" else engine.push
@@ -246,23 +295,27 @@ class TrainingDataView(w.VBox):
 
         def done() -> None:
             self.model.syncing = ""
-            if name in out:
-                self.show_summary(out[name])
+            if self.state.actor == name:  # else the page shows another actor now
+                self.progress_label.value = esc(self.meter.label())
+                if name in out:
+                    self.show_summary(out[name])
             self.refresh(fresh=True)  # (this page skips the revision while its worker runs)
             self.state.changed()
 
         return self.worker.start(job, done)
-
-    def _on_model_syncing(self, change: dict) -> None:  # type: ignore[type-arg]
-        busy = bool(change["new"])
-        self.pull_button.disabled = self.push_button.disabled = busy
-        self.cancel_button.disabled = not busy
 
     def _on_cancel_click(self, _: object) -> None:
         self.cancel_event.set()
         self.status_line.value = "Cancelling …"
 
     def _on_progress(self, ev: ProgressEvent) -> None:
+        if ev.actor != self.state.actor:
+            return  # the page shows another actor now
+        self.meter.update(ev)
+        now = time.monotonic()
+        if ev.kind != "bytes" or now - self._label_at >= LABEL_EVERY_S:
+            self._label_at = now
+            self.progress_label.value = esc(self.meter.label())
         if ev.kind == "plan":
             self.files_bar.max = max(1, ev.files_total)
             self.bytes_bar.max = max(1, ev.bytes_total)
@@ -285,15 +338,36 @@ class TrainingDataView(w.VBox):
             self.bytes_bar.value = self.bytes_bar.max if ev.ok else self.bytes_bar.value
 
     def show_summary(self, s: SyncSummary) -> None:
-        verb = transferred_verb(s.direction)
-        text = (f"{'Cancelled: ' if s.cancelled else ''}{s.transferred} {verb}, {s.skipped} "
-                f"already in place, {s.failed} failed, {len(s.conflicts)} conflicts "
-                f"(of {s.total}).")
+        text = summary_text(s)
         self.model.message = text
         self.status_line.value = f'<div class="{"ab-ok" if s.ok else "ab-error"}">{esc(text)}</div>'
+        verb = transferred_verb(s.direction)
         items = [f"<li><code>{esc(e['key'])}</code>: {esc(e['error'])}</li>" for e in s.errors]
         items += [f"<li>Conflict, both versions kept: <code>{esc(k)}</code></li>"
                   for k in s.conflicts]
         items += [f"<li>Invalid, not {verb}: <code>{esc(i['key'])}</code>: {esc(i['reason'])}"
                   "</li>" for i in s.invalid]
         self.result.value = f'<ul class="ab-error-list">{"".join(items)}</ul>' if items else ""
+
+    def _on_generated(self) -> None:
+        """New images: the last sync's result no longer describes the actor."""
+        self.status_line.value = self.result.value = ""
+        self.meter.reset()
+        self.progress_label.value = ""
+        self.files_bar.value = self.bytes_bar.value = 0
+        self.refresh(fresh=True)
+
+
+def summary_text(s: SyncSummary) -> str:
+    """``"14 downloaded, 1 failed (of 15 images)."``: what happened, zeros left out."""
+    parts = [f"{s.transferred} {transferred_verb(s.direction)}"]
+    if s.skipped:
+        parts.append(f"{s.skipped} already in place")
+    if s.failed:
+        parts.append(f"{s.failed} failed")
+    if s.conflicts:
+        parts.append(plural(len(s.conflicts), "conflict"))
+    if s.invalid:
+        parts.append(f"{len(s.invalid)} refused as invalid")
+    return (f"{'Cancelled: ' if s.cancelled else ''}{', '.join(parts)} "
+            f"(of {plural(s.total, 'image')}).")

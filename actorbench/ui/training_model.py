@@ -42,6 +42,9 @@ class TrainingModel(PageModel):
     epochs = t.Int(PRESETS[DEFAULT_MODEL].epochs)
     steps = t.Int(PRESETS[DEFAULT_MODEL].target_steps)
     gpu = t.Enum(list(GPU_PRICE_PER_S), default_value=DEFAULT_GPU)
+    #: team mode: bumped by ``team.watch.TeamWatch`` when another workstation changed a shared
+    #: ledger, mark or parameters; the view reloads the versions table when it changes
+    team_changes = t.Int(0)
 
     @t.observe("base_model")
     def _on_base_model(self, change: dict[str, Any]) -> None:
