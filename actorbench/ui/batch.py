@@ -237,7 +237,7 @@ class CacheView(w.VBox):
         self.errors.clear()
         self.message.value = f"Checking what is safe in S3 for {esc(name)} …"
 
-        def ask(dry: dict) -> None:  # type: ignore[type-arg]
+        def ask(dry: dict) -> None:
             if self.model.actor != name:
                 return  # another actor was chosen meanwhile
             self.message.value = (f"Delete <b>{dry['deleted']}</b> local images of {esc(name)} "
@@ -254,7 +254,7 @@ class CacheView(w.VBox):
             return
         self.model.pending = {}
 
-        def cleaned(res: dict) -> None:  # type: ignore[type-arg]
+        def cleaned(res: dict) -> None:
             self.model.message = (f"Deleted {res['deleted']} images "
                                   f"({human_bytes(res['bytes_freed'])}); kept {res['kept']}.")
             self.message.value = f'<div class="ab-ok">{esc(self.model.message)}</div>'

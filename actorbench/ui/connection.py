@@ -82,7 +82,7 @@ class ConnectionView(w.VBox):
         if not self.worker.start(self.model.check, done=done):
             self.check_button.disabled = False
 
-    def _on_model_checks(self, change: dict) -> None:  # type: ignore[type-arg]
+    def _on_model_checks(self, change: dict) -> None:
         self.render(change["new"])
 
     def render(self, checks: list[Check]) -> None:

@@ -8,17 +8,13 @@ of an action clear or replace every message, preview and bar; before a sync, the
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import ipywidgets as w
 
 from ..sync.decide import Direction, Transfers, decide
 from ..sync.files import printable
-from ..sync.plan import ActorPlan, Change, ImageStatus
-from ..sync.progress import ProgressEvent
-from ..sync.summary import SyncSummary, transferred_verb
-from ..thumbs import BadImage, cached_thumbnail
+from ..sync.plan import ActorPlan, Change
 from .background import run_in_background
 from .common import ErrorBox, Worker, base_image_html, empty_state, esc, guarded
 from .html import h
@@ -29,15 +25,14 @@ from .preview import PreviewPanel, read_preview
 from .state import AppState
 from .tiles import ImageTile
 from .tiles import human_bytes as human_bytes  # (the Cache page imports it from here)
+from .training_sync import SyncActions
 from .words import TransferMeter, plural, sentence
 
 #: tiles built with the page (an actor has ~14-20 training images); more are added on demand
 TILES_UP_FRONT = 20
-#: bytes events arrive by the hundred: the progress label follows them this often at most
-LABEL_EVERY_S = 0.25
 
 
-class TrainingDataView(w.VBox):
+class TrainingDataView(SyncActions, w.VBox):
     def __init__(self, state: AppState) -> None:
         self.state = state
         self.model = TrainingDataModel()
@@ -273,101 +268,3 @@ class TrainingDataView(w.VBox):
 
         run_in_background(self.model, lambda: read_preview(self.state.wb, change),
                           on_done=show)
-
-    # -- sync ------------------------------------------------------------------------
-    def start_sync(self, direction: str) -> bool:
-        if not self.state.actor or self.worker.busy:
-            return False
-        name, only = self.state.actor, self.selected_indices()
-        self.cancel_event.clear()
-        self.clear_results()
-        self._syncing_actor = name
-        self.model.syncing = direction
-        scope = f"{plural(len(only), 'selected image')}" if only else "all images"
-        self.status_line.value = f"{'Pulling' if direction == 'pull' else 'Pushing'} {scope} …"
-        engine = self.state.wb.engine
-        run = engine.pull if direction == "pull" else engine.push
-        out: dict[str, SyncSummary] = {}
-
-        def job() -> None:
-            out.update(run([name], only=only, progress=self._on_progress,
-                           cancel=self.cancel_event))
-
-        def done() -> None:
-            self.model.syncing = ""
-            if self.state.actor == name:  # else the page shows another actor now
-                self.progress_label.value = esc(self.meter.label())
-                if name in out:
-                    self.show_summary(out[name])
-            self.refresh(fresh=True)  # (this page skips the revision while its worker runs)
-            self.state.changed()
-
-        return self.worker.start(job, done)
-
-    def _on_cancel_click(self, _: object) -> None:
-        self.cancel_event.set()
-        self.status_line.value = "Cancelling …"
-
-    def _on_progress(self, ev: ProgressEvent) -> None:
-        if ev.actor != self.state.actor:
-            return  # the page shows another actor now
-        self.meter.update(ev)
-        now = time.monotonic()
-        if ev.kind != "bytes" or now - self._label_at >= LABEL_EVERY_S:
-            self._label_at = now
-            self.progress_label.value = esc(self.meter.label())
-        if ev.kind == "plan":
-            self.files_bar.max = max(1, ev.files_total)
-            self.bytes_bar.max = max(1, ev.bytes_total)
-            if ev.files_total == 0:
-                self.files_bar.value, self.bytes_bar.value = 1, 1
-        elif ev.kind == "bytes":
-            self.bytes_bar.value = max(0, min(self.bytes_bar.max, self.bytes_bar.value + ev.nbytes))
-        elif ev.kind == "file":
-            self.files_bar.value = min(self.files_bar.max, self.files_bar.value + 1)
-            tile = self.tile_for(ev.key)
-            if ev.ok and tile is not None and tile.change is not None:
-                path = self.state.wb.layout.image_path(tile.change.actor, tile.change.index)
-                try:
-                    thumb = (cached_thumbnail(path, self.state.wb.layout.thumbs_dir())
-                             if path.exists() else None)
-                except BadImage:
-                    thumb = None
-                tile.show(tile.change, thumb, ImageStatus.SYNCED)  # the grid updates as images land
-        elif ev.kind == "done":
-            self.bytes_bar.value = self.bytes_bar.max if ev.ok else self.bytes_bar.value
-
-    def show_summary(self, s: SyncSummary) -> None:
-        text = summary_text(s)
-        self.model.message = text
-        self.status_line.value = f'<div class="{"ab-ok" if s.ok else "ab-error"}">{esc(text)}</div>'
-        verb = transferred_verb(s.direction)
-        items = [f"<li><code>{esc(e['key'])}</code>: {esc(e['error'])}</li>" for e in s.errors]
-        items += [f"<li>Conflict, both versions kept: <code>{esc(k)}</code></li>"
-                  for k in s.conflicts]
-        items += [f"<li>Invalid, not {verb}: <code>{esc(i['key'])}</code>: {esc(i['reason'])}"
-                  "</li>" for i in s.invalid]
-        self.result.value = f'<ul class="ab-error-list">{"".join(items)}</ul>' if items else ""
-
-    def _on_generated(self) -> None:
-        """New images: the last sync's result no longer describes the actor."""
-        self.status_line.value = self.result.value = ""
-        self.meter.reset()
-        self.progress_label.value = ""
-        self.files_bar.value = self.bytes_bar.value = 0
-        self.refresh(fresh=True)
-
-
-def summary_text(s: SyncSummary) -> str:
-    """``"14 downloaded, 1 failed (of 15 images)."``: what happened, zeros left out."""
-    parts = [f"{s.transferred} {transferred_verb(s.direction)}"]
-    if s.skipped:
-        parts.append(f"{s.skipped} already in place")
-    if s.failed:
-        parts.append(f"{s.failed} failed")
-    if s.conflicts:
-        parts.append(plural(len(s.conflicts), "conflict"))
-    if s.invalid:
-        parts.append(f"{len(s.invalid)} refused as invalid")
-    return (f"{'Cancelled: ' if s.cancelled else ''}{', '.join(parts)} "
-            f"(of {plural(s.total, 'image')}).")
