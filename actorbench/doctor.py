@@ -163,9 +163,9 @@ def settings_checks(s: Settings, origins: Mapping[str, Origin]) -> list[Check]:
 
 def store_kind(s: Settings) -> str:
     """The backend sync uses (as ``Workbench.store`` decides it)."""
-    if s.s3_client != "auto":
-        return s.s3_client
-    return "lean" if s.access_key and s.secret_key and not s.profile else "boto3"
+    from .storage.net import store_kind as decided
+
+    return decided(s)
 
 
 def credentials_check(s: Settings, origins: Mapping[str, Origin]) -> tuple[Check, bool]:

@@ -40,10 +40,16 @@ def probe_client(s: Settings, signed: bool = True) -> Any:
         extra = {"s3": {"addressing_style": "path"},
                  "request_checksum_calculation": "when_required",
                  "response_checksum_validation": "when_required"}
+    from .storage.net import Proxies, address
+
+    proxy = Proxies.from_settings(s).for_url(address(s.bucket, s.region, s.endpoint_url).endpoint)
+    if proxy:  # as sync reaches S3: the same proxy and CA bundle
+        extra["proxies"] = {"https": proxy, "http": proxy}
     config = Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S,
                     retries={"mode": "standard", "total_max_attempts": 1},
                     signature_version="s3v4" if signed else UNSIGNED, **extra)
-    return session.client("s3", endpoint_url=s.endpoint_url, config=config)
+    return session.client("s3", endpoint_url=s.endpoint_url, config=config,
+                          verify=s.ca_bundle or None)
 
 
 class _Stop(Exception):  # noqa: N818 - the row that makes the remaining S3 checks moot

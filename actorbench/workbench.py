@@ -59,7 +59,7 @@ class Workbench(NotebookAPI):
     def client(self) -> Any:
         from .storage.client import make_s3_client
 
-        return self._client or make_s3_client(self.settings)
+        return self._client or make_s3_client(self.settings, attempts=1)  # S3Store retries
 
     @cached_property
     def store(self) -> ObjectStore:

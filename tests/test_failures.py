@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -184,6 +185,7 @@ class FullDisk:
 
     def __init__(self, root: Path, budget: int, monkeypatch) -> None:
         self.root, self.left, self.monkeypatch = str(root), budget, monkeypatch
+        self.lock = threading.Lock()
         self.real_write, self.real_fsync = os.write, os.fsync
         self.real_write_bytes = Path.write_bytes
         monkeypatch.setattr(os, "write", self.write)
@@ -209,11 +211,12 @@ class FullDisk:
     def write(self, fd: int, data) -> int:
         if not self._ours(fd):
             return self.real_write(fd, data)
-        if self.left == 0:
-            raise self._full()
-        n = self.real_write(fd, bytes(data[:self.left]))
-        self.left -= n
-        return n
+        with self.lock:  # the bulk path writes from several file threads at once
+            if self.left <= 0:
+                raise self._full()
+            n = self.real_write(fd, bytes(data[:self.left]))
+            self.left -= n
+            return n
 
     def fsync(self, fd: int) -> None:
         if self._ours(fd):

@@ -14,6 +14,7 @@ from tests.helpers import md5, partial_files, png, put_remote, remote_bytes, sta
 A = "0001_european_30_female"
 
 
+@pytest.mark.tls
 def test_pull_fetches_everything_then_nothing(wb):
     for i in range(6):
         put_remote(wb, A, i, png(i))
@@ -43,6 +44,7 @@ def test_same_size_remote_change_is_pulled(wb):
     assert wb.layout.image_path(A, 0).read_bytes() == b
 
 
+@pytest.mark.tls
 def test_local_edit_survives_pull_then_is_pushed(wb):
     put_remote(wb, A, 0, png(1))
     wb.engine.pull([A])
@@ -56,6 +58,7 @@ def test_local_edit_survives_pull_then_is_pushed(wb):
     assert statuses(wb, A) == {0: "synced"}
 
 
+@pytest.mark.tls
 def test_edit_on_both_sides_is_a_conflict_and_nothing_is_lost(wb):
     put_remote(wb, A, 0, png(1))
     wb.engine.pull([A])
@@ -103,6 +106,7 @@ def test_push_writes_response_and_registry_keeping_other_fields(wb):
     assert again.transferred == 0
 
 
+@pytest.mark.tls
 def test_push_never_overwrites_a_remote_change(wb):
     write_local(wb, A, 0, png(1))
     wb.engine.push([A])
@@ -196,6 +200,7 @@ def test_two_concurrent_pulls_end_consistent(wb):
     assert partial_files(wb.settings.data_dir) == []
 
 
+@pytest.mark.tls
 def test_cancel_leaves_no_partial_file(wb):
     for i in range(12):
         put_remote(wb, A, i, png(i, 200))
@@ -243,6 +248,7 @@ def test_selective_push_does_not_claim_synced(wb):
     assert len(s.s3_urls) == 2
 
 
+@pytest.mark.tls
 def test_backend_uses_the_store_it_claims(wb, request):
     from actorbench.storage.lean import LeanS3Store
     from actorbench.storage.memory import MemoryStore
@@ -275,3 +281,40 @@ def test_library_listing_in_ranges_matches_per_actor_listing(wb):
     assert {n: sorted(o.key for o in v) for n, v in listed.items()} == {
         n: sorted(ks) for n, ks in keys.items()}  # each object once, none missed
     assert len(ranges(names, 4)) == 18
+
+
+@pytest.mark.tls
+def test_tls_and_proxy_settings_reach_every_request(wb, request, connect_proxy):
+    """Over TLS the private CA is trusted through AWS_CA_BUNDLE alone, on the bulk path too;
+    with HTTPS_PROXY every request goes through the proxy: the endpoint's name resolves
+    nowhere else. Without it, nothing does."""
+    import socket
+
+    from actorbench.storage.bulk import Got
+
+    name = request.node.callspec.params["backend"]
+    before = connect_proxy.tunnels
+    for i in range(3):
+        put_remote(wb, A, i, png(i))
+    bulk = wb.store.bulk_getter()
+    results = []
+    if bulk is not None:  # the lean store: every GET must land on the bulk path itself
+        real = bulk.start
+
+        def spy(jobs, on_result, *args, **kw):
+            return real(jobs, lambda r: (results.append(r), on_result(r)), *args, **kw)
+
+        bulk.start = spy
+    assert wb.engine.pull([A])[A].transferred == 3
+    assert bulk is None or [type(r) for r in results] == [Got] * 3
+    write_local(wb, A, 5, png(5))
+    assert wb.engine.push([A])[A].transferred == 1
+    if name.startswith("rclone-tls"):
+        assert wb.settings.ca_bundle and wb.settings.endpoint_url.startswith("https://")
+    if "proxy" in name:
+        host = wb.settings.endpoint_url.split("//")[1].rsplit(":", 1)[0]
+        with pytest.raises(OSError):
+            socket.getaddrinfo(host, 443)  # no way there but the proxy
+        assert connect_proxy.tunnels > before and connect_proxy.refused == 0
+    else:
+        assert connect_proxy.tunnels == before  # no proxy set: nothing went through it

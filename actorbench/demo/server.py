@@ -57,11 +57,15 @@ class LocalS3:
     moto: Any = None
     kind: str = "rclone"
     extra: dict[str, Any] = field(default_factory=dict)
+    ca_bundle: str | None = None  # the CA that signed a TLS server's certificate
 
     @property
     def env(self) -> dict[str, str]:
-        return {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_ACCESS_KEY_ID": self.access_key,
-                "AWS_SECRET_ACCESS_KEY": self.secret_key}
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_ACCESS_KEY_ID": self.access_key,
+               "AWS_SECRET_ACCESS_KEY": self.secret_key}
+        if self.ca_bundle:
+            env["AWS_CA_BUNDLE"] = self.ca_bundle
+        return env
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -80,17 +84,21 @@ class LocalS3:
         self.stop()
 
 
-def start_rclone(root: Path, bucket: str, port: int | None = None) -> LocalS3:
-    """``rclone serve s3`` over ``root`` (each top-level folder is a bucket)."""
+def start_rclone(root: Path, bucket: str, port: int | None = None,
+                 tls: tuple[Path, Path, Path] | None = None) -> LocalS3:
+    """``rclone serve s3`` over ``root`` (each top-level folder is a bucket); over HTTPS when
+    ``tls`` is ``(certificate, key, CA bundle)``."""
     (root / bucket).mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     env = {**os.environ, "RCLONE_CONFIG": "/dev/null"}
+    https = ["--cert", str(tls[0]), "--key", str(tls[1])] if tls else []
     proc = subprocess.Popen(
         [rclone_binary(), "serve", "s3", str(root), "--addr", f"127.0.0.1:{port}",
-         "--auth-key", f"{DEMO_KEY},{DEMO_SECRET}", "--log-level", "ERROR"],
+         "--auth-key", f"{DEMO_KEY},{DEMO_SECRET}", "--log-level", "ERROR", *https],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     wait_for_port(port, proc=proc)
-    return LocalS3(f"http://127.0.0.1:{port}", proc=proc, kind="rclone")
+    return LocalS3(f"{'https' if tls else 'http'}://127.0.0.1:{port}", proc=proc, kind="rclone",
+                   ca_bundle=str(tls[2]) if tls else None)
 
 
 def start_moto(port: int | None = None) -> LocalS3:

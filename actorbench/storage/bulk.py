@@ -2,14 +2,18 @@
 
 A thread per connection costs ~2.8 ms of CPU per small file on this class of machine (GIL
 hand-offs and context switches between dozens of threads, measured with perf), which made a
-287-actor pull CPU-bound at twice s5cmd's time. Here one asyncio loop drives all connections:
-latency is hidden by concurrency without paying for threads.
+287-actor pull CPU-bound at twice s5cmd's time. Here one asyncio loop drives all connections
+through aiohttp (its HTTP parser is C; nothing is parsed by hand): latency is hidden by
+concurrency without paying for threads. TLS, ``AWS_CA_BUNDLE`` and the proxy are the lean
+store's (``net``); requests are signed by ``sigv4``.
 
 Only the happy path lives here: a 200 whose body has the advertised size and matches its ETag
 lands in a temp file and is reported as ``Got``. Anything else (an error status, a dropped
 connection, a short or corrupt body, a timeout, chunked encoding) is reported as ``Failed``
 and the caller retries it on the ordinary path (``sync.transfer.download``), which owns
-retries, back-off, 412 handling and error messages. Nothing here renames into a final path.
+retries, back-off, 412 handling and error messages. ``Failed.requests`` says how many requests
+this path spent, so the object's total stays within ``retry.MAX_ATTEMPTS``. Nothing here
+renames into a final path.
 """
 
 from __future__ import annotations
@@ -20,22 +24,30 @@ import hashlib
 import os
 import ssl
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
+
+import aiohttp
+from yarl import URL
 
 from ..fsutil import open_temp_for
-from .hashing import is_multipart_etag, strip_etag
+from .hashing import is_multipart_etag, strip_etag, valid_etag
+from .loopthread import LoopThread
+from .retry import retry_after
 from .sigv4 import Signer
 
 CHUNK = 256 * 1024
 SMALL = 1024 * 1024  # bodies up to this size are read whole, then written off the loop
 FILE_THREADS = 4
-MAX_HEADER = 64 * 1024
+MAX_ERROR_BODY = 64 * 1024  # an error answer up to this size is read, keeping the connection
+#: idle connections are kept this long (S3 closes them after ~20 s)
+KEEPALIVE_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -62,23 +74,34 @@ class Got:
 
 @dataclass(frozen=True)
 class Failed:
-    """Nothing was kept; ``moved`` bytes were reported through ``on_bytes`` (take them back)."""
+    """Nothing was kept; ``moved`` bytes were reported through ``on_bytes`` (take them back).
+
+    ``requests`` it may have cost (0: none left this machine); ``retry_after`` is the
+    server's ``Retry-After`` in seconds, if it gave one."""
 
     job: GetJob
     reason: str
     moved: int
     cancelled: bool = False
+    requests: int = 1
+    retry_after: float | None = None
 
 
-class _Broken(Exception):
-    """This connection cannot be reused."""
+@dataclass(frozen=True)
+class _Target:
+    """Where GETs go; replaced whole when the store learns the bucket's region."""
 
-
-Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+    scheme: str
+    host: str
+    base_path: str
+    signer: Signer
+    proxy: URL | None
+    proxy_auth: aiohttp.BasicAuth | None
 
 
 class BulkGetter:
-    """One event loop thread and a set of keep-alive connections, kept between runs.
+    """One event loop thread and an aiohttp session (up to ``connections`` keep-alive
+    connections), kept between runs.
 
     Usage::
 
@@ -90,61 +113,80 @@ class BulkGetter:
 
     def __init__(self, scheme: str, host: str, base_path: str, signer: Signer,
                  connections: int = 128, connect_timeout: float = 5.0,
-                 read_timeout: float = 30.0) -> None:
-        self.scheme, self.host, self.base_path, self.signer = scheme, host, base_path, signer
+                 read_timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None,
+                 proxy: str | None = None) -> None:
         self.connections = max(1, connections)
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
-        name, sep, port = host.rpartition(":")
-        self._hostname = name if sep and port.isdigit() else host
-        self._port = int(port) if sep and port.isdigit() else (
-            443 if scheme == "https" else 80)
-        self._ssl = ssl.create_default_context() if scheme == "https" else None
-        self._idle: list[Conn] = []  # touched only on the loop thread
-        self._connecting = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ssl = ssl_context if ssl_context is not None else (
+            ssl.create_default_context() if scheme == "https" else None)
+        self.retarget(scheme, host, base_path, signer, proxy)
+        self._warmed = (0, 0.0)  # (connections, when): no new warm-up while they are alive
+        self._thread = LoopThread("actorbench-bulk")
         self._lock = threading.Lock()
         self._files: ThreadPoolExecutor | None = None
 
+    def retarget(self, scheme: str, host: str, base_path: str, signer: Signer,
+                 proxy: str | None = None) -> None:
+        """Send later GETs to ``scheme://host/base_path``, signed by ``signer``."""
+        auth = None
+        if proxy:
+            parts = urlsplit(proxy)
+            if parts.username:
+                auth = aiohttp.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+                proxy = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        self._target = _Target(scheme, host, base_path, signer, URL(proxy) if proxy else None,
+                               auth)
+
+    @property
+    def host(self) -> str:
+        return self._target.host
+
     def __repr__(self) -> str:
-        return f"BulkGetter({self.scheme}://{self.host}, connections={self.connections})"
+        t = self._target
+        return f"BulkGetter({t.scheme}://{t.host}, connections={self.connections})"
 
     def _get_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._loop.is_closed():
-                loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="actorbench-bulk",
-                                 daemon=True).start()
-                self._loop = loop
-            return self._loop
+        return self._thread.loop()
+
+    def _session(self) -> aiohttp.ClientSession:
+        """The session, made on the loop thread on first use."""
+        state = self._thread
+        if state.client is None or state.client.closed:
+            connector = aiohttp.TCPConnector(limit=self.connections, limit_per_host=0,
+                                             ssl=self._ssl if self._ssl is not None else True,
+                                             keepalive_timeout=KEEPALIVE_S, ttl_dns_cache=300)
+            state.client = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding",), cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout,
+                                              sock_read=self.read_timeout))
+        return state.client
 
     def warm(self, n: int) -> None:
-        """Start opening up to ``n`` connections in the background (never blocks)."""
-        loop = self._get_loop()
-        loop.call_soon_threadsafe(self._warm, min(n, self.connections))
+        """Start opening up to ``n`` connections in the background (never blocks): a HEAD on
+        the bucket each, which leaves an open connection in the pool."""
+        n = min(n, self.connections)
+        had, when = self._warmed
+        if n <= had and time.monotonic() - when < KEEPALIVE_S / 2:
+            return
+        self._warmed = (n, time.monotonic())
+        asyncio.run_coroutine_threadsafe(self._warm(n), self._get_loop())
 
-    def _warm(self, n: int) -> None:
-        for _ in range(max(0, n - len(self._idle) - self._connecting)):
-            self._connecting += 1
-            asyncio.ensure_future(self._open_idle())
+    async def _warm(self, n: int) -> None:
+        session = self._session()
+        t = self._target
+        path = t.base_path or "/"
+        headers = t.signer.sign("HEAD", t.host, path, {}, {})
+        headers["Host"] = t.host
 
-    async def _open_idle(self) -> None:
-        try:
-            conn = await self._connect()
-        except (TimeoutError, OSError):
-            return  # the real request will connect again and report
-        finally:
-            self._connecting -= 1
-        self._park(conn)
+        async def one() -> None:
+            with contextlib.suppress(Exception):  # the real request will connect and report
+                async with session.head(_url(t, path), headers=headers, proxy=t.proxy,
+                                        proxy_auth=t.proxy_auth,
+                                        allow_redirects=False) as resp:
+                    await resp.read()
 
-    def _park(self, conn: Conn) -> None:
-        if len(self._idle) < self.connections and not conn[1].is_closing():
-            self._idle.append(conn)
-        else:
-            _close(conn[1])
-
-    async def _connect(self) -> Conn:
-        return await asyncio.wait_for(asyncio.open_connection(
-            self._hostname, self._port, ssl=self._ssl, limit=CHUNK), self.connect_timeout)
+        await asyncio.gather(*(one() for _ in range(n)))
 
     def start(self, jobs: Iterable[GetJob], on_result: Callable[[Got | Failed], None],
               on_bytes: Callable[[GetJob, int], None] | None = None,
@@ -159,41 +201,37 @@ class BulkGetter:
         self.start(jobs, on_result, on_bytes, cancel).result()
 
     def close(self) -> None:
-        """Close idle connections, stop the loop thread and the file threads."""
+        """Close the connections, stop the loop thread and the file threads."""
         with self._lock:
-            loop, self._loop = self._loop, None
             files, self._files = self._files, None
         if files is not None:
             files.shutdown(wait=False)
-        if loop is not None and not loop.is_closed():
-            def stop() -> None:
-                for conn in self._idle:
-                    _close(conn[1])
-                self._idle.clear()
-                loop.stop()
-            loop.call_soon_threadsafe(stop)
+        self._thread.stop()
 
     async def _main(self, jobs: list[GetJob], on_result: Callable[[Got | Failed], None],
                     on_bytes: Callable[[GetJob, int], None] | None,
                     cancel: threading.Event | None) -> None:
         queue: deque[GetJob] = deque(jobs)
-        workers = [self._worker(queue, on_result, on_bytes, cancel)
+        session = self._session()
+        workers = [self._worker(session, queue, on_result, on_bytes, cancel)
                    for _ in range(min(self.connections, len(jobs)))]
         await asyncio.gather(*workers)
 
-    async def _worker(self, queue: deque[GetJob], on_result: Callable[[Got | Failed], None],
+    async def _worker(self, session: aiohttp.ClientSession, queue: deque[GetJob],
+                      on_result: Callable[[Got | Failed], None],
                       on_bytes: Callable[[GetJob, int], None] | None,
                       cancel: threading.Event | None) -> None:
         while queue:
             job = queue.popleft()
             if cancel is not None and cancel.is_set():
-                on_result(Failed(job, "cancelled", 0, cancelled=True))
+                on_result(Failed(job, "cancelled", 0, cancelled=True, requests=0))
                 continue
-            on_result(await self._one(job, on_bytes, cancel))
+            on_result(await self._one(session, job, on_bytes, cancel))
 
-    async def _one(self, job: GetJob, on_bytes: Callable[[GetJob, int], None] | None,
+    async def _one(self, session: aiohttp.ClientSession, job: GetJob,
+                   on_bytes: Callable[[GetJob, int], None] | None,
                    cancel: threading.Event | None) -> Got | Failed:
-        """One job on an idle connection (a stale one is replaced once) or a new one."""
+        """One job: a Got, or a Failed that says how many bytes and requests it cost."""
         moved = [0]
 
         def count(n: int) -> None:
@@ -201,89 +239,69 @@ class BulkGetter:
             if on_bytes:
                 on_bytes(job, n)
 
-        for attempt in (0, 1):
-            reused = bool(self._idle) and attempt == 0
-            conn = self._idle.pop() if reused else None
-            try:
-                if conn is None:
-                    conn = await self._connect()
-                result, keep = await asyncio.wait_for(self._get(conn, job, count, cancel),
-                                                      self.read_timeout)
-            except Exception as exc:  # noqa: BLE001 - any failure: the caller's ordinary path
-                if conn is not None:
-                    _close(conn[1])
-                if reused and moved[0] == 0 and not isinstance(exc, TimeoutError):
-                    continue  # the server closed an idle connection: once more on a new one
-                return Failed(job, f"{type(exc).__name__}: {exc}".rstrip(": "), moved[0])
-            if keep:
-                self._park(conn)
-            else:
-                _close(conn[1])
-            if isinstance(result, Failed):  # take back whatever was counted
-                result = replace(result, moved=moved[0])
-            return result
-        raise AssertionError("unreachable")
+        try:
+            result = await self._get(session, job, count, cancel)
+        except Exception as exc:  # noqa: BLE001 - any failure: the caller's ordinary path
+            return Failed(job, _reason(exc), moved[0], requests=_requests_spent(exc))
+        if isinstance(result, Failed):  # take back whatever was counted
+            result = replace(result, moved=moved[0])
+        return result
 
-    async def _get(self, conn: Conn, job: GetJob, count: Callable[[int], None],
-                   cancel: threading.Event | None) -> tuple[Got | Failed, bool]:
-        reader, writer = conn
-        path = f"{self.base_path}/{job.key}"
+    async def _get(self, session: aiohttp.ClientSession, job: GetJob,
+                   count: Callable[[int], None], cancel: threading.Event | None
+                   ) -> Got | Failed:
+        t = self._target
+        path = f"{t.base_path}/{job.key}"
         want = strip_etag(job.etag)
-        signed = self.signer.sign("GET", self.host, path, {},
-                                  {"If-Match": f'"{want}"'} if want else {})
-        head = "".join(f"{k}: {v}\r\n" for k, v in signed.items())
-        writer.write(f"GET {quote(path, safe='/-_.~')} HTTP/1.1\r\nHost: {self.host}\r\n"
-                     f"{head}\r\n".encode())
-        raw = await reader.readuntil(b"\r\n\r\n")
-        lines = raw.decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
-            raise _Broken(f"not an HTTP response: {lines[0][:60]!r}")
-        status = int(parts[1])
-        hdrs: dict[str, str] = {}
-        for line in lines[1:]:
-            if line:
-                name, _, value = line.partition(":")
-                hdrs[name.strip().lower()] = value.strip()
-        if "content-length" not in hdrs or "transfer-encoding" in hdrs:
-            raise _Broken("no Content-Length")  # chunked or close-delimited: the ordinary path
-        size = int(hdrs["content-length"])
-        keep = hdrs.get("connection", "").lower() != "close"
-        if status != 200:
-            if size <= MAX_HEADER:
-                await reader.readexactly(size)
-            else:
-                keep = False
-            return Failed(job, f"HTTP {status}", 0), keep
-        etag = strip_etag(hdrs.get("etag"))
-        loop = asyncio.get_running_loop()
-        if size <= SMALL:  # the body in memory, the file work on a file thread
-            body = await reader.readexactly(size)
-            count(size)
-            if cancel is not None and cancel.is_set():
-                return Failed(job, "cancelled", 0, cancelled=True), keep
-            tmp, got, mtime_ns = await loop.run_in_executor(self._file_pool(), _store,
-                                                            job.target, body)
-        else:  # stream: create the file off the loop (inode allocation can be slow), then write
-            tmp, fd = await loop.run_in_executor(self._file_pool(), open_temp_for, job.target)
-            try:
-                got = await self._stream(reader, fd, size, count, cancel, self._file_pool())
-                mtime_ns = os.fstat(fd).st_mtime_ns
-            except BaseException:
-                _unlink(tmp)
-                raise
-            finally:
-                os.close(fd)
-            if got is None:
-                _unlink(tmp)
-                return Failed(job, "cancelled", 0, cancelled=True), False
+        if want and not valid_etag(want):  # a listing's ETag never goes raw into a header
+            return Failed(job, "the listing's ETag is not a hex digest", 0, requests=0)
+        headers = t.signer.sign("GET", t.host, path, {}, {"If-Match": f'"{want}"'} if want
+                                else {})
+        headers["Host"] = t.host  # as signed (aiohttp would add a default port)
+        async with session.get(_url(t, path), headers=headers, proxy=t.proxy,
+                               proxy_auth=t.proxy_auth, allow_redirects=False) as resp:
+            size = resp.content_length
+            if resp.status != 200:
+                if size is not None and size <= MAX_ERROR_BODY:
+                    await resp.read()  # the connection stays usable
+                return Failed(job, f"HTTP {resp.status}", 0,
+                              retry_after=retry_after(resp.headers.get("Retry-After")))
+            if size is None:
+                return Failed(job, "no Content-Length (chunked or close-delimited)", 0)
+            etag = strip_etag(resp.headers.get("ETag"))
+            loop = asyncio.get_running_loop()
+            if size <= SMALL:  # the body in memory, the file work on a file thread
+                body = await resp.read()
+                if len(body) != size:
+                    return Failed(job, f"got {len(body)} of {size} bytes", 0)
+                count(size)
+                if cancel is not None and cancel.is_set():
+                    return Failed(job, "cancelled", 0, cancelled=True)
+                tmp, got, mtime_ns = await loop.run_in_executor(self._file_pool(), _store,
+                                                                job.target, body)
+            else:  # stream: create the file off the loop (inode allocation can be slow)
+                tmp, fd = await loop.run_in_executor(self._file_pool(), open_temp_for,
+                                                     job.target)
+                try:
+                    streamed = await self._stream(resp, fd, size, count, cancel,
+                                                  self._file_pool())
+                    mtime_ns = os.fstat(fd).st_mtime_ns
+                except BaseException:
+                    _unlink(tmp)
+                    raise
+                finally:
+                    os.close(fd)
+                if streamed is None:
+                    _unlink(tmp)
+                    return Failed(job, "cancelled", 0, cancelled=True)
+                got = streamed
         if etag and not is_multipart_etag(etag) and got != etag:
             _unlink(tmp)
-            return Failed(job, "content does not match its ETag", 0), keep
-        return Got(job, tmp, got, etag or got, size, mtime_ns), keep
+            return Failed(job, "content does not match its ETag", 0)
+        return Got(job, tmp, got, etag or got, size, mtime_ns)
 
     @staticmethod
-    async def _stream(reader: asyncio.StreamReader, fd: int, size: int,
+    async def _stream(resp: aiohttp.ClientResponse, fd: int, size: int,
                       count: Callable[[int], None], cancel: threading.Event | None,
                       files: ThreadPoolExecutor) -> str | None:
         """Body to ``fd`` in chunks; hashing and writing run on a file thread (both release
@@ -294,7 +312,7 @@ class BulkGetter:
         while left:
             if cancel is not None and cancel.is_set():
                 return None
-            block = await reader.read(min(CHUNK, left))
+            block = await resp.content.read(min(CHUNK, left))
             if not block:
                 raise asyncio.IncompleteReadError(b"", left)
             await loop.run_in_executor(files, _write_and_hash, fd, block, md5)
@@ -308,6 +326,28 @@ class BulkGetter:
                 self._files = ThreadPoolExecutor(FILE_THREADS,
                                                  thread_name_prefix="actorbench-files")
             return self._files
+
+
+def _requests_spent(exc: BaseException) -> int:
+    """Requests a failed GET may have cost, by the failure's type: none if no connection was
+    made; two if the connection dropped (aiohttp resends an idempotent request once on a
+    dropped keep-alive connection); else one. The object's retry budget pays for them."""
+    if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+        return 0
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)):
+        return 2
+    return 1
+
+
+def _url(t: _Target, path: str) -> URL:
+    """The URL exactly as signed: the path percent-encoded once, never re-encoded."""
+    return URL(f"{t.scheme}://{t.host}{quote(path, safe='/-_.~')}", encoded=True)
+
+
+def _reason(exc: BaseException) -> str:
+    """One short line: the type says what happened; server text is cut and flattened."""
+    text = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _store(target: Path, body: bytes) -> tuple[Path, str, int]:
@@ -338,8 +378,3 @@ def _write_all(fd: int, data: bytes) -> None:
 def _unlink(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-
-
-def _close(writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(Exception):
-        writer.close()

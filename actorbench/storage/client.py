@@ -6,17 +6,25 @@ from typing import Any
 
 from ..errors import CredentialsError
 from ..settings import Settings
+from .net import Proxies, address
+from .retry import MAX_ATTEMPTS
 
 
 def make_s3_client(settings: Settings, workers: int | None = None,
-                   check_credentials: bool = True) -> Any:
-    """A shared, thread-safe client with a pool big enough for ``workers`` threads."""
+                   check_credentials: bool = True, attempts: int = MAX_ATTEMPTS) -> Any:
+    """A shared, thread-safe client with a pool big enough for ``workers`` threads.
+
+    ``attempts``: botocore's own tries per call. The client under ``S3Store`` is made with 1
+    (``Workbench.client``): the store retries with ``storage.retry``'s policy, so retries never
+    nest; a client used directly keeps botocore's retries.
+    """
     import boto3
     from botocore.config import Config
 
     session = boto3.session.Session(
         aws_access_key_id=settings.access_key,
         aws_secret_access_key=settings.secret_key,
+        aws_session_token=settings.session_token if settings.access_key else None,
         region_name=settings.region,
         profile_name=settings.profile if not settings.access_key else None,
     )
@@ -29,7 +37,15 @@ def make_s3_client(settings: Settings, workers: int | None = None,
         extra = {"s3": {"addressing_style": "path"},
                  "request_checksum_calculation": "when_required",
                  "response_checksum_validation": "when_required"}
-    config = Config(max_pool_connections=pool, retries={"mode": "standard", "max_attempts": 5},
+    where = address(settings.bucket, settings.region, settings.endpoint_url).endpoint
+    proxy = Proxies.from_settings(settings).for_url(where)
+    if proxy:  # the proxy the lean store would use (HTTPS_PROXY / HTTP_PROXY / NO_PROXY)
+        extra["proxies"] = {"https": proxy, "http": proxy}
+    # (with 1, botocore still follows a bucket's region on a redirect)
+    config = Config(max_pool_connections=pool, retries={"mode": "standard",
+                                                        "total_max_attempts": attempts},
                     signature_version="s3v4",
                     connect_timeout=5, read_timeout=30, tcp_keepalive=True, **extra)
-    return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
+    # verify: AWS_CA_BUNDLE from the settings (a .env too), else botocore's default
+    return session.client("s3", endpoint_url=settings.endpoint_url, config=config,
+                          verify=settings.ca_bundle or None)

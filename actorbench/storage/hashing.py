@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,15 @@ DEFAULT_PART = 8 * 1024 * 1024
 
 def strip_etag(etag: str | None) -> str:
     return (etag or "").strip().strip('"').lower()
+
+
+#: what an S3 ETag looks like once unquoted: an MD5 (or other hex digest), "-N" for multipart
+_ETAG = re.compile(r"[0-9a-f]{16,64}(-[0-9]{1,5})?")
+
+
+def valid_etag(etag: str | None) -> bool:
+    """A server's ETag is only ever sent back (If-Match) once it has passed this check."""
+    return bool(etag) and _ETAG.fullmatch(strip_etag(etag)) is not None
 
 
 def is_multipart_etag(etag: str) -> bool:

@@ -3,14 +3,24 @@
 boto3 spends ~1.7 ms of CPU per request (event hooks, models, parsing) and ~0.25 s to import
 and build a client; the library-scale sync is CPU-bound on exactly that. This store does the
 six calls sync needs (list, head, get, put, delete, create bucket) and presigns GETs. It is run
-through the same contract tests as ``S3Store``. Credentials: static keys only (env, .env);
-anything else (profiles, SSO, instance roles) uses ``S3Store`` over boto3.
+through the same contract tests as ``S3Store``, over plain HTTP, TLS and a CONNECT proxy.
+Credentials: static keys only (env, .env); anything else (profiles, SSO, instance roles) uses
+``S3Store`` over boto3 (``net.store_kind`` decides).
+
+Where requests go (``net``): virtual-hosted on AWS, path-style for custom endpoints and dotted
+bucket names; TLS against ``AWS_CA_BUNDLE`` or the system store; ``HTTPS_PROXY`` /
+``HTTP_PROXY`` / ``NO_PROXY``. A bucket in another region than ``AWS_REGION`` is found from
+``x-amz-bucket-region`` (301 PermanentRedirect, 400 AuthorizationHeaderMalformed), used from
+then on, and the user is told once. Retries follow ``retry`` (at most 5 attempts per object).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import random
+import logging
+import re
+import ssl
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -18,20 +28,24 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import urllib3
 
-from ..errors import AccessRefused, PreconditionFailed, StoreError, Unreachable
+from ..errors import StoreError
 from ..fsutil import open_regular
 from .base import BulkGetter, ObjectInfo, StoreDefaults
-from .hashing import strip_etag
+from .hashing import strip_etag, valid_etag
+from .net import Address, Proxies, address, tls_context
+from .retry import DEFAULT, RetryPolicy, is_transient, retry_after, retryable_status
+from .s3errors import WRONG_REGION, explain, network_error
 from .sigv4 import EMPTY_SHA256, UNSIGNED, Signer, canonical_query
 from .urls import check_key
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
-RETRY_STATUS = {500, 502, 503, 504, 429}
-ATTEMPTS = 5
+#: a region name as AWS spells them; anything else from a server is not used in a host name
+REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,4}$")
+log = logging.getLogger(__name__)
 
 
 def _text(el: ET.Element, name: str) -> str:
@@ -41,41 +55,38 @@ def _text(el: ET.Element, name: str) -> str:
     return (found.text or "") if found is not None else ""
 
 
-def _error_code(data: bytes) -> str:
+def _error_fields(data: bytes) -> tuple[str, str]:
+    """``(Code, Region)`` of an S3 error document; empty strings when there is none."""
+    if not data:
+        return "", ""
     try:
         root = ET.fromstring(data)
-        return _text(root, "Code")
     except ET.ParseError:
-        return ""
+        return "", ""
+    return _text(root, "Code"), _text(root, "Region")
 
 
 class _Body:
     """A streaming body with ``read(n)`` and ``close()`` like botocore's."""
 
-    def __init__(self, resp: urllib3.BaseHTTPResponse, release: Any) -> None:
+    def __init__(self, resp: urllib3.BaseHTTPResponse) -> None:
         self._resp = resp
         self._done = False
-        self._release = release
 
     def read(self, amt: int | None = None) -> bytes:
         try:
             data = self._resp.read(amt)
         except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError,
-                urllib3.exceptions.DecodeError) as exc:
+                urllib3.exceptions.DecodeError, ssl.SSLError, OSError) as exc:
             raise StoreError(f"download interrupted ({type(exc).__name__})") from None
         if not data:
             self._done = True
         return data
 
     def close(self) -> None:
-        if self._done:  # fully read: the connection goes back to the pool
-            self._resp.release_conn()
-        else:  # abandoned mid-body: drop the connection
+        if not self._done:  # abandoned mid-body: the connection cannot be reused
             self._resp.close()
-        pool = getattr(self._resp, "_actorbench_pool", None)
-        if pool is not None:
-            self._resp._actorbench_pool = None  # type: ignore[attr-defined]
-            self._release(pool)
+        self._resp.release_conn()
 
 
 class LeanS3Store(StoreDefaults):
@@ -88,27 +99,66 @@ class LeanS3Store(StoreDefaults):
     def __init__(self, endpoint_url: str | None, region: str, bucket: str, access_key: str,
                  secret_key: str, session_token: str | None = None, pool_size: int = 36,
                  connect_timeout: float = 5.0, read_timeout: float = 30.0,
-                 connections: int = 128) -> None:
+                 connections: int = 128, ca_bundle: str | None = None,
+                 proxies: Proxies | None = None, policy: RetryPolicy = DEFAULT) -> None:
         self.bucket, self.region = bucket, region
-        if endpoint_url:
-            parts = urlsplit(endpoint_url)
-            self.scheme, self.host = parts.scheme or "http", parts.netloc
-            self.base_path = f"{parts.path.rstrip('/')}/{bucket}"  # path-style
-        else:
-            self.scheme, self.host = "https", f"{bucket}.s3.{region}.amazonaws.com"
-            self.base_path = ""
-        self.endpoint = f"{self.scheme}://{self.host}"
+        self._endpoint_url = endpoint_url
+        self._keys = (access_key, secret_key, session_token)
         self.signer = Signer(access_key, secret_key, region, session_token)
+        self._addr = address(bucket, region, endpoint_url)
+        self.proxies = proxies or Proxies()
+        self.policy = policy
+        self._ca_bundle = ca_bundle
+        self._tls: ssl.SSLContext | None = None
         self._timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-        # A stack of one-connection pools behind a plain lock: urllib3's shared queue (a
-        # Condition) was the bottleneck with dozens of worker threads (~40% of samples waiting
-        # on it). Connections outlive threads, so the dashboard's next sync starts warm.
-        self._idle: list[urllib3.HTTPConnectionPool] = []
-        self._lock = threading.Lock()
-        self._max_idle = pool_size
+        self._pool_size = pool_size
+        self._lock = threading.RLock()  # tls() is called under it by bulk_getter()
         self._connections, self._read_timeout = connections, read_timeout
         self._connect_timeout = connect_timeout
         self._bulk: Any = None
+        self._told_region = False
+        self._proxy, self._http = self._manager()
+
+    # -- where requests go -------------------------------------------------------------------
+    @property
+    def scheme(self) -> str:
+        return self._addr.scheme
+
+    @property
+    def host(self) -> str:
+        return self._addr.host
+
+    @property
+    def base_path(self) -> str:
+        return self._addr.base_path
+
+    @property
+    def endpoint(self) -> str:
+        return self._addr.endpoint
+
+    def tls(self) -> ssl.SSLContext:
+        """One TLS context (``AWS_CA_BUNDLE`` or the system store) for this store and its
+        bulk getter."""
+        with self._lock:
+            if self._tls is None:
+                self._tls = tls_context(self._ca_bundle)
+            return self._tls
+
+    def _manager(self) -> tuple[str | None, urllib3.PoolManager]:
+        """Pools keyed by host, through the proxy the settings give for this endpoint."""
+        kw: dict[str, Any] = {"num_pools": 4, "maxsize": self._pool_size, "block": False,
+                              "retries": False, "timeout": self._timeout}
+        if self._addr.scheme == "https":
+            kw["ssl_context"] = self.tls()
+        proxy = self.proxies.for_url(self._addr.endpoint)
+        if proxy is None:
+            return None, urllib3.PoolManager(**kw)
+        parts = urlsplit(proxy)
+        headers = {}
+        if parts.username:
+            headers = urllib3.make_headers(proxy_basic_auth=f"{unquote(parts.username)}:"
+                                           f"{unquote(parts.password or '')}")
+        return proxy, urllib3.ProxyManager(proxy, proxy_headers=headers, **kw)
 
     def bulk_getter(self) -> BulkGetter | None:
         """The many-GETs path for big pulls (``storage.bulk.BulkGetter``), created once."""
@@ -116,100 +166,111 @@ class LeanS3Store(StoreDefaults):
             if self._bulk is None:
                 from .bulk import BulkGetter
 
-                self._bulk = BulkGetter(self.scheme, self.host, self.base_path, self.signer,
-                                        self._connections, self._connect_timeout,
-                                        self._read_timeout)
+                addr = self._addr
+                self._bulk = BulkGetter(
+                    addr.scheme, addr.host, addr.base_path, self.signer, self._connections,
+                    self._connect_timeout, self._read_timeout,
+                    ssl_context=self._tls_if_https(),
+                    proxy=self.proxies.for_url(addr.endpoint))
             return self._bulk
 
-    def _acquire(self) -> urllib3.HTTPConnectionPool:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return urllib3.connection_from_url(self.endpoint, maxsize=1, block=False,
-                                           retries=False, timeout=self._timeout)
+    def _tls_if_https(self) -> ssl.SSLContext | None:
+        return self.tls() if self._addr.scheme == "https" else None
 
-    def _release(self, pool: urllib3.HTTPConnectionPool) -> None:
+    def _use_region(self, region: str, seen_with: str) -> None:
+        """The bucket lives in ``region``: sign (and, on AWS, address) for it from now on."""
         with self._lock:
-            if len(self._idle) < self._max_idle:
-                self._idle.append(pool)
+            if region == self.region:
                 return
-        pool.close()
+            old, self.region = self.region, region
+            self.signer = Signer(*self._keys[:2], region, self._keys[2])
+            self._addr = address(self.bucket, region, self._endpoint_url)
+            bulk, tell = self._bulk, not self._told_region
+            self._told_region = True
+        if self.proxies.for_url(self._addr.endpoint) != self._proxy:
+            self._proxy, self._http = self._manager()
+        if bulk is not None:
+            bulk.retarget(self._addr.scheme, self._addr.host, self._addr.base_path,
+                          self.signer, self.proxies.for_url(self._addr.endpoint))
+        if tell:
+            log.warning("Bucket %r is in region %s, not %s (AWS_REGION; S3 said so with "
+                        "%s): using %s from now on. Set AWS_REGION=%s to skip this detour.",
+                        self.bucket, region, old, seen_with, region, region)
 
     def __repr__(self) -> str:
         return f"LeanS3Store({self.endpoint!r}, bucket={self.bucket!r})"
 
     # -- transport ---------------------------------------------------------------------------
-    def _path(self, key: str = "") -> str:
-        return f"{self.base_path}/{key}" if key else (self.base_path or "/")
+    def _path(self, key: str = "", addr: Address | None = None) -> str:
+        base = (addr or self._addr).base_path
+        return f"{base}/{key}" if key else (base or "/")
 
     def _request(self, method: str, key: str = "", query: dict[str, str] | None = None,
                  headers: dict[str, str] | None = None, body: bytes | None = None,
                  stream: bool = False, payload_hash: str = EMPTY_SHA256,
                  ok: tuple[int, ...] = (200,)) -> urllib3.BaseHTTPResponse:
-        """One S3 call with retries on 5xx, 429, SlowDown and connection errors."""
+        """One S3 call: retried (``retry.RetryPolicy``) on 5xx, 429, SlowDown and connection
+        errors, once more in the bucket's region if S3 names another one."""
         query = query or {}
-        path = self._path(key)
-        url = f"{self.endpoint}{quote(path, safe='/-_.~')}"
-        if query:
-            url += "?" + canonical_query(query)
         where = f"s3://{self.bucket}/{key}" if key else f"bucket {self.bucket!r}"
-        last = ""
-        for attempt in range(ATTEMPTS):
-            signed = self.signer.sign(method, self.host, path, query, headers or {},
-                                      payload_hash)
-            pool = self._acquire()
+        attempts = self.policy.attempts_per_call()
+        attempt, moved = 0, False
+        while True:
+            addr, signer = self._addr, self.signer  # a region switch replaces both
+            path = self._path(key, addr)
+            url = f"{addr.endpoint}{quote(path, safe='/-_.~')}"
+            if query:
+                url += "?" + canonical_query(query)
+            signed = signer.sign(method, addr.host, path, query, headers or {}, payload_hash)
             try:
-                resp = pool.urlopen(method, url, body=body, headers=signed,
-                                    preload_content=not stream, redirect=False,
-                                    release_conn=not stream)
-            except urllib3.exceptions.NewConnectionError:
-                self._release(pool)
-                last = "connection refused"
-                if attempt + 1 < ATTEMPTS:
-                    time.sleep(_backoff(attempt))
-                    continue
-                raise Unreachable(f"Cannot reach the S3 server at {self.endpoint}: is it running,"
-                                  " and is AWS_ENDPOINT_URL right?") from None
+                resp = self._http.urlopen(method, url, body=body, headers=signed,
+                                          preload_content=not stream, redirect=False,
+                                          release_conn=not stream, assert_same_host=False)
             except urllib3.exceptions.HTTPError as exc:
-                self._release(pool)
-                last = type(exc).__name__
-                if attempt + 1 < ATTEMPTS:
-                    time.sleep(_backoff(attempt))
+                if is_transient(exc) and attempt + 1 < attempts:
+                    time.sleep(self.policy.delay(attempt))
+                    attempt += 1
                     continue
-                raise Unreachable(f"S3 request for {where} failed: {last}.") from None
+                raise network_error(exc, where, self.endpoint, self._proxy,
+                                    attempts > 1) from None
             if resp.status in ok:
-                if stream:
-                    resp._actorbench_pool = pool  # type: ignore[attr-defined]
-                else:
-                    self._release(pool)
                 return resp
-            data = resp.data if not stream else resp.read()
+            data = resp.read() if stream else resp.data
             resp.release_conn()
-            self._release(pool)
-            code = _error_code(data) if data else ""
-            if resp.status in RETRY_STATUS or code in ("SlowDown", "InternalError"):
-                last = code or f"HTTP {resp.status}"
-                if attempt + 1 < ATTEMPTS:
-                    time.sleep(_backoff(attempt))
-                    continue
-                raise Unreachable(f"S3 error on {where}: {last} (after {ATTEMPTS} attempts).")
-            raise _translate(resp.status, code, where, self.bucket)
-        raise StoreError(f"S3 error on {where}: {last}.")
+            code, body_region = _error_fields(data)
+            region = resp.headers.get("x-amz-bucket-region") or body_region
+            if (not moved and resp.status in (301, 400) and region != signer.region
+                    and REGION.match(region or "")
+                    and (code in WRONG_REGION or not code)):
+                self._use_region(region, code or f"HTTP {resp.status}")
+                moved = True  # once: a server that keeps moving the bucket gets an error
+                continue
+            wait = retry_after(resp.headers.get("Retry-After"))
+            if retryable_status(resp.status, code) and attempt + 1 < attempts:
+                time.sleep(self.policy.delay(attempt, wait))
+                attempt += 1
+                continue
+            err = explain(resp.status, code, where, self.bucket, signer.region, attempts > 1)
+            err.retry_after = wait  # type: ignore[attr-defined]
+            raise err
 
     def warm(self, n: int) -> None:
-        """Have ``n`` open connections ready (called by workers while the listing runs)."""
-        with self._lock:
-            if len(self._idle) >= n:
-                return
-        pool = urllib3.connection_from_url(self.endpoint, maxsize=1, block=False,
-                                           retries=False, timeout=self._timeout)
+        """Have ``n`` open connections ready (called by workers while the listing runs): a
+        HEAD on the bucket, which also learns the bucket's region early."""
+        pool = self._http.connection_from_url(self.endpoint)
+        if pool.num_connections >= n:
+            return
+        addr, signer = self._addr, self.signer
+        path = self._path("", addr)
         try:
-            conn = pool._get_conn()
-            conn.connect()
-            pool._put_conn(conn)
-        except (urllib3.exceptions.HTTPError, OSError):
+            resp = self._http.urlopen("HEAD", f"{addr.endpoint}{quote(path, safe='/-_.~')}",
+                                      headers=signer.sign("HEAD", addr.host, path, {}, {}),
+                                      redirect=False, assert_same_host=False)
+        except urllib3.exceptions.HTTPError:
             return  # the real request will retry and report
-        self._release(pool)
+        region = resp.headers.get("x-amz-bucket-region") or ""
+        if resp.status in (301, 400) and region != signer.region and REGION.match(region):
+            self._use_region(region, f"HTTP {resp.status}")
 
     # -- the port ------------------------------------------------------------------------------
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
@@ -251,11 +312,17 @@ class LeanS3Store(StoreDefaults):
 
     def open_get(self, key: str, if_match: str | None = None) -> tuple[Any, ObjectInfo]:
         check_key(key)
-        headers = {"If-Match": f'"{strip_etag(if_match)}"'} if if_match else {}
+        headers = {"If-Match": self._quoted(if_match, key)} if if_match else {}
         resp = self._request("GET", key, headers=headers, stream=True)
         size = int(resp.headers.get("Content-Length", 0))
-        return _Body(resp, self._release), ObjectInfo(key, size,
-                                       strip_etag(resp.headers.get("ETag")), None)
+        return _Body(resp), ObjectInfo(key, size, strip_etag(resp.headers.get("ETag")), None)
+
+    def _quoted(self, etag: str, key: str) -> str:
+        """``"etag"`` for If-Match: only an ETag of the form S3 makes is ever sent back."""
+        if not valid_etag(etag):
+            raise StoreError(f"s3://{self.bucket}/{key}: the server gave an ETag that is not a "
+                             f"hex digest ({etag[:40]!r}); not sending it back.", True)
+        return f'"{strip_etag(etag)}"'
 
     def put_file(self, key: str, path: Path, md5_hex: str, if_match: str | None = None,
                  if_none_match: bool = False) -> str:
@@ -267,15 +334,30 @@ class LeanS3Store(StoreDefaults):
         return self._put(key, data, hashlib.md5(data, usedforsecurity=False).hexdigest(),
                          None, False, content_type)
 
+    def put_bytes_if(self, key: str, data: bytes, if_match: str | None = None,
+                     if_none_match: bool = False,
+                     content_type: str = "application/json") -> str:
+        return self._put(key, data, hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                         if_match, if_none_match, content_type)
+
+    def get_bytes(self, key: str) -> tuple[bytes, str] | None:
+        """A small object's bytes and ETag in one GET; None when there is no such object."""
+        check_key(key)
+        try:
+            resp = self._request("GET", key)
+        except StoreError as exc:
+            if getattr(exc, "status", 0) == 404:
+                return None
+            raise
+        return resp.data, strip_etag(resp.headers.get("ETag"))
+
     def _put(self, key: str, data: bytes, md5_hex: str, if_match: str | None,
              if_none_match: bool, content_type: str = "image/png") -> str:
-        import base64
-
         check_key(key)
         headers = {"Content-Type": content_type, "Content-Length": str(len(data)),
                    "Content-MD5": base64.b64encode(bytes.fromhex(md5_hex)).decode()}
         if if_match:
-            headers["If-Match"] = f'"{strip_etag(if_match)}"'
+            headers["If-Match"] = self._quoted(if_match, key)
         elif if_none_match:
             headers["If-None-Match"] = "*"
         resp = self._request("PUT", key, headers=headers, body=data, payload_hash=UNSIGNED)
@@ -300,26 +382,3 @@ class LeanS3Store(StoreDefaults):
                         "</CreateBucketConfiguration>").encode()
             self._request("PUT", body=body or None,
                           payload_hash=hashlib.sha256(body).hexdigest())
-
-
-def _backoff(attempt: int) -> float:
-    return random.uniform(0, min(3.0, 0.1 * 2 ** attempt))
-
-
-def _translate(status: int, code: str, where: str, bucket: str) -> StoreError:
-    if status == 412 or code == "PreconditionFailed":
-        return PreconditionFailed(f"{where} changed since it was listed.")
-    if status == 409 and code == "ConditionalRequestConflict":
-        return PreconditionFailed(f"{where} was written by someone else at the same time.")
-    if code == "NoSuchBucket":
-        err = StoreError(f"Bucket {bucket!r} does not exist on this S3 server.", True)
-    elif status == 403 or code in ("InvalidAccessKeyId", "SignatureDoesNotMatch",
-                                   "AccessDenied"):
-        err = AccessRefused(f"Access to {where} was refused ({code or status}): check the AWS "
-                            "credentials and the bucket policy.", True)
-    elif status == 404:
-        err = StoreError(f"{where} does not exist.", True)
-    else:
-        err = StoreError(f"S3 error on {where}: {code or status}.", status < 500)
-    err.status = status  # type: ignore[attr-defined]
-    return err

@@ -24,6 +24,7 @@ from ..fsutil import copy_atomic, is_disk_full, syncfs
 from ..storage.base import BulkGetter, ObjectStore
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout
+from ..storage.retry import MAX_ATTEMPTS
 from .config import SyncConfig
 from .decide import Action, Direction, Transfer, Transfers
 from .manifest import Manifest, ManifestEntry
@@ -131,8 +132,8 @@ class Applier:
                     self._end()
                     if item.cancelled:
                         self._outcome(t, Cancelled())
-                    else:
-                        self._submit(t)  # the ordinary path retries and explains
+                    else:  # the ordinary path retries and explains, within the object's cap
+                        self._submit(t, item)
             elif kind == "bulk-end" and item.exception() is not None:
                 for job in bulk_jobs:  # a bug in the getter: its unreported jobs go the old way
                     if id(job) not in reported:
@@ -147,12 +148,13 @@ class Applier:
         path = self.layout.image_path(t.actor, t.change.index)
         return conflict_path(path, "remote") if t.action is Action.KEEP_BOTH else path
 
-    def _submit(self, t: Transfer) -> None:
+    def _submit(self, t: Transfer, bulk_failed: Any = None) -> None:
+        """Run ``t`` on the pool; after a bulk ``Failed``, with what is left of its attempts."""
         if self.disk_full is not None and self.direction is Direction.PULL:
             self._outcome(t, self.disk_full)  # it would fail the same way, after a GET
             return
         self._begin()
-        fut = self.pool.submit(self._transfer, t)
+        fut = self.pool.submit(self._transfer, t, bulk_failed)
 
         def finished(f: Any) -> None:
             exc = f.exception()
@@ -163,7 +165,7 @@ class Applier:
 
         fut.add_done_callback(finished)
 
-    def _transfer(self, t: Transfer) -> _Landed | None:
+    def _transfer(self, t: Transfer, bulk_failed: Any = None) -> _Landed | None:
         """On a pool thread: one download (a verified temp file) or one upload (recorded)."""
         ch, run = t.change, self.runs[t.actor]
 
@@ -175,7 +177,10 @@ class Applier:
             target = self._target(t)
             if t.action is Action.OVERWRITE and target.exists():  # never lose the local side
                 copy_atomic(target, conflict_path(target, "local"))
-            got = download(self.store, ch.key, target, ch.remote.etag, on_bytes, self.cancel)
+            spent = max(1, bulk_failed.requests) if bulk_failed is not None else 0
+            got = download(self.store, ch.key, target, ch.remote.etag, on_bytes, self.cancel,
+                           attempts=max(1, MAX_ATTEMPTS - spent),
+                           wait_first=bulk_failed.retry_after if bulk_failed else None)
             return _Landed(t, got, target)
         assert ch.local is not None
         md5 = run.hashes.md5(ch.local.path)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from urllib3.exceptions import HTTPError as Urllib3Error
-
-from ..errors import Cancelled, CredentialsError, PreconditionFailed, StoreError
-from ..fsutil import is_disk_full, temp_path_for
+from ..errors import Cancelled, PreconditionFailed, StoreError
+from ..fsutil import temp_path_for
 from ..storage.base import ObjectStore, read_body
 from ..storage.hashing import is_multipart_etag, strip_etag
+from ..storage.retry import DEFAULT, MAX_ATTEMPTS, caller_retries, is_transient
 
-ATTEMPTS = 5
+ATTEMPTS = MAX_ATTEMPTS  # per object, bulk attempt included (``storage.retry``)
 
 
 class Truncated(StoreError):
@@ -37,32 +35,27 @@ class Fetched:
     mtime_ns: int
 
 
-def backoff(attempt: int, base: float = 0.1, cap: float = 3.0) -> float:
-    """Full jitter (AWS architecture blog): uniform in [0, min(cap, base * 2**attempt)]."""
-    return random.uniform(0, min(cap, base * (2 ** attempt)))
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (Cancelled, CredentialsError, PreconditionFailed)) or is_disk_full(exc):
-        return False
-    if isinstance(exc, StoreError):
-        return not exc.permanent
-    if type(exc).__module__.startswith("botocore"):  # BotoCoreError and kin, without importing
-        return True
-    return isinstance(exc, (Urllib3Error, ConnectionError, TimeoutError, OSError))
+def _wait(exc: BaseException, attempt: int) -> float:
+    """The server's ``Retry-After`` if the error carries one, else full jitter."""
+    return DEFAULT.delay(attempt, getattr(exc, "retry_after", None))
 
 
 def download(store: ObjectStore, key: str, target: Path, etag: str,
-             on_bytes: Callable[[int], None], cancel: threading.Event | None = None) -> Fetched:
+             on_bytes: Callable[[int], None], cancel: threading.Event | None = None,
+             attempts: int = ATTEMPTS, wait_first: float | None = None) -> Fetched:
     """GET ``key`` pinned to ``etag`` into a temp file beside ``target`` and verify it.
 
     Returns the verified temp file; the caller commits it (one path for every download). If
     the object changed since it was listed (412), the new version is fetched instead (the
-    caller decided to take the remote side) and its ETag is returned.
+    caller decided to take the remote side) and its ETag is returned. At most ``attempts``
+    GETs (the bulk getter's failed one is not counted here: the caller passes what is left),
+    each a single request (``retry.caller_retries``); ``wait_first`` seconds before the first.
     """
     want = strip_etag(etag)
     last: BaseException | None = None
-    for attempt in range(ATTEMPTS):
+    if wait_first:
+        time.sleep(DEFAULT.delay(0, wait_first))
+    for attempt in range(max(1, attempts)):
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         tmp = temp_path_for(target)
@@ -75,7 +68,8 @@ def download(store: ObjectStore, key: str, target: Path, etag: str,
             on_bytes(n)
 
         try:
-            body, info = store.open_get(key, if_match=want)
+            with caller_retries():
+                body, info = store.open_get(key, if_match=want)
             with open(tmp, "wb") as fh:
                 md5 = read_body(body, fh, count, cancel.is_set if cancel else None)
                 fh.flush()
@@ -93,7 +87,8 @@ def download(store: ObjectStore, key: str, target: Path, etag: str,
             return Fetched(tmp, md5, info.etag or md5, size, mtime_ns)
         except PreconditionFailed:
             on_bytes(-moved)
-            head = store.head(key)
+            with caller_retries():
+                head = store.head(key)
             if head is None:
                 raise StoreError(f"s3://{store.bucket}/{key} was deleted during the sync.",
                                  permanent=True) from None
@@ -101,15 +96,15 @@ def download(store: ObjectStore, key: str, target: Path, etag: str,
             last = None
         except BaseException as exc:
             on_bytes(-moved)
-            if not is_transient(exc) or attempt == ATTEMPTS - 1:
+            if not is_transient(exc) or attempt >= attempts - 1:
                 raise
             last = exc
-            time.sleep(backoff(attempt))
+            time.sleep(_wait(exc, attempt))
         finally:
             if not kept:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
-    raise StoreError(f"s3://{store.bucket}/{key}: gave up after {ATTEMPTS} attempts ({last}).")
+    raise StoreError(f"s3://{store.bucket}/{key}: gave up after {attempts} attempts ({last}).")
 
 
 def upload(store: ObjectStore, key: str, path: Path, md5: str, expect_etag: str | None,
@@ -118,22 +113,24 @@ def upload(store: ObjectStore, key: str, path: Path, md5: str, expect_etag: str 
 
     Servers that ignore If-Match/If-None-Match are covered by a HEAD re-check just before.
     Raises ``PreconditionFailed`` when someone else changed the object: never overwrite it.
+    At most ``ATTEMPTS`` HEAD + PUT pairs, each a single request (``retry.caller_retries``).
     """
     size = path.stat().st_size
     for attempt in range(ATTEMPTS):
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         try:
-            head = store.head(key)
-            current = head.etag if head else None
-            if current == md5:
-                return md5  # already there (e.g. a retry after a lost response)
-            if current != (strip_etag(expect_etag) if expect_etag else None):
-                raise PreconditionFailed(
-                    f"s3://{store.bucket}/{key} changed in S3 since the last sync; "
-                    "not overwriting it.")
-            etag = store.put_file(key, path, md5, if_match=expect_etag,
-                                  if_none_match=expect_etag is None)
+            with caller_retries():
+                head = store.head(key)
+                current = head.etag if head else None
+                if current == md5:
+                    return md5  # already there (e.g. a retry after a lost response)
+                if current != (strip_etag(expect_etag) if expect_etag else None):
+                    raise PreconditionFailed(
+                        f"s3://{store.bucket}/{key} changed in S3 since the last sync; "
+                        "not overwriting it.")
+                etag = store.put_file(key, path, md5, if_match=expect_etag,
+                                      if_none_match=expect_etag is None)
             if etag and not is_multipart_etag(etag) and etag != md5:
                 raise Truncated(f"s3://{store.bucket}/{key}: the server stored different bytes.")
             on_bytes(size)
@@ -141,5 +138,5 @@ def upload(store: ObjectStore, key: str, path: Path, md5: str, expect_etag: str 
         except BaseException as exc:
             if not is_transient(exc) or attempt == ATTEMPTS - 1:
                 raise
-            time.sleep(backoff(attempt))
+            time.sleep(_wait(exc, attempt))
     raise AssertionError("unreachable")
