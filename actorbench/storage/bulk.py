@@ -14,6 +14,9 @@ and the caller retries it on the ordinary path (``sync.transfer.download``), whi
 retries, back-off, 412 handling and error messages. ``Failed.requests`` says how many requests
 this path spent, so the object's total stays within ``retry.MAX_ATTEMPTS``. Nothing here
 renames into a final path.
+
+One piece (~370 lines) on purpose: the getter, its event loop's jobs and the off-loop file
+writes share one connection pool and one cancellation; the pure helpers are at the bottom.
 """
 
 from __future__ import annotations

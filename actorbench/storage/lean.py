@@ -12,6 +12,10 @@ bucket names; TLS against ``AWS_CA_BUNDLE`` or the system store; ``HTTPS_PROXY``
 ``HTTP_PROXY`` / ``NO_PROXY``. A bucket in another region than ``AWS_REGION`` is found from
 ``x-amz-bucket-region`` (301 PermanentRedirect, 400 AuthorizationHeaderMalformed), used from
 then on, and the user is told once. Retries follow ``retry`` (at most 5 attempts per object).
+
+One piece (~380 lines) on purpose: it is one ``ObjectStore`` whose methods share the signing,
+the pool, the region learned and the error mapping; split, each half would reach into the
+other's state.
 """
 
 from __future__ import annotations
