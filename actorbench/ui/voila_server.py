@@ -27,10 +27,12 @@ make the Library's cards clickable.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from tornado import web
 from traitlets import Integer
@@ -78,6 +80,33 @@ class GuardedRequestInfoSocketHandler(RequestInfoSocketHandler):
 _SWAP = {VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
          RequestInfoSocketHandler: GuardedRequestInfoSocketHandler}
 
+#: query parameters never handed to a kernel through the preheat socket
+SECRET_PARAMS = frozenset({"token"})
+
+
+def without_secrets(query: str) -> str:
+    """``token=...&actor=0002`` -> ``actor=0002``: what a preheated kernel may learn."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(k, v) for k, v in pairs if k.lower() not in SECRET_PARAMS])
+
+
+def _strip_secrets_from_request_info() -> None:
+    """Voila sends each visitor's request info (its query string, with the token of the URL
+    the app prints) to whoever opens ``/voila/query/<kernel id>``, without asking who: the
+    kernel id is visible in ``ps``. Strip the secret before it is sent or cached."""
+    original = RequestInfoSocketHandler.send_updates.__func__
+    if getattr(original, "_actorbench", False):
+        return
+
+    def send_updates(cls: type, msg: dict[str, Any]) -> None:
+        payload = dict(msg.get("payload") or {})
+        if isinstance(payload.get("QUERY_STRING"), str):
+            payload["QUERY_STRING"] = without_secrets(payload["QUERY_STRING"])
+        original(cls, {**msg, "payload": payload})
+
+    send_updates._actorbench = True  # type: ignore[attr-defined]
+    RequestInfoSocketHandler.send_updates = classmethod(send_updates)
+
 
 def capped(base: type) -> type:
     """``base`` (a MappingKernelManager) that answers 503 past ``max_kernels`` kernels."""
@@ -87,6 +116,12 @@ def capped(base: type) -> type:
                               help="Kernels running at once; a page past that gets 503.")
 
         async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
+            # a refill of Voila's preheat pool waits for a free slot instead of failing:
+            # Voila refills only after serving a preheated page, so one refused refill
+            # would end preheating for the server's life (the visitor awaiting it waits too)
+            refill = (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True"
+            while refill and len(self.list_kernel_ids()) >= self.max_kernels:
+                await asyncio.sleep(1.0)
             if len(self.list_kernel_ids()) >= self.max_kernels:
                 raise web.HTTPError(503, "Too many dashboard pages are open; close one and "
                                          "reload.")
@@ -112,6 +147,7 @@ class GuardedVoila(Voila):
 
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
+        _strip_secrets_from_request_info()
         token = os.environ.pop(TOKEN_ENV, "")
         password = os.environ.pop(PASSWORD_ENV, "")
         if not token and not password:

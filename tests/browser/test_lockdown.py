@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import nbformat
@@ -214,3 +215,65 @@ def test_the_printed_url_carries_a_fresh_token():  # type: ignore[no-untyped-def
     assert t1 != t2 and len(t1) >= 40
     assert app_url("127.0.0.1", 8866, t1) == f"http://127.0.0.1:8866/?token={t1}"
     assert app_secret("0.0.0.0", {"ACTORBENCH_APP_TOKEN": "x" * 32})[0] == "x" * 32  # noqa: S104
+
+
+@pytest.mark.attack("a local user reads the preheat query socket (/voila/query/<kernel id>, "
+                    "the id is visible in ps) after a visit through the printed URL",
+                    "the request info it gets carries no token")
+def test_the_preheat_query_socket_never_carries_the_token(tmp_path):  # type: ignore[no-untyped-def]
+    """A notebook whose kernel never asks for its request info: Voila caches the info for the
+    first socket to open ``/voila/query/<id>`` (the attacker's, here)."""
+    import json
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('hi')")]
+    nbformat.write(nb, tmp_path / "q.ipynb")
+    port, token = free_port(), "q" * 32
+    proc = subprocess.Popen(voila_command(port, tmp_path / "q.ipynb"), cwd=tmp_path,
+                            env={**os.environ, "ACTORBENCH_APP_TOKEN": token},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=60, proc=proc)  # type: ignore[arg-type]
+        time.sleep(3)  # the preheated kernel is ready
+        _read_query_socket(f"http://127.0.0.1:{port}/", token, json)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _read_query_socket(base: str, token: str, json: Any) -> None:
+    s = requests.Session()
+    r = s.get(base, params={"token": token, "actor": "0001"}, timeout=120)
+    r.raise_for_status()
+    kid = re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", r.text)
+    assert kid
+    u = urlsplit(base)
+    lines = [f"GET /voila/query/{kid.group(0)} HTTP/1.1", f"Host: {u.netloc}",  # no cookie
+             "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13",
+             f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}",
+             f"Sec-WebSocket-Protocol: {V1_SUBPROTOCOL}"]
+    with socket.create_connection((u.hostname, u.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(4096)
+        head, rest = data.split(b"\r\n\r\n", 1)
+        assert head.split()[1] == b"101", head
+        while len(rest) < 2 or len(rest) < _frame_end(rest):
+            rest += sock.recv(65536)
+    info = json.loads(_frame_payload(rest))
+    assert "actor=0001" in info["QUERY_STRING"]  # the deep link still reaches the kernel
+    assert token not in json.dumps(info) and "token" not in info["QUERY_STRING"]
+
+
+def _frame_end(buf: bytes) -> int:
+    n = buf[1] & 0x7F
+    return 2 + n if n < 126 else (4 + int.from_bytes(buf[2:4], "big") if n == 126 and
+                                  len(buf) >= 4 else 10 + int.from_bytes(buf[2:10], "big")
+                                  if len(buf) >= 10 else 1 << 30)
+
+
+def _frame_payload(buf: bytes) -> bytes:
+    n = buf[1] & 0x7F
+    start = 2 if n < 126 else 4 if n == 126 else 10
+    return buf[start:_frame_end(buf)]
