@@ -40,6 +40,27 @@ def conflict_path(path: Path, side: str) -> Path:
     return path.with_name(f"{path.stem}.conflict-{side}.png")
 
 
+def free_conflict_path(path: Path, side: str) -> Path:
+    """``conflict_path``, or ``….conflict-{side}-2.png`` (3, …) if that is taken: a local
+    version kept aside is never replaced by the next one kept aside."""
+    first = conflict_path(path, side)
+    n = 2
+    candidate = first
+    while candidate.exists() or candidate.is_symlink():
+        candidate = path.with_name(f"{path.stem}.conflict-{side}-{n}.png")
+        n += 1
+    return candidate
+
+
+def stat_key(path: Path) -> tuple[int, int] | None:
+    """(size, mtime_ns) of what is at ``path`` now, without following a link; None if nothing."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
 @dataclass
 class ActorRun:
     """One actor's sync in progress: its decision, its records, its summary."""
@@ -60,6 +81,9 @@ class _Landed:
     transfer: Transfer
     fetched: Fetched
     target: Path
+    #: what the target held when the transfer was decided (None: nothing); if it holds
+    #: something else at commit time, the local side changed during the run
+    expect: tuple[int, int] | None = None
 
 
 class Applier:
@@ -123,7 +147,8 @@ class Applier:
                 t = item.job.tag
                 if isinstance(item, Got):
                     pending.append(_Landed(t, Fetched(item.tmp, item.md5, item.etag, item.size,
-                                                      item.mtime_ns), item.job.target))
+                                                      item.mtime_ns), item.job.target,
+                                           _planned(t)))
                 else:
                     assert isinstance(item, Failed)
                     if item.moved:
@@ -175,13 +200,15 @@ class Applier:
         if self.direction is Direction.PULL:
             assert ch.remote is not None
             target = self._target(t)
+            planned = _planned(t)
             if t.action is Action.OVERWRITE and target.exists():  # never lose the local side
-                copy_atomic(target, conflict_path(target, "local"))
+                copy_atomic(target, free_conflict_path(target, "local"))
+                planned = stat_key(target)
             spent = max(1, bulk_failed.requests) if bulk_failed is not None else 0
             got = download(self.store, ch.key, target, ch.remote.etag, on_bytes, self.cancel,
                            attempts=max(1, MAX_ATTEMPTS - spent),
                            wait_first=bulk_failed.retry_after if bulk_failed else None)
-            return _Landed(t, got, target)
+            return _Landed(t, got, target, planned)
         assert ch.local is not None
         md5 = run.hashes.md5(ch.local.path)
         expect = ch.remote.etag if ch.remote else (
@@ -202,12 +229,22 @@ class Applier:
             t, got = landed.transfer, landed.fetched
             run = self.runs[t.actor]
             self._end()
+            target = landed.target
+            edited = t.action is not Action.KEEP_BOTH and stat_key(target) != landed.expect
+            if edited:  # the local file changed during the run: S3's version goes aside
+                target = free_conflict_path(target, "remote")
             try:
-                os.replace(got.tmp, landed.target)
+                os.replace(got.tmp, target)
             except OSError as exc:
                 with contextlib.suppress(FileNotFoundError):
                     got.tmp.unlink()
                 self._outcome(t, exc)
+                continue
+            if edited:
+                run.summary.conflicts.append(t.key)
+                self.progress(ProgressEvent(ProgressKind.FILE, t.actor, t.key, ok=False,
+                                            error="changed locally during the sync: S3's "
+                                                  f"version kept as {target.name}"))
                 continue
             if t.action is not Action.KEEP_BOTH:  # the conflict copy is not the image
                 with run.lock:
@@ -240,3 +277,9 @@ class Applier:
                 self.disk_full = exc  # type: ignore[assignment]
         self.progress(ProgressEvent(ProgressKind.FILE, t.actor, t.key, ok=False,
                                     error=describe(exc)))
+
+
+def _planned(t: Transfer) -> tuple[int, int] | None:
+    """What the plan saw at the image's path (None: no local file)."""
+    local = t.change.local
+    return (local.size, local.mtime_ns) if local is not None else None

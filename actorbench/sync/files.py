@@ -130,5 +130,5 @@ def _pillow_problem(fh: object) -> str:
 
 
 def _conflict_re(actor: str) -> re.Pattern[str]:
-    return re.compile(rf"{re.escape(actor)}_(0|[1-9][0-9]{{0,4}})\.conflict-(local|remote)\.png\Z",
-                      re.ASCII)
+    return re.compile(rf"{re.escape(actor)}_(0|[1-9][0-9]{{0,4}})\.conflict-(local|remote)"
+                      r"(-[1-9][0-9]{0,5})?\.png\Z", re.ASCII)
