@@ -125,5 +125,8 @@ def test_words_on_the_reports_page(world):
     assert "S3 only 1" in table and "Modified locally 1" in table and "75%" in table
     assert "s3_only" not in re.sub("<[^>]+>", "", table)  # (only in class names)
     assert [t for t in page.plots.titles] == ["Synced per actor", "Image status",
-                                              "Balance by facet", "Storage", "Training"]
+                                              "Balance by facet", "Storage",
+                                              "Training coverage"]
+    assert page.sections.titles == ("Library", "Training")  # the Training tab: versions, cost
+    assert "0 versions" in page.training.totals.value
     app.close()

@@ -220,3 +220,38 @@ def test_cli_train_asks_for_yes_another(moto_server, tmp_path, fake, monkeypatch
     main(["train", A, "--preset", "sd15", "--yes", "--yes-another", "--json"])
     assert json.loads(capsys.readouterr().out)["launched"][0]["user"] == "bob"
     assert len(fake.jobs) == 2
+
+
+def test_a_paid_job_is_never_forgotten(moto_server, tmp_path, fake, atomic_moto_puts,
+                                       monkeypatch):
+    """The shared ledger cannot be written after /run: the job id is kept locally, said in the
+    error, and shared by the next load; history from before team mode is shared, not dropped."""
+    from actorbench.errors import ActorbenchError
+    from actorbench.team.ledger import SharedLedger
+
+    bucket = team_bucket(moto_server, tmp_path)
+    solo = Workbench(team_settings(moto_server, tmp_path / "ws", bucket, "al",
+                                   ACTORBENCH_TEAM="0", **fake.env))
+    assert solo.team is None
+    before = TrainingService(solo)  # local mode first
+    old = before.launch(before.prepare(A, TrainingParams.from_preset("sd15", resolution=256)))
+    before.poll_until_done(A, timeout=30, interval=0.02)
+    svc = TrainingService(Workbench(team_settings(moto_server, tmp_path / "ws", bucket, "al",
+                                                  **fake.env)))
+    assert [v.id for v in svc.versions.load(1)] == [old.id]  # shared, not dropped
+    real_save = SharedLedger.save
+    calls = {"n": 0}
+
+    def failing_save(self, actor_id, versions):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:  # the write after /run
+            raise PreconditionFailed("the bucket said no")
+        return real_save(self, actor_id, versions)
+
+    monkeypatch.setattr(SharedLedger, "save", failing_save)
+    with pytest.raises(ActorbenchError, match=r"was launched \(RunPod job .*recorded in"):
+        svc.launch(svc.prepare(A, TrainingParams.from_preset("sd15", resolution=256)),
+                   another=True)
+    monkeypatch.setattr(SharedLedger, "save", real_save)
+    job_ids = {v.job_id for v in svc.versions.load(1)}
+    assert len(job_ids) == 2 and None not in job_ids and set(fake.jobs) == job_ids

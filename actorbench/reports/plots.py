@@ -105,6 +105,37 @@ def training_coverage(r: CoverageReport) -> Figure:
     return fig
 
 
+def loss_points(raw: object) -> list[tuple[float, float]]:
+    """``[[step, loss], ...]`` from a record as finite number pairs (anything else dropped:
+    the record is a file anyone may have edited)."""
+    import math
+
+    out = []
+    for item in raw if isinstance(raw, list) else []:
+        if (isinstance(item, list | tuple) and len(item) == 2
+                and all(isinstance(x, int | float) and not isinstance(x, bool)
+                        and math.isfinite(x) for x in item)):
+            out.append((float(item[0]), float(item[1])))
+    return sorted(out)
+
+
+def loss_curve(raw: object, title: str = "Training loss") -> Figure | None:
+    """A version's loss per step; None with fewer than two points. Built without pyplot, so
+    pages may draw it from a background thread."""
+    points = loss_points(raw)
+    if len(points) < 2:
+        return None
+    fig = Figure(figsize=(4.2, 2.4))
+    ax = fig.add_subplot()
+    ax.plot([p[0] for p in points], [p[1] for p in points], color=SYNCED, linewidth=1.6)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title.replace("$", r"\$")[:80], fontsize=10)  # "$" would start mathtext
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 PLOTS = {"coverage": coverage_per_actor, "status_mix": status_mix, "facets": facet_balance,
          "storage": storage_used, "training": training_coverage}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..actors.model import Actor
 from ..actors.registry import Registry
-from ..errors import AlreadyTraining, RegistryError
+from ..errors import ActorbenchError, AlreadyTraining, RegistryError
 from ..fsutil import atomic_write_json
 from ..storage.layout import Layout
 from ..training.status import ACTIVE, JobStatus
@@ -63,6 +63,16 @@ class SharedLedger(VersionStore):
         file, whose versions the next save then shares."""
         doc = self._checked(actor_id, self.docs.read(self.doc_name(actor_id))[0])
         if doc is not None:
+            try:
+                local = super().load(actor_id)
+            except ActorbenchError:  # an unreadable cache is replaced by the shared copy
+                local = []
+            shared = {v.get("id") for v in doc.get("versions", [])}
+            if any(v.id not in shared for v in local):
+                # versions only this workstation knows (launched before team mode, or whose
+                # shared write failed): merged in and shared, never dropped by the cache
+                self.save(actor_id, local)
+                return super().load(actor_id)
             self._cache(actor_id, doc)
         return super().load(actor_id)  # the same checks as a local file
 

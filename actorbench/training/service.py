@@ -128,9 +128,23 @@ class TrainingService:
             version.job_id = job["id"]
             version.status = JobStatus(job.get("status") or JobStatus.IN_QUEUE)
             version.timings["submitted_at"] = now_iso()
-            self.versions.save(actor.id, versions)
+            self._save_launched(actor, versions, version)
         self.save_params(actor.name, prep.params)
         return version
+
+    def _save_launched(self, actor: Any, versions: list[TrainingVersion],
+                       version: TrainingVersion) -> None:
+        """A paid job is running: its id must be kept even if the shared ledger cannot be
+        written now. Then it goes to this workstation's file, and the error says so."""
+        try:
+            self.versions.save(actor.id, versions)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, keep the job id first
+            local = VersionStore(self.wb.layout, who_of(self.wb.settings).as_dict())
+            local.save(actor.id, versions)
+            raise ActorbenchError(
+                f"{actor.name} {version.name} was launched (RunPod job {version.job_id}) but "
+                f"the shared ledger could not be written ({exc}); the job is recorded in "
+                f"{local.path(actor.id)} and the next save shares it.") from exc
 
     def launch_batch(self, actor_refs: list[str], params: TrainingParams
                      ) -> dict[str, TrainingVersion | str]:

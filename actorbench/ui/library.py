@@ -26,6 +26,7 @@ from .common import ErrorBox, Worker, base_image_html, esc, guarded
 from .gallery import PAGE_SIZE, GalleryView
 from .html import h
 from .state import AppState
+from .team_follow import follow_team
 
 ANY = "Any"
 AGE_MIN, AGE_MAX = 18, 80
@@ -173,6 +174,13 @@ class LibraryView(w.VBox):
         self.model.observe(g(self._on_model_results), "results")
         state.observe(self._on_state_change, ["actor", "revision"])
         self.render_card()
+        # team mode: a mark or an actor from another workstation shows without a reload
+        follow_team(state, self._on_team_news, self.errors.show)
+
+    def _on_team_news(self, names: set[str]) -> None:
+        if "registry.json" in names:  # (the follower has read the registry again)
+            self.model.refresh()
+            self.state.changed()
 
     def _open(self, page: str) -> None:
         if self.state.actor:

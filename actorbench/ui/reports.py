@@ -21,6 +21,7 @@ from .cards import ethnicity_words
 from .common import ErrorBox, Worker, guarded
 from .html import Html, css_class, h, join
 from .models import SORTABLE, ReportsModel
+from .reports_training import TrainingReportPanel
 from .state import AppState
 from .words import human_bytes, percent, plural, short_time
 
@@ -29,7 +30,8 @@ SHOWN = ["actor", "ethnicity", "gender", "age", "images", "status", "downloaded"
          "bytes_local", "last_sync", "trained_versions", "validated"]
 #: what the plots' tabs are called
 PLOT_TITLES = {"coverage": "Synced per actor", "status_mix": "Image status",
-               "facets": "Balance by facet", "storage": "Storage", "training": "Training"}
+               "facets": "Balance by facet", "storage": "Storage",
+               "training": "Training coverage"}
 
 
 def whole(value: Any) -> str:
@@ -110,9 +112,12 @@ class ReportsView(w.VBox):
         self.plots.add_class("ab-report-plots")
         for name in ("sort_by", "ascending", "only_images"):
             w.link((self.model, name), (getattr(self, name), "value"))
-        super().__init__([self.errors, w.HBox([self.build_button, self.status]), self.totals,
-                          w.HBox([self.sort_by, self.ascending, self.only_images]),
-                          w.HBox([self.open_actor, self.open_button]), self.table, self.plots],
+        self.training = TrainingReportPanel()  # versions, success, cost, estimate vs actual
+        library = w.VBox([self.totals, w.HBox([self.sort_by, self.ascending, self.only_images]),
+                          w.HBox([self.open_actor, self.open_button]), self.table, self.plots])
+        self.sections = w.Tab(children=[library, self.training], titles=["Library", "Training"])
+        self.sections.add_class("ab-report-sections")
+        super().__init__([self.errors, w.HBox([self.build_button, self.status]), self.sections],
                          layout=w.Layout(max_width="1380px"))
         g = guarded(self.errors)
         self.build_button.on_click(g(lambda _: self.build()))
@@ -122,7 +127,7 @@ class ReportsView(w.VBox):
 
     @property
     def report(self) -> CoverageReport | None:
-        return self.model.report  # type: ignore[no-any-return]
+        return self.model.report
 
     def build(self) -> bool:
         self.status.value = "Building …"
@@ -136,6 +141,9 @@ class ReportsView(w.VBox):
             self.model.report = report
             self.render_table()
             self.render_plots()
+            from ..reports.training import build_training_report, local_ledgers
+
+            self.training.show(build_training_report(local_ledgers(wb.layout, wb.registry)))
             self.model.message = (f"Built in {time.perf_counter() - t0:.1f} s over "
                                   f"{plural(len(report.actors), 'actor')}.")
             self.status.value = self.model.message

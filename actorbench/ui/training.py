@@ -6,28 +6,25 @@ import threading
 
 import ipywidgets as w
 
+from ..errors import AlreadyTraining
 from ..sync.plan import ActorPlan
-from ..training import (
-    GPU_PRICE_PER_S,
-    GUIDELINES,
-    PRESETS,
-    JobStatus,
-    Prepared,
-    TrainingParams,
-    TrainingService,
-    TrainingVersion,
-)
+from ..training import Prepared, TrainingParams, TrainingService, TrainingVersion
 from ..training.estimate import estimate
 from ..training.status import ACTIVE, RUNNING
 from ..training.validate import Validation, validate_dataset
 from .background import run_in_background
 from .common import ErrorBox, Worker, guarded
-from .html import esc, h, join
+from .html import esc, h
 from .state import AppState
-from .training_model import TrainingModel
+from .team_follow import follow_team
+from .training_form import ParamsForm, guidelines
+from .training_model import FIELDS, TrainingModel
 from .training_rows import STATUS_CLASS as STATUS_CLASS  # (tests and other pages read them)
-from .training_rows import overview_html, progress_fraction, validation_html, version_row
-from .words import job_status_word, short_time
+from .training_rows import TRAINING_CSS, overview_html, validation_html
+from .training_rows import version_row as version_row
+from .training_status import JobStatusPanel
+from .versions_preview import VersionsPanel
+from .words import job_status_word
 
 
 class TrainingView(w.VBox):
@@ -41,23 +38,6 @@ class TrainingView(w.VBox):
         self.poller = Worker(self.errors, busy=False)  # follows jobs for up to an hour
         self._stop_polling = threading.Event()
         self.title = w.HTML()
-        m = self.model
-        self.base_model = w.Dropdown(options=[(p.label, k) for k, p in PRESETS.items()],
-                                     value=m.base_model, description="Base model")
-        self.trigger = w.Text(value=m.trigger, description="Trigger")
-        self.resolution = w.IntText(value=m.resolution, description="Resolution")
-        self.unet_lr = w.FloatText(value=m.unet_lr, description="U-Net LR")
-        self.te_lr = w.FloatText(value=m.te_lr, description="Text enc. LR")
-        self.rank = w.IntText(value=m.rank, description="Rank")
-        self.alpha = w.IntText(value=m.alpha, description="Alpha")
-        self.batch = w.IntText(value=m.batch, description="Batch")
-        self.repeats = w.IntText(value=m.repeats, description="Repeats")
-        self.epochs = w.IntText(value=m.epochs, description="Epochs")
-        self.steps = w.IntText(value=m.steps, description="Steps")
-        self.gpu = w.Dropdown(options=list(GPU_PRICE_PER_S), value=m.gpu, description="GPU")
-        for name in ("base_model", "trigger", "resolution", "unet_lr", "te_lr", "rank", "alpha",
-                     "batch", "repeats", "epochs", "steps", "gpu"):
-            w.link((m, name), (getattr(self, name), "value"))
         self.auto_button = w.Button(description="Auto-adjust", button_style="info")
         self.start_button = w.Button(description="🚀 Start training", button_style="success")
         self.cancel_button = w.Button(description="Cancel training", button_style="danger",
@@ -74,31 +54,30 @@ class TrainingView(w.VBox):
         self.estimate.add_class("ab-estimate")
         self.validation = w.HTML()
         self.validation.add_class("ab-validation")
-        self.live = w.HTML()
-        self.live.add_class("ab-train-live")
-        self.progress = w.FloatProgress(value=0, min=0, max=1, description="Training")
-        self.versions_table = w.HTML()
-        self.versions_table.add_class("ab-versions")
-        self.version_pick = w.Dropdown(options=[], description="Version")
-        self.good_button = w.Button(description="✅ Mark as good")
-        guide = w.Accordion(children=[w.HTML(
-            "<ul>" + "".join(f"<li><b>{esc(t)}</b>: {esc(d)}</li>" for t, d in GUIDELINES)
-            + "</ul>")], titles=["Face-training guidelines"])
-        form = w.VBox([self.base_model, self.trigger, self.resolution, self.unet_lr, self.te_lr,
-                       self.rank, self.alpha, self.batch, self.repeats, self.epochs, self.steps,
-                       self.gpu, w.HBox([self.save_button, self.params_message])])
+        self.status = JobStatusPanel()  # the job's stage, words, progress; "launch another"
+        self.live, self.stage, self.progress = (self.status.live, self.status.stage,
+                                                self.status.progress)
+        form = ParamsForm(self.model, [self.save_button, self.params_message])
+        for name in FIELDS:  # (tests and handlers reach the fields by name)
+            setattr(self, name, getattr(form, name))
+        self.panel = VersionsPanel(state, self.model, self.errors, lambda: self.service,
+                                   self._on_marked)
+        self.versions_table, self.version_pick = self.panel.table, self.panel.pick
+        self.good_button = self.panel.good_button
         side = w.VBox([w.HBox([self.auto_button, self.start_button, self.cancel_button]),
-                       self.formula, self.estimate, self.validation, self.live, self.progress],
+                       self.formula, self.estimate, self.validation, self.status],
                       layout=w.Layout(width="60%"))
-        super().__init__([self.errors, self.title, self.overview, w.HBox([form, side]), guide,
-                          w.HTML("<h4>Trained versions</h4>"), self.versions_table,
-                          w.HBox([self.version_pick, self.good_button])])
+        super().__init__([w.HTML(TRAINING_CSS), self.errors, self.title, self.overview,
+                          w.HBox([form, side]), guidelines(), self.panel])
         g = guarded(self.errors)
         self.auto_button.on_click(g(self._on_auto_click))
         self.start_button.on_click(g(lambda _: self.start()))
+        self.status.another_button.on_click(g(lambda _: self.start(another=True)))
         self.cancel_button.on_click(g(self._on_cancel_click))
-        self.good_button.on_click(g(self._on_good_click))
         self.save_button.on_click(g(self._on_save_click))
+        # team mode: another workstation's launch, progress or mark shows here without a reload
+        follow_team(state, self._on_team_news, self.errors.show)
+        self.model.observe(g(self._on_model_team_changes), "team_changes")
         self._loading = False  # the form is being filled for another actor
         self._blocked = False  # the dataset shown has blockers: Start waits
         self._reads = 0  # dataset reads asked for: only the last one is shown
@@ -121,8 +100,8 @@ class TrainingView(w.VBox):
         self.title.value = (f'<div class="ab-title">Training · {esc(name)}</div>' if name
                             else "<i>Choose an actor on the Library page.</i>")
         self.formula.value = self.estimate.value = self.validation.value = ""
-        self.live.value = self.params_message.value = self.overview.value = ""
-        self.progress.value = 0
+        self.params_message.value = self.overview.value = ""
+        self.status.clear()
         self.prepared = None
         self.errors.clear()
         self._blocked = False
@@ -130,7 +109,7 @@ class TrainingView(w.VBox):
             b.disabled = not name
             b.tooltip = "" if name else "Choose an actor on the Library page first."
         if not name:
-            self.versions_table.value = ""
+            self.panel.show([], "")
             self.cancel_button.disabled = True
             return
         last = self.service.last_params(name)
@@ -143,7 +122,9 @@ class TrainingView(w.VBox):
         if last is not None:
             self.params_message.value = h("span", "Saved parameters restored.", cls="ab-hint")
         self.read_dataset(name)
-        self.render_versions(self.service.versions.load(self.state.wb.registry.get(name).id))
+        versions = self.service.versions.load(self.state.wb.registry.get(name).id)
+        self.render_versions(versions)
+        self.status.show_versions(versions)
         self.start_polling()
 
     def read_dataset(self, name: str) -> None:
@@ -222,16 +203,24 @@ class TrainingView(w.VBox):
         self.start_button.disabled = self._blocked or self.worker.busy
         self.start_button.tooltip = "Fix the blockers listed first." if self._blocked else ""
 
-    def start(self) -> bool:
+    def start(self, another: bool = False) -> bool:
+        """Launch (off the UI thread). A job of the actor queued or running (maybe another
+        workstation's) is named, and "Launch another anyway" offered; ``another`` confirms."""
         if self.worker.busy:
             return False  # a double click never launches twice
-        actor, params = self.state.actor, self.params()
+        actor, params, confirmed = self.state.actor, self.params(), self.status.another
         self.start_button.disabled = True
+        self.status.offer_another(None)
 
         def job() -> None:  # both list S3 or call RunPod: off the UI thread
-            v = self.service.launch(self.service.prepare(actor, params, adjust=False))
-            self.live.value = (f"Launched {esc(v.name)}: job {esc(v.job_id)} "
-                               f"({esc(job_status_word(v.status))})")
+            prep = (confirmed if another and confirmed is not None
+                    else self.service.prepare(actor, params, adjust=False))
+            try:
+                v = self.service.launch(prep, another=another)
+            except AlreadyTraining as exc:  # said with who and when, and a confirm button
+                self.status.offer_another(prep, exc)
+                return
+            self.status.show_launched(v)
 
         def done() -> None:
             self.start_button.disabled = self._blocked
@@ -259,35 +248,32 @@ class TrainingView(w.VBox):
 
     def _on_versions_update(self, versions: list[TrainingVersion]) -> None:
         self.render_versions(versions)
-        live = [v for v in versions if v.status in RUNNING]
-        if live:
-            v = live[-1]
-            self.progress.value = progress_fraction(v.progress)
-            msg = v.progress.get("message", "") if isinstance(v.progress, dict) else ""
-            self.live.value = f"{esc(v.name)}: <b>{esc(job_status_word(v.status))}</b> {esc(msg)}"
-        elif versions:
-            v = versions[-1]
-            self.progress.value = 1.0 if v.status == JobStatus.COMPLETED else self.progress.value
-            self.live.value = (f'<span class="ab-train-final">{esc(v.name)}: '
-                               f"<b>{esc(job_status_word(v.status))}</b> "
-                               f"{esc(v.error or '')}</span>")
+        self.status.show_versions(versions)
 
     def render_versions(self, versions: list[TrainingVersion]) -> None:
-        rows = join(version_row(v) for v in reversed(versions))
-        self.versions_table.value = (
-            '<table class="ab-table"><tr><th>version</th><th>created</th><th>status</th>'
-            "<th>parameters</th><th>LoRA</th><th></th></tr>" + rows + "</table>"
-            if versions else "<i>No trainings yet.</i>")
+        self.panel.show(versions, self.state.actor)
         running = any(v.status in RUNNING for v in versions)
         self.cancel_button.disabled = not running  # only a running job can be cancelled
         self.cancel_button.tooltip = "" if running else "No training is running."
-        done = [(f"{v.name} ({short_time(v.created_at)})", v.id) for v in reversed(versions)
-                if v.status == JobStatus.COMPLETED]
-        current = self.version_pick.value
-        self.version_pick.options = done
-        ids = [d[1] for d in done]
-        if ids:
-            self.version_pick.value = current if current in ids else ids[0]
+
+    # -- team mode -----------------------------------------------------------------------
+    def _on_team_news(self, names: set[str]) -> None:
+        """A shared document changed (the watch's thread): the versions are read again."""
+        if any(n.startswith("ledgers/") or n == "registry.json" for n in names):
+            self.model.team_changes += 1
+
+    def _on_model_team_changes(self, change: object) -> None:
+        actor = self.state.actor
+        if not actor:
+            return
+
+        def show(versions: list[TrainingVersion]) -> None:
+            if self.state.actor == actor:
+                self._on_versions_update(versions)
+                self.start_polling()  # another workstation's launch: follow it here too
+
+        run_in_background(self.model, lambda: self.service.versions.load(
+            self.state.wb.registry.get(actor).id), on_done=show)
 
     def _on_cancel_click(self, _: object) -> None:
         actor = self.state.actor
@@ -303,13 +289,6 @@ class TrainingView(w.VBox):
         run_in_background(self.model, lambda: self.service.cancel(actor, active[-1].id),
                           on_done=cancelled)  # a RunPod call: off the UI thread
 
-    def _on_good_click(self, _: object) -> None:
-        if not self.version_pick.value:
-            self.errors.show("Choose a completed version first.")
-            return
-        v = self.service.mark_good(self.state.actor, self.version_pick.value)
-        self.render_versions(self.service.versions.load(
-            self.state.wb.registry.get(self.state.actor).id))
+    def _on_marked(self, v: TrainingVersion) -> None:
         self.live.value = f'<div class="ab-ok">{esc(v.name)} is now the validated model.</div>'
-        self.state.wb.reload_registry()
         self.state.changed()

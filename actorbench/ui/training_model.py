@@ -6,7 +6,14 @@ from typing import Any
 
 import traitlets as t
 
-from ..training import GPU_PRICE_PER_S, PRESETS, TrainingParams, make_params
+from ..training import (
+    GPU_PRICE_PER_S,
+    PRESETS,
+    JobStatus,
+    TrainingParams,
+    TrainingVersion,
+    make_params,
+)
 from .background import PageModel
 
 DEFAULT_MODEL = "sdxl"
@@ -72,3 +79,72 @@ class TrainingModel(PageModel):
     def reset(self) -> None:
         self.show(TrainingParams.from_preset(DEFAULT_MODEL))
         super().reset()
+
+
+class VersionsModel(t.HasTraits):
+    """Which completed versions the preview and the compare view show, by id.
+
+    Usage::
+
+        model.offer(versions)             # the completed ones become the choices (newest first)
+        model.chosen = versions[0].id     # previewed; "Mark as good" marks it
+        model.left, model.right = a.id, b.id
+        model.pair()                      # (a, b) side by side, or None and why not
+    """
+
+    choices = t.List(t.Tuple(t.Unicode(), t.Unicode()))  # (label, id), newest first
+    chosen = t.Unicode("")  # previewed (and marked good by the preview's button)
+    left = t.Unicode("")  # compared side by side ("" for none)
+    right = t.Unicode("")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.versions: dict[str, TrainingVersion] = {}
+        self.picked: set[str] = set()  # traits a person chose: kept while they can be
+
+    @t.validate("chosen", "left", "right")
+    def _valid_id(self, proposal: dict[str, Any]) -> str:
+        value = proposal["value"]
+        if value and value not in {vid for _, vid in self.choices}:
+            raise t.TraitError(f"No completed version {value!r} to show.")
+        return value
+
+    def choose(self, trait: str, version_id: str) -> None:
+        """A person's choice (``"chosen"``, ``"left"`` or ``"right"``): a new version does
+        not take its place."""
+        setattr(self, trait, version_id)
+        self.picked.add(trait)
+
+    def offer(self, versions: list[TrainingVersion], label: Any = None) -> None:
+        """The completed versions become the choices. What a person chose stays while it is
+        one; else the newest is previewed and the two newest are compared (older left)."""
+        done = [v for v in reversed(versions) if v.status == JobStatus.COMPLETED]
+        name = label or (lambda v: v.name)
+        ids = [v.id for v in done]
+        with self.hold_trait_notifications():
+            self.versions = {v.id: v for v in done}
+            self.choices = [(str(name(v)), v.id) for v in done]
+            if not ("chosen" in self.picked and self.chosen in ids):
+                self.chosen = ids[0] if ids else ""
+                self.picked.discard("chosen")
+            if not ({"left", "right"} & self.picked and self.left in ids
+                    and self.right in ids):
+                self.left = ids[1] if len(ids) > 1 else ""
+                self.right = ids[0] if len(ids) > 1 else ""
+                self.picked -= {"left", "right"}
+
+    def previewed(self) -> TrainingVersion | None:
+        return self.versions.get(self.chosen)
+
+    def pair(self) -> tuple[TrainingVersion, TrainingVersion] | None:
+        """The two versions to compare: both chosen, and not the same one."""
+        a, b = self.versions.get(self.left), self.versions.get(self.right)
+        return (a, b) if a is not None and b is not None and a.id != b.id else None
+
+    def why_no_pair(self) -> str:
+        if len(self.choices) < 2:
+            return "Two completed versions are needed to compare (there is " + (
+                "one)." if self.choices else "none yet).")
+        if self.left == self.right and self.left:
+            return "Choose two different versions."
+        return "Choose two versions."

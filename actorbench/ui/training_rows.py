@@ -3,32 +3,157 @@
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
+from ..cli_train import stage_of
 from ..palette import JOB_TONE, job_tone
 from ..sync.plan import ActorPlan
 from ..training import TrainingVersion
 from ..training.validate import Validation
 from .html import Html, css_class, h, join
 from .library import counts_html
-from .words import job_status_word, plural, short_time
+from .words import duration, job_status_word, plural, short_time
 
 #: a job's badge class (the palette's image status of the same meaning), by status
 STATUS_CLASS = {status: tone.value for status, tone in JOB_TONE.items()}
+#: the stepper's words, by stage (``cli_train.stage_of``)
+STAGE_WORDS = {"queued": "Queued", "downloading": "Downloading", "training": "Training",
+               "sampling": "Sampling", "uploading": "Uploading", "done": "Done"}
+STAGES = tuple(STAGE_WORDS)  # in order
+#: the Training page's own styles (the stepper, the samples, the compare view)
+TRAINING_CSS = """<style>
+.ab-stepper { display:flex; gap:4px; list-style:none; padding:0; margin:4px 0; flex-wrap:wrap; }
+.ab-step { padding:2px 9px; border-radius:10px; font-size:12px; border:1px solid #c5ced9;
+           color:#567; background:#f4f7fb; }
+.ab-step-past { background:#e6f4ea; color:#1e5d2b; border-color:#9fd3ad; }
+.ab-step-current { background:#0072B2; color:#fff; border-color:#0072B2; font-weight:600; }
+.ab-stage-label { font-size:13px; color:#1d3047; }
+.ab-stage-ended .ab-stage-label { color:#8a1c1c; }
+.ab-versions-wrap { display:flex; gap:12px; align-items:flex-start; }
+.ab-versions-wrap table { flex:1; }
+.ab-versions-wrap td { line-height:1.3; }
+.ab-versions-wrap td code { overflow-wrap:anywhere; font-size:11px; }
+.ab-versions-wrap td.ab-lora { max-width:260px; }
+.ab-version-samples { white-space:nowrap; }
+.ab-base-fig { margin:0; text-align:center; font-size:11px; color:#456; }
+.ab-base-fig img { width:128px; height:128px; object-fit:cover; border-radius:6px; }
+img.ab-sample-mini { width:56px; height:56px; object-fit:cover; border-radius:4px;
+                     margin-right:3px; }
+.ab-samples { display:flex; flex-wrap:wrap; gap:8px; }
+.ab-sample-fig { margin:0; width:136px; font-size:11px; color:#334; overflow-wrap:anywhere; }
+.ab-sample-fig figcaption, .ab-preview-head { line-height:1.3; margin-top:2px; }
+.ab-sample-fig img { width:128px; height:128px; object-fit:cover; border-radius:6px;
+                     display:block; }
+.ab-sample-missing { width:128px; height:128px; display:flex; align-items:center;
+                     justify-content:center; background:#eef2f7; color:#567;
+                     border-radius:6px; padding:4px; box-sizing:border-box; }
+.ab-compare { display:grid; grid-template-columns:150px 1fr 1fr; gap:12px; }
+.ab-compare-col h4, .ab-preview-head { margin:2px 0 6px 0; }
+.ab-who { color:#445; font-size:12px; }
+</style>"""
 
 
-def version_row(v: TrainingVersion) -> Html:
+def _count(value: object) -> int | None:
+    """A whole number a record holds (a step, a total), or None for anything else."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value \
+            and 0 <= value < 1e12:
+        return int(value)
+    return None
+
+
+def stage_label(v: TrainingVersion) -> str:
+    """Where the job is, in words: ``"Training: step 120 / 400 · about 2 min left"``."""
+    stage = stage_of(v)
+    progress: dict[str, Any] = v.progress if isinstance(v.progress, dict) else {}
+    step, total = _count(progress.get("step")), _count(progress.get("total_steps"))
+    eta = _count(progress.get("eta_s"))
+    where = f"step {step} / {total}" if step is not None and total else ""
+    left = f"about {duration(eta)} left" if eta else ""
+    if stage == "queued":
+        return "Queued: waiting for a GPU"
+    if stage == "downloading":
+        return " · ".join(["Downloading the training images", *([left] if left else [])])
+    if stage == "training":
+        return "Training" + (f": {where}" if where else "") + (f" · {left}" if left else "")
+    if stage == "sampling":
+        return "Sampling: rendering sample images" + (f" at {where}" if where else "")
+    if stage == "uploading":
+        return "Uploading the LoRA and its samples"
+    if stage == "done":
+        return "Done: LoRA and samples are in S3"
+    return job_status_word(v.status) + (f": {v.error}" if v.error else "")
+
+
+def stage_html(v: TrainingVersion) -> Html:
+    """The stepper (queued → … → done) with the job's stage lit, and its label; a job that
+    ended otherwise (failed, cancelled, lost) says so instead."""
+    stage = stage_of(v)
+    label = h("span", v.name, " · ", stage_label(v), cls="ab-stage-label")
+    if stage not in STAGES:
+        return h("div", label, cls=["ab-stage", "ab-stage-ended"], data_stage="ended")
+    now = STAGES.index(stage)
+    steps = [h("li", STAGE_WORDS[s], cls=["ab-step", "ab-step-current" if i == now else
+                                           "ab-step-past" if i < now else "ab-step-todo"])
+             for i, s in enumerate(STAGES)]
+    return h("div", h("ol", *steps, cls="ab-stepper"), label,
+             cls=["ab-stage", css_class("ab-stage", stage, STAGES)], data_stage=stage)
+
+
+def money(value: object) -> str:
+    """``"$1.25"``; ``"under $0.01"`` for a few seconds of GPU; ``"—"`` for no number."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or value != value:
+        return "—"
+    v = float(value)
+    return "under $0.01" if 0 < v < 0.005 else f"${v:,.2f}"
+
+
+def who_words(user: object, machine: object) -> str:
+    """``"alice@ws-a"``; ``"—"`` when a record does not say."""
+    user, machine = (str(x) if x else "" for x in (user, machine))
+    return f"{user or 'someone'}@{machine}" if machine else (user or "—")
+
+
+def mark_words(mark: object) -> str:
+    """``"marked good by bob@ws-b · 22 Nov 14:05"`` from a ``validated_lora_model``."""
+    if not isinstance(mark, dict):
+        return ""
+    when = short_time(mark.get("marked_at"))
+    return "marked good by " + who_words(mark.get("user"), mark.get("machine")) + (
+        f" · {when}" if when else "")
+
+
+def version_row(v: TrainingVersion, mark: object = None, samples: object = "") -> Html:
     """One row of the versions table: every field shown as text (a record is a file anyone
-    may have edited), the status classes picked from ``STATUS_CLASS``, never built from it."""
+    may have edited), the status classes picked from ``STATUS_CLASS``, never built from it.
+    ``mark`` is the actor's ``validated_lora_model`` (who marked it); ``samples``, markup."""
     params = v.parameters if isinstance(v.parameters, dict) else {}
     status = str(v.status)
     badge = h("span", job_status_word(v.status),
               cls=["ab-badge", f"ab-status-{job_tone(status).value}",
                    css_class("ab-job", status, STATUS_CLASS)])
     error = h("small", v.error, cls="ab-job-error") if v.error else ""
+    mine = isinstance(mark, dict) and mark.get("version_id") == v.id
+    good = (h("span", "✅ good", cls="ab-good"), h("br"),
+            h("small", mark_words(mark), cls="ab-who")) if v.isGood and mine else \
+        ("✅ good",) if v.isGood else ()
     return h("tr", h("td", v.name),
              h("td", short_time(v.created_at), title=str(v.created_at), cls="ab-nowrap"),
+             h("td", who_words(v.user, v.machine), cls="ab-who"),
              h("td", badge, " ", error),
              h("td", f"{params.get('base_model')} · {params.get('max_train_steps')} steps"),
-             h("td", h("code", v.lora_url or "")), h("td", "✅ good" if v.isGood else ""))
+             h("td", samples, cls="ab-version-samples"),
+             h("td", h("code", v.lora_url or ""), cls="ab-lora"), h("td", *good))
+
+
+def versions_table(rows: list[Html], base: object = "") -> Html:
+    """The versions, newest first, beside the actor's base image (markup)."""
+    if not rows:
+        return Html("<i>No trainings yet.</i>")
+    head = h("tr", *(h("th", t) for t in ("version", "created", "launched by", "status",
+                                          "parameters", "samples", "LoRA", "")))
+    return h("div", h("figure", base, h("figcaption", "Base image"), cls="ab-base-fig"),
+             h("table", head, *rows, cls="ab-table"), cls="ab-versions-wrap")
 
 
 def validation_html(v: Validation) -> Html:

@@ -1,0 +1,62 @@
+"""Team mode on the pages: another workstation's launch and mark show on this one's Training
+page and Library card without a reload (``ui.team_follow``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from actorbench.demo import start_fake_runpod
+from actorbench.training import TrainingParams, TrainingService
+from actorbench.ui import App
+from actorbench.workbench import Workbench
+from tests.team_setup import ACTORS, atomic_moto_puts, team_bucket, team_settings
+
+__all__ = ["atomic_moto_puts"]  # the fixture, used by name
+ACTOR = ACTORS[0]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not seen in time"
+        time.sleep(0.1)
+
+
+def test_the_training_page_and_the_library_follow_the_team(moto_server, tmp_path,
+                                                           atomic_moto_puts):
+    fake = start_fake_runpod(speed=40.0)
+    bucket = team_bucket(moto_server, tmp_path)
+    alice = TrainingService(Workbench(team_settings(moto_server, tmp_path / "alice", bucket,
+                                                    "alice", **fake.env)))
+    bob = Workbench(team_settings(moto_server, tmp_path / "bob", bucket, "bob", **fake.env))
+    app = App(bob)
+    try:
+        page = app.page("Training")
+        app.state.actor = ACTOR
+        app.wait_idle()
+        assert "No trainings yet" in page.versions_table.value
+        v = alice.launch(alice.prepare(ACTOR, TrainingParams.from_preset("sd15",
+                                                                        resolution=256)))
+        # Alice's launch, on Bob's page: its row says who launched it, from where
+        wait_until(lambda: f"alice@{v.machine}" in page.versions_table.value)
+        alice.poll_until_done(ACTOR, timeout=30, interval=0.05)
+        wait_until(lambda: "Completed" in page.versions_table.value)
+        alice.mark_good(ACTOR, v.id)
+        wait_until(lambda: f"marked good by alice@{v.machine}" in page.versions_table.value)
+        wait_until(lambda: "Validated model" in app.library.card.value)
+        assert bob.registry.get(ACTOR).validated_lora_model["version_id"] == v.id
+        # and Bob, launching while Alice's second job runs, is told whose it is
+        alice.launch(alice.prepare(ACTOR, TrainingParams.from_preset("sd15", resolution=256)))
+        page.base_model.value, page.resolution.value = "sd15", 256
+        page.start_button.click()
+        page.worker.wait()
+        assert "already has training v2" in page.status.already.value
+        assert f"launched by alice@{v.machine}" in page.status.already.value
+    finally:
+        app.state._team_follower.stop()
+        app.close()
+        for actor_version in alice.versions.load(1):
+            if str(actor_version.status) in ("IN_QUEUE", "IN_PROGRESS"):
+                alice.cancel(ACTOR, actor_version.id)
+        fake.stop()
