@@ -17,12 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .appsec import allowed_hosts, is_loopback_bind, new_token
+from .appsec import (
+    HOSTS_ENV,
+    PASSWORD_ENV,
+    TOKEN_ENV,
+    is_loopback_bind,
+    new_token,
+)
 from .errors import ConfigError
 
-TOKEN_ENV = "ACTORBENCH_APP_TOKEN"
-PASSWORD_ENV = "ACTORBENCH_APP_PASSWORD_HASH"
-HOSTS_ENV = "ACTORBENCH_APP_HOSTS"
 #: a fixed token shorter than this is refused for a team server
 MIN_TOKEN_CHARS = 24
 
@@ -72,8 +75,8 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
     if a.allow_host:
         env[HOSTS_ENV] = ",".join([*filter(None, env.get(HOSTS_ENV, "").split(",")),
                                    *a.allow_host])
-    allowed_hosts(env.get(HOSTS_ENV, ""))  # malformed names fail here, not in Voila
     token, password = app_secret(a.ip, env)
+    env["ACTORBENCH_APP_IP"] = a.ip  # the kernel's deep-link socket connects there
     env[TOKEN_ENV], env[PASSWORD_ENV] = token, password
     if not is_loopback_bind(a.ip):
         echo(f"warning: serving on {a.ip} over plain HTTP; put TLS in a reverse proxy in front "

@@ -11,6 +11,10 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
+#: where the dashboard's secret and extra host names come from (never the command line)
+TOKEN_ENV = "ACTORBENCH_APP_TOKEN"
+PASSWORD_ENV = "ACTORBENCH_APP_PASSWORD_HASH"
+HOSTS_ENV = "ACTORBENCH_APP_HOSTS"
 #: the names that always reach a loopback-bound dashboard
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 #: the kernel websocket protocol the dashboard speaks; Voila 0.5.13 loops on anything else

@@ -59,7 +59,8 @@ def actor_html(actor: Actor, base_image: Path | None = None) -> str:
     chips = [chip(plural(actor.image_count, "image") + " listed")]
     chips.append(chip("synced" if actor.synced else "not synced"))
     if actor.validated_lora_model:
-        chips.append(chip(f"✓ validated {actor.validated_lora_model.get('version', '')}"))
+        vlm = actor.validated_lora_model
+        chips.append(chip(f"✓ validated {vlm.get('version_name') or vlm.get('version') or ''}"))
     return (f'{_STYLE}<div class="abr">{_thumb(base_image)}<b>{esc(actor.name)}</b> '
             f'<span>#{esc(actor.id)}</span><div>{facets}</div><div>{"".join(chips)}</div></div>')
 

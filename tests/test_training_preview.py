@@ -167,6 +167,13 @@ def test_sample_urls_outside_the_bucket_are_refused(wb):
                      (f"https://{bucket}.s3.amazonaws.com/x.png", "s3://")):
         with pytest.raises(UnsafePathError, match=re.escape(why)):
             sample_key(bad, bucket)
+    # a hostile answer pointing at the team registry or another actor's training data
+    for elsewhere in ("system_actors/actorbench_state/registry.json",
+                      "system_actors/training_data/a/a_0.png"):
+        with pytest.raises(UnsafePathError, match="not under system_actors/loras/|not a PNG"):
+            sample_key(f"s3://{bucket}/{elsewhere}", bucket, "system_actors/loras")
+    assert sample_key(f"s3://{bucket}/system_actors/loras/a/v/samples/000100_00.png", bucket,
+                      "system_actors/loras") == "system_actors/loras/a/v/samples/000100_00.png"
     wb.store.put_bytes("loras/a/s.png", portrait(1))
     wb.store.put_bytes("loras/a/not-an-image.png", b"<svg onload=x>")
     thumbs = SampleThumbs(wb.store, wb.layout.thumbs_dir())

@@ -299,9 +299,12 @@ class LeanS3Store(StoreDefaults):
                                  else None)
             if _text(root, "IsTruncated") != "true":
                 return
-            token = _text(root, "NextContinuationToken")
+            previous, token = token, _text(root, "NextContinuationToken")
             if not token:
                 return
+            if token == previous:  # a broken server: never loop
+                raise StoreError(f"s3://{self.bucket}/{prefix}: the server answered the same "
+                                 "listing page twice.", permanent=True)
 
     def head(self, key: str) -> ObjectInfo | None:
         check_key(key)

@@ -121,6 +121,9 @@ class S3Store(StoreDefaults):
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token:
                 return
+            if token == kwargs.get("ContinuationToken"):  # a broken server: never loop
+                raise StoreError(f"s3://{self.bucket}/{prefix}: the server answered the same "
+                                 "listing page twice.", permanent=True)
             kwargs.pop("StartAfter", None)
             kwargs["ContinuationToken"] = token
 

@@ -210,14 +210,14 @@ class Applier:
                            wait_first=bulk_failed.retry_after if bulk_failed else None)
             return _Landed(t, got, target, planned)
         assert ch.local is not None
+        before = ch.local.path.stat()  # what is hashed and uploaded is this version
         md5 = run.hashes.md5(ch.local.path)
         expect = ch.remote.etag if ch.remote else (
             ch.base.etag if ch.status is ImageStatus.LOCAL_MODIFIED and ch.base else None)
         etag = upload(self.store, ch.key, ch.local.path, md5, expect, on_bytes, self.cancel)
-        now = ch.local.path.stat()
-        with run.lock:
-            run.manifest.entries[ch.index] = ManifestEntry(now.st_size, now.st_mtime_ns, md5,
-                                                           etag)
+        with run.lock:  # an edit saved during the upload has another mtime: it stays pending
+            run.manifest.entries[ch.index] = ManifestEntry(before.st_size, before.st_mtime_ns,
+                                                           md5, etag)
         return None
 
     def _commit(self, batch: list[_Landed]) -> None:

@@ -31,19 +31,27 @@ SAMPLE_PX = 128
 MAX_SAMPLE_BYTES = 32 * 2**20
 
 
-def sample_key(url: object, bucket: str) -> str:
-    """The key of a sample in ``bucket``, or ``UnsafePathError`` saying why not."""
+def sample_key(url: object, bucket: str, prefix: str = "") -> str:
+    """The key of a sample in ``bucket`` under ``prefix`` (where trained LoRAs and their
+    samples live), a PNG, or ``UnsafePathError`` saying why not: a RunPod answer or a
+    teammate's ledger must not make the dashboard read the registry or another actor's data."""
     if not isinstance(url, str) or not url.startswith("s3://"):
         raise UnsafePathError("The sample's URL is not an s3:// URL of the library's bucket.")
     got, key = split_s3_url(url)
     if got != bucket:
         raise UnsafePathError(f"The sample is in bucket {got[:63]!r}, not {bucket!r}.")
-    return check_key(key)
+    key = check_key(key)
+    if prefix and not key.startswith(prefix.rstrip("/") + "/"):
+        raise UnsafePathError(f"The sample is not under {prefix.rstrip('/')}/.")
+    if not key.lower().endswith(".png"):
+        raise UnsafePathError("The sample is not a PNG image.")
+    return key
 
 
 class SampleThumbs:
-    def __init__(self, store: ObjectStore, thumbs_dir: Path, px: int = SAMPLE_PX) -> None:
-        self.store, self.px = store, px
+    def __init__(self, store: ObjectStore, thumbs_dir: Path, px: int = SAMPLE_PX,
+                 prefix: str = "") -> None:
+        self.store, self.px, self.prefix = store, px, prefix
         self.cache_dir = thumbs_dir / "samples"
         self._memo: dict[str, tuple[str, str]] = {}  # url -> (data URI or "", why not)
         self._lock = threading.Lock()
@@ -59,7 +67,7 @@ class SampleThumbs:
         if memo is not None:
             return memo
         try:
-            key = sample_key(url, self.store.bucket)
+            key = sample_key(url, self.store.bucket, self.prefix)
         except ActorbenchError as exc:
             return self._keep(str(url), "", describe_error(exc))
         try:
@@ -75,7 +83,7 @@ class SampleThumbs:
         for url in urls:
             if self.peek(url)[0] is not None:
                 continue
-            key = sample_key(url, self.store.bucket)  # (peek refused a bad one already)
+            key = sample_key(url, self.store.bucket, self.prefix)  # peek refused bad ones
             try:
                 data = self._fetch(key)
                 thumb = thumbnail_bytes(data, self.px, label=key.rsplit("/", 1)[-1])

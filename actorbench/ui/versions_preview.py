@@ -15,6 +15,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..training import TrainingService, TrainingVersion
+from ..training.service import lora_prefix
 from .background import PageModel, run_in_background
 from .common import ErrorBox, guarded
 from .gallery import CardThumbs
@@ -88,7 +89,8 @@ class VersionsPanel(w.VBox):
         self.state, self.model, self.errors = state, model, errors
         self.service, self.on_marked = service, on_marked
         self.vm = VersionsModel()
-        self.thumbs = SampleThumbs(state.wb.store, state.wb.layout.thumbs_dir())
+        self.thumbs = SampleThumbs(state.wb.store, state.wb.layout.thumbs_dir(),
+                                   prefix=lora_prefix(state.wb.settings.prefix))
         self.base_thumbs = CardThumbs(state.wb.layout)
         self._lock = threading.RLock()
         self._versions: list[TrainingVersion] = []

@@ -38,7 +38,11 @@ def on_visit(callback: Callable[[str], None]) -> bool:
 
 def query_url() -> str:
     """Voila's request-info socket for this kernel (as ``voila.utils.wait_for_request``)."""
-    ip = os.environ.get("VOILA_APP_IP", "127.0.0.1")
+    ip = os.environ.get("ACTORBENCH_APP_IP") or "127.0.0.1"  # what `actorbench app` bound
+    if ip in ("0.0.0.0", "::"):  # noqa: S104 - every address: loopback is one of them
+        ip = "127.0.0.1"
+    if ":" in ip:
+        ip = f"[{ip}]"
     port = os.environ.get("VOILA_APP_PORT", "8866")
     base = os.environ.get("VOILA_WS_BASE_URL", os.environ.get("VOILA_SERVER_URL", "/"))
     return f"ws://{ip}:{port}{base}voila/query/{os.environ.get('VOILA_KERNEL_ID', '')}"

@@ -40,11 +40,16 @@ from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
-from ..appsec import LOOPBACK_NAMES, V1_SUBPROTOCOL, allowed_hosts, host_allowed, origin_allowed
-
-TOKEN_ENV = "ACTORBENCH_APP_TOKEN"
-PASSWORD_ENV = "ACTORBENCH_APP_PASSWORD_HASH"
-HOSTS_ENV = "ACTORBENCH_APP_HOSTS"
+from ..appsec import (
+    HOSTS_ENV,
+    LOOPBACK_NAMES,
+    PASSWORD_ENV,
+    TOKEN_ENV,
+    V1_SUBPROTOCOL,
+    allowed_hosts,
+    host_allowed,
+    origin_allowed,
+)
 
 
 def _refuse_foreign_socket(handler: web.RequestHandler, hosts: frozenset[str]) -> None:
