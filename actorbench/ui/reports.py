@@ -23,7 +23,7 @@ from .html import Html, css_class, h, join
 from .models import SORTABLE, ReportsModel
 from .reports_training import TrainingReportPanel
 from .state import AppState
-from .words import human_bytes, percent, plural, short_time
+from .words import duration, human_bytes, percent, plural, short_time
 
 #: the table's columns: (title, how a row's cell is shown)
 SHOWN = ["actor", "ethnicity", "gender", "age", "images", "status", "downloaded", "backed_up",
@@ -144,7 +144,7 @@ class ReportsView(w.VBox):
             from ..reports.training import build_training_report, local_ledgers
 
             self.training.show(build_training_report(local_ledgers(wb.layout, wb.registry)))
-            self.model.message = (f"Built in {time.perf_counter() - t0:.1f} s over "
+            self.model.message = (f"Built in {duration(time.perf_counter() - t0)} over "
                                   f"{plural(len(report.actors), 'actor')}.")
             self.status.value = self.model.message
 

@@ -28,6 +28,7 @@ make the Library's cards clickable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -68,6 +69,9 @@ def _refuse_foreign_socket(handler: web.RequestHandler, hosts: frozenset[str]) -
 
 class GuardedKernelWebsocketHandler(VoilaKernelWebsocketHandler):
     """Voila's kernel websocket, refused before the upgrade unless it is the dashboard's."""
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.finish(f"{status_code}: {self._reason}\n")  # no HTML error page to render
 
     async def get(self, kernel_id: str) -> None:
         _refuse_foreign_socket(self, self.settings["actorbench_hosts"])
@@ -136,6 +140,26 @@ def capped(base: type) -> type:
     return Capped
 
 
+def served_is_fresh(manager: type) -> type:
+    """A preheated kernel is idle in the pool for as long as nobody visits; once it is served,
+    the culler would see that idle time and could shut it down before the page's websocket
+    connects. Serving it counts as activity."""
+    if not hasattr(manager, "get_rendered_notebook"):
+        return manager  # no preheating: nothing waits in a pool
+
+    class Served(manager):
+        async def get_rendered_notebook(self, *args: Any, **kwargs: Any) -> Any:
+            from jupyter_server._tz import utcnow
+
+            out = await super().get_rendered_notebook(*args, **kwargs)
+            with contextlib.suppress(KeyError):
+                self.get_kernel(out[2]).last_activity = utcnow()
+            return out
+
+    Served.__name__ = Served.__qualname__ = manager.__name__
+    return Served
+
+
 #: actorbench's page template (Voila's lab template and the Library's card script)
 PAGE_TEMPLATE = Path(__file__).with_name("voila_page")
 
@@ -168,7 +192,7 @@ class GuardedVoila(Voila):
         factory = vkm.voila_kernel_manager_factory
         if not getattr(factory, "_actorbench_capped", False):
             def capped_factory(base_class: type, *args: Any, **kwargs: Any) -> type:
-                return factory(capped(base_class), *args, **kwargs)
+                return served_is_fresh(factory(capped(base_class), *args, **kwargs))
 
             capped_factory._actorbench_capped = True  # type: ignore[attr-defined]
             vkm.voila_kernel_manager_factory = capped_factory

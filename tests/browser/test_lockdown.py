@@ -277,3 +277,27 @@ def _frame_payload(buf: bytes) -> bytes:
     n = buf[1] & 0x7F
     start = 2 if n < 126 else 4 if n == 126 else 10
     return buf[start:_frame_end(buf)]
+
+
+def test_a_preheated_kernel_is_not_culled_between_serving_and_connecting(tmp_path):  # type: ignore[no-untyped-def]
+    """A kernel idle in the preheat pool for longer than the cull timeout is served; the page
+    connects a moment later and finds it alive (the culler would have taken it)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('hi')")]
+    nbformat.write(nb, tmp_path / "p.ipynb")
+    port, token = free_port(), "p" * 32
+    proc = subprocess.Popen(voila_command(port, tmp_path / "p.ipynb", cull_idle_s=3,
+                                          cull_interval_s=1), cwd=tmp_path,
+                            env={**os.environ, "ACTORBENCH_APP_TOKEN": token},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=60, proc=proc)  # type: ignore[arg-type]
+        base = f"http://127.0.0.1:{port}/"
+        time.sleep(6)  # the pool's kernel has been idle for twice the cull timeout
+        kid, cookie = kernel_id_and_cookie(base, token)
+        time.sleep(2.5)  # the culler runs twice before the page's socket opens
+        assert ws_handshake(base, kid, cookie, origin=f"http://127.0.0.1:{port}",
+                            protocols=[V1_SUBPROTOCOL]) == 101
+    finally:
+        proc.terminate()
+        proc.wait(10)
