@@ -29,6 +29,8 @@ def launch_and_wait(page, done: int) -> None:  # type: ignore[no-untyped-def]
 
 def test_versions_preview_and_compare(page, running_app):  # type: ignore[no-untyped-def]
     name = running_app.actor("synced", 0)
+    # another test generates local-only images for this actor: in S3 first, so nothing blocks
+    running_app.workbench().engine.push([name])
     choose_actor(page, name)
     open_tab(page, "Training")
     page.wait_for_selector(".ab-versions:has-text('No trainings yet')")
