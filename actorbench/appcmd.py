@@ -58,7 +58,7 @@ def app_secret(ip: str, env: dict[str, str]) -> tuple[str, str]:
 
 def app_url(ip: str, port: int, token: str) -> str:
     """The address to open, carrying the token when there is one."""
-    host = "127.0.0.1" if ip in ("127.0.0.1", "0.0.0.0", "localhost") else ip  # noqa: S104
+    host = "127.0.0.1" if ip in ("127.0.0.1", "0.0.0.0", "localhost") else ip
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}/" + (f"?token={token}" if token else "")

@@ -15,7 +15,7 @@ WORKERS_HELP = ("At most N transfers at once (default: 128 connections for downl
                 "threads for the rest; ACTORBENCH_CONNECTIONS, ACTORBENCH_WORKERS).")
 
 
-class Exit(Exception):  # noqa: N818 - like typer.Exit: leave with a code, nothing to print
+class Exit(Exception):  # like typer.Exit: leave with a code, nothing to print
     def __init__(self, code: int) -> None:
         self.code = code
 

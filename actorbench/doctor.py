@@ -196,7 +196,7 @@ def _boto_credentials(s: Settings, profile_o: Origin) -> tuple[Check, bool]:
             boto3.session.Session()
         creds = session.get_credentials()
         key = creds.access_key if creds is not None else None
-    except Exception as exc:  # noqa: BLE001 - ProfileNotFound, an expired SSO token, ...
+    except Exception as exc:  # ProfileNotFound, an expired SSO token, ...
         where = f"AWS_PROFILE={s.profile} ({profile_o})" if s.profile else "boto3's chain"
         return Check("credentials", FAIL, f"{where}: {type(exc).__name__}: {exc}",
                      _NO_CREDENTIALS_FIX, ENVIRONMENT), False
@@ -263,7 +263,7 @@ def run_doctor(s: Settings, origins: Mapping[str, Origin] | None = None, write: 
     reg_check, known = registry_check(s.registry_path)
     try:
         client = client or probe_client(s, signed=have_creds)
-    except Exception as exc:  # noqa: BLE001 - a malformed endpoint URL and the like
+    except Exception as exc:  # a malformed endpoint URL and the like
         checks.append(Check("endpoint", FAIL, f"cannot build an S3 client: {exc}",
                             "Check AWS_ENDPOINT_URL and AWS_REGION.", CONFIG))
     else:

@@ -114,13 +114,13 @@ class NotebookAPI:
             df[col] = df[col].astype("Int64")
         return df
 
-    def pull(self, *refs: str | int, all: bool = False, only: str | None = None,  # noqa: A002
+    def pull(self, *refs: str | int, all: bool = False, only: str | None = None,
              prefer: str | None = None, dry_run: bool = False, progress: bool = True
              ) -> Results:
         """Pull actors (names or ids, or ``all=True``); ``dry_run`` returns the decision."""
         return self._sync("pull", refs, all, only, prefer, dry_run, progress)
 
-    def push(self, *refs: str | int, all: bool = False, only: str | None = None,  # noqa: A002
+    def push(self, *refs: str | int, all: bool = False, only: str | None = None,
              prefer: str | None = None, dry_run: bool = False, progress: bool = True,
              allow_invalid: bool = False) -> Results:
         """Push actors; files that are not sound PNGs are refused unless ``allow_invalid``."""
@@ -156,7 +156,7 @@ class NotebookAPI:
         return build_report(wb.engine, wb.registry, wb.layout)
 
 
-def open(data_dir: str | Path | None = None, **overrides: Any) -> Workbench:  # noqa: A001
+def open(data_dir: str | Path | None = None, **overrides: Any) -> Workbench:
     """A workbench from the environment and ``.env``, with optional overrides
     (``data_dir``, ``bucket``, ``prefix``, ``region``, ``endpoint_url``)."""
     from .settings import Settings

@@ -45,7 +45,7 @@ def _thumb(path: Path | None, size: int = 96) -> str:
         from .thumbs import thumbnail_bytes
 
         data = thumbnail_bytes(path, size)
-    except Exception:  # noqa: BLE001 - no thumbnail is no reason to fail a repr
+    except Exception:  # no thumbnail is no reason to fail a repr
         return ""
     return (f'<img width="{size}" height="{size}" alt="" '
             f'src="data:image/jpeg;base64,{base64.b64encode(data).decode()}">')

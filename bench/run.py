@@ -25,9 +25,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from actorbench.demo import start_rclone  # noqa: E402
-from actorbench.workbench import Workbench  # noqa: E402
-from bench.latency_proxy import ProxyProcess  # noqa: E402
+from actorbench.demo import start_rclone
+from actorbench.workbench import Workbench
+from bench.latency_proxy import ProxyProcess
 from bench.stage import (
     BIN,
     PREFIX,
@@ -35,7 +35,7 @@ from bench.stage import (
     noise_png,
     peak_rss_mb,
     run,
-    seed,  # noqa: E402
+    seed,
     write_registry,
 )
 
@@ -65,7 +65,7 @@ def measure(group: str, case: str, tool: str, fn: Callable[[], object], runs: in
     """Time one tool; a tool that fails or hangs is reported as such, and the run goes on."""
     try:
         record(group, case, tool, timeit(fn, runs, prepare, check))
-    except Exception as exc:  # noqa: BLE001 - a peer's failure is a result, not a crash
+    except Exception as exc:  # a peer's failure is a result, not a crash
         msg = str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else type(exc).__name__
         ROWS.append({"group": group, "case": case, "tool": tool, "median": float("nan"),
                      "min": float("nan"), "max": float("nan"), "runs": 0, "failed": msg})

@@ -71,7 +71,7 @@ def seed(target: Target, objects: dict[str, bytes], workers: int = 16) -> None:
     client = target.client(workers)
     try:
         client.create_bucket(Bucket=target.bucket)
-    except Exception:  # noqa: BLE001 - exists already
+    except Exception:  # exists already
         pass
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda kv: client.put_object(Bucket=target.bucket, Key=kv[0],

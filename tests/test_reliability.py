@@ -221,7 +221,7 @@ def test_mark_good_while_push_updates_the_registry(wb):
     def push():
         try:
             wb.engine.push([A])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     def mark():

@@ -7,12 +7,12 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from ..palette import IMAGE, NEUTRAL, colour  # noqa: E402
-from ..sync.plan import ImageStatus  # noqa: E402
-from .tables import STATUS_COLS, CoverageReport  # noqa: E402
+from ..palette import IMAGE, NEUTRAL, colour
+from ..sync.plan import ImageStatus
+from .tables import STATUS_COLS, CoverageReport
 
 #: the pages' badge colours (``actorbench.palette``), by status value
 COLORS = {s.value: sw.colour for s, sw in IMAGE.items()}

@@ -244,7 +244,7 @@ class BulkGetter:
 
         try:
             result = await self._get(session, job, count, cancel)
-        except Exception as exc:  # noqa: BLE001 - any failure: the caller's ordinary path
+        except Exception as exc:  # any failure: the caller's ordinary path
             return Failed(job, _reason(exc), moved[0], requests=_requests_spent(exc))
         if isinstance(result, Failed):  # take back whatever was counted
             result = replace(result, moved=moved[0])

@@ -138,7 +138,7 @@ class TrainingService:
         written now. Then it goes to this workstation's file, and the error says so."""
         try:
             self.versions.save(actor.id, versions)
-        except Exception as exc:  # noqa: BLE001 - whatever failed, keep the job id first
+        except Exception as exc:  # whatever failed, keep the job id first
             local = VersionStore(self.wb.layout, who_of(self.wb.settings).as_dict())
             local.save(actor.id, versions)
             raise ActorbenchError(

@@ -30,7 +30,7 @@ class TrainingVersion:
     job_id: str | None = None
     timings: dict[str, Any] = field(default_factory=dict)
     lora_url: str | None = None
-    isGood: bool = False  # noqa: N815 - the seed's field name
+    isGood: bool = False  # the seed's field name
     error: str | None = None
     progress: dict[str, Any] | None = None
     estimate: dict[str, Any] | None = None

@@ -81,7 +81,7 @@ class App(w.VBox):
                 seen = now
                 try:
                     self.reload()
-                except Exception as exc:  # noqa: BLE001 - a half-edited file: say so, go on
+                except Exception as exc:  # a half-edited file: say so, go on
                     self.library.errors.show(exc)
                     broken = True
                 else:
@@ -157,7 +157,7 @@ class App(w.VBox):
             holder = self.tabs.children[list(self.tabs.titles).index(title)]
             try:
                 page = self._factories[title](self.state)
-            except Exception as exc:  # noqa: BLE001 - shown on the tab, never dropped
+            except Exception as exc:  # shown on the tab, never dropped
                 failed = w.HTML(error_html(f"The {title} page could not be built: "
                                            f"{describe_error(exc)}"))
                 failed.add_class("ab-page-failed")
@@ -239,7 +239,7 @@ class StartupPage(w.VBox):
                 seen = now
                 try:
                     self.retry()
-                except Exception as exc:  # noqa: BLE001 - shown, and tried again at the next
+                except Exception as exc:  # shown, and tried again at the next
                     self.message.value = CSS + error_html(describe_error(exc))
 
     def _signature(self) -> tuple[tuple[int, int] | None, ...]:

@@ -87,12 +87,12 @@ def run_in_background(model: PageModel, fn: Callable[[], R],
         try:
             try:
                 result = fn()
-            except Exception as exc:  # noqa: BLE001 - shown on the page, by design
+            except Exception as exc:  # shown on the page, by design
                 (on_error or model.show_error)(exc)
             else:
                 if on_done is not None:
                     on_done(result)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             model.show_error(exc)
         finally:
             if busy:

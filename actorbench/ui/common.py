@@ -137,7 +137,7 @@ def guarded(box: ErrorBox) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - shown to the user, by design
+            except Exception as exc:  # shown to the user, by design
                 box.show(exc)
                 return None
 
@@ -169,7 +169,7 @@ class Worker:
         def job() -> None:
             try:
                 fn()
-            except Exception as exc:  # noqa: BLE001 - shown; ``done`` still runs
+            except Exception as exc:  # shown; ``done`` still runs
                 model.show_error(exc)
             if done:
                 done()

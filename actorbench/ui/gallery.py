@@ -149,7 +149,7 @@ class GalleryView(w.VBox):
             for name in names:
                 try:
                     actor = registry.get(name)
-                except Exception:  # noqa: BLE001 - the registry changed under us: next render
+                except Exception:  # the registry changed under us: next render
                     continue
                 thumb, note = self.thumbs.peek(name)
                 if thumb is None:

@@ -77,7 +77,7 @@ class AppState(t.HasTraits):
         try:
             name = json.loads(self.ui_state_path.read_text(encoding="utf-8")).get("actor")
             return self.wb.registry.get(name).name if isinstance(name, str) and name else ""
-        except Exception:  # noqa: BLE001 - a missing, old or hand-broken file: start afresh
+        except Exception:  # a missing, old or hand-broken file: start afresh
             return ""
 
     def remember_choices(self) -> None:

@@ -46,7 +46,7 @@ class TeamFollower:
             first = False  # the first look only notes what is there
             try:
                 self.watch.check()
-            except Exception as exc:  # noqa: BLE001 - said on the pages; the next look retries
+            except Exception as exc:  # said on the pages; the next look retries
                 for _, on_error in list(self.listeners):
                     if on_error is not None:
                         on_error(exc)
@@ -57,7 +57,7 @@ class TeamFollower:
         for listener, on_error in list(self.listeners):
             try:
                 listener(names)
-            except Exception as exc:  # noqa: BLE001 - one page's failure is its own
+            except Exception as exc:  # one page's failure is its own
                 if on_error is not None:
                     on_error(exc)
 

@@ -180,7 +180,7 @@ class VersionsPanel(w.VBox):
     def _mark(self, actor: str) -> object:
         try:
             return self.state.wb.registry.get(actor).validated_lora_model if actor else None
-        except Exception:  # noqa: BLE001 - gone from actors.json meanwhile: no mark to show
+        except Exception:  # gone from actors.json meanwhile: no mark to show
             return None
 
     def _strip(self, v: TrainingVersion, pending: list[object], mini: bool = False) -> Html:

@@ -39,7 +39,7 @@ def on_visit(callback: Callable[[str], None]) -> bool:
 def query_url() -> str:
     """Voila's request-info socket for this kernel (as ``voila.utils.wait_for_request``)."""
     ip = os.environ.get("ACTORBENCH_APP_IP") or "127.0.0.1"  # what `actorbench app` bound
-    if ip in ("0.0.0.0", "::"):  # noqa: S104 - every address: loopback is one of them
+    if ip in ("0.0.0.0", "::"):  # every address: loopback is one of them
         ip = "127.0.0.1"
     if ":" in ip:
         ip = f"[{ip}]"
@@ -57,7 +57,7 @@ def _wait_for_visit(callback: Callable[[str], None]) -> None:
         with connect(query_url(), subprotocols=[V1_SUBPROTOCOL],  # type: ignore[list-item]
                      open_timeout=30, ping_interval=None, close_timeout=1) as ws:
             message = ws.recv()
-    except Exception:  # noqa: BLE001 - no visit info (server gone): the page keeps its state
+    except Exception:  # no visit info (server gone): the page keeps its state
         return
     try:
         info = json.loads(message)

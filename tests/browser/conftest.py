@@ -70,7 +70,7 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     wb = Workbench(settings)
     world = build_demo(wb.layout, wb.store, settings.region, imaged=16, size=384)
     port = free_port()
-    log = open(root / "voila.log", "wb")  # noqa: SIM115
+    log = open(root / "voila.log", "wb")
     # many pages open and close in a session: their kernels are culled soon after (20 s); the
     # cap itself is tested on a Voila of its own (test_lockdown)
     proc = subprocess.Popen(voila_command(port, cull_idle_s=20, cull_interval_s=5,
@@ -141,7 +141,7 @@ def choose_actor(page, name: str) -> None:  # type: ignore[no-untyped-def]
         try:
             page.wait_for_selector(f".ab-actor-name:has-text('{name}')", timeout=10000)
             return
-        except Exception:  # noqa: BLE001 - the click landed on cards being redrawn
+        except Exception:  # the click landed on cards being redrawn
             shot(page, f"choose-actor-retry-{attempt}")
     raise AssertionError(f"the actor card never showed {name}")
 

@@ -163,7 +163,7 @@ def tiny_voila(tmp_path):  # type: ignore[no-untyped-def]
     nbformat.write(nb, path)
     port, token = free_port(), "t" * 32
     env = {**os.environ, "ACTORBENCH_APP_TOKEN": token}
-    log = open(tmp_path / "voila.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "voila.log", "wb")
     proc = subprocess.Popen(voila_command(port, path, cull_idle_s=4, cull_interval_s=1,
                                           max_kernels=3, preheat=False),
                             env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
@@ -198,7 +198,7 @@ def test_app_refuses_a_public_address_without_a_secret(tmp_path):  # type: ignor
     for extra in ({}, {"ACTORBENCH_APP_TOKEN": "short"},
                   {"ACTORBENCH_APP_PASSWORD_HASH": "plain-password"}):
         r = subprocess.run([sys.executable, "-m", "actorbench.cli", "app", "--no-demo",
-                            "--ip", "0.0.0.0", "--port", str(free_port())],  # noqa: S104
+                            "--ip", "0.0.0.0", "--port", str(free_port())],
                            env={**env, **extra}, capture_output=True, text=True, timeout=60)
         assert r.returncode in (2, 3), (extra, r.stdout, r.stderr)
         assert "ACTORBENCH_APP_" in r.stderr and "Traceback" not in r.stderr
@@ -214,7 +214,7 @@ def test_the_printed_url_carries_a_fresh_token():  # type: ignore[no-untyped-def
     t2, _ = app_secret("127.0.0.1", {})
     assert t1 != t2 and len(t1) >= 40
     assert app_url("127.0.0.1", 8866, t1) == f"http://127.0.0.1:8866/?token={t1}"
-    assert app_secret("0.0.0.0", {"ACTORBENCH_APP_TOKEN": "x" * 32})[0] == "x" * 32  # noqa: S104
+    assert app_secret("0.0.0.0", {"ACTORBENCH_APP_TOKEN": "x" * 32})[0] == "x" * 32
 
 
 @pytest.mark.attack("a local user reads the preheat query socket (/voila/query/<kernel id>, "

@@ -53,7 +53,7 @@ def team(moto_server, tmp_path: Path, atomic_moto_puts) -> Iterator[Team]:  # ty
     env.update(team_env(moto_server, tmp_path / "b", bucket, "bob", **fake.env))
     env["ACTORBENCH_APP_TOKEN"] = token = secrets.token_urlsafe(32)
     port = free_port()
-    log = open(tmp_path / "voila-b.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "voila-b.log", "wb")
     proc = subprocess.Popen(voila_command(port, cull_idle_s=30, cull_interval_s=5), env=env,
                             stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     url = f"http://127.0.0.1:{port}/?token={token}"
