@@ -7,10 +7,12 @@ through :func:`esc` (names, keys, reasons), and status classes come from the kno
 from __future__ import annotations
 
 import base64
-import html
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .text import escape_text as esc
+from .text import plural
 
 if TYPE_CHECKING:
     from .actors.model import Actor
@@ -22,16 +24,6 @@ _STYLE = ("<style>.abr{font-family:sans-serif;font-size:13px}.abr-chip{display:i
           "padding:1px 7px;margin:1px 3px 1px 0;border-radius:9px;background:#eef;"
           "border:1px solid #99b}.abr img{border-radius:6px;margin-right:10px;"
           "vertical-align:middle}.abr td,.abr th{padding:2px 8px;text-align:left}</style>")
-
-
-def esc(value: object) -> str:
-    """Text (anything) as HTML text: quotes too, so it is safe in attributes."""
-    return html.escape(str(value), quote=True)
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``plural(1, "actor")`` -> ``"1 actor"``; ``plural(3, "actor")`` -> ``"3 actors"``."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def chip(text: str) -> str:

@@ -82,6 +82,21 @@ def connect_proxy() -> Iterator[ConnectProxy]:
     proxy.stop()
 
 
+def one_actor_workbench(s3: LocalS3, tmp_path: Path, lean: bool = False
+                        ) -> tuple[Workbench, str]:
+    """A workbench over a fresh bucket on ``s3`` with one actor (boto3's store, or lean's)."""
+    from actorbench.actors import Actor, Registry
+    from actorbench.workbench import lean_store
+
+    bucket = f"ab-{uuid.uuid4().hex[:10]}"
+    settings = settings_for(s3, tmp_path / "data", bucket)
+    make_s3_client(settings).create_bucket(Bucket=bucket)
+    settings.data_dir.mkdir(parents=True)
+    a = "0001_european_30_female"
+    Registry(settings.registry_path, [Actor(1, a)]).save()
+    return Workbench(settings, store=lean_store(settings) if lean else None), a
+
+
 BACKENDS = ["memory", "moto-inprocess", "moto-server", "rclone-server", "moto-server-lean",
             "rclone-server-lean"]
 #: the contract over HTTPS (a private CA in AWS_CA_BUNDLE), directly and through an HTTP

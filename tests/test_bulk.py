@@ -13,7 +13,6 @@ import pytest
 from actorbench.fsutil import TMP_MARK, AtomicBatch
 from actorbench.storage.bulk import BulkGetter, Failed, GetJob, Got
 from actorbench.storage.sigv4 import Signer
-from actorbench.workbench import Workbench
 from tests.helpers import md5, partial_files, png, put_remote
 
 BODY = b"\x89PNG" + bytes(range(256)) * 40
@@ -100,21 +99,9 @@ def dead_port() -> int:
 
 @pytest.fixture
 def lean_wb(rclone_server, tmp_path):
-    """A lean-store workbench over a fresh bucket on the rclone server, with one actor."""
-    import uuid
+    from tests.conftest import one_actor_workbench
 
-    from actorbench.actors import Actor, Registry
-    from actorbench.storage.client import make_s3_client
-    from actorbench.workbench import lean_store
-    from tests.conftest import settings_for
-
-    bucket = f"ab-{uuid.uuid4().hex[:10]}"
-    settings = settings_for(rclone_server, tmp_path / "data", bucket)
-    make_s3_client(settings).create_bucket(Bucket=bucket)
-    settings.data_dir.mkdir(parents=True)
-    a = "0001_european_30_female"
-    Registry(settings.registry_path, [Actor(1, a)]).save()
-    return Workbench(settings, store=lean_store(settings)), a
+    return one_actor_workbench(rclone_server, tmp_path, lean=True)
 
 
 def getter(srv: Scripted, **kw) -> BulkGetter:

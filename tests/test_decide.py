@@ -86,21 +86,11 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_dry_runs_change_nothing_on_disk_or_in_s3(rclone_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import uuid
-
-    from actorbench.actors import Actor, Registry
-    from actorbench.storage.client import make_s3_client
-    from actorbench.workbench import Workbench
-    from tests.conftest import settings_for
+    from tests.conftest import one_actor_workbench
     from tests.helpers import png, put_remote, write_local
 
-    bucket = f"ab-{uuid.uuid4().hex[:10]}"
-    settings = settings_for(rclone_server, tmp_path / "data", bucket)
-    make_s3_client(settings).create_bucket(Bucket=bucket)
-    settings.data_dir.mkdir(parents=True)
-    a = "0001_european_30_female"
-    Registry(settings.registry_path, [Actor(1, a)]).save()
-    wb = Workbench(settings)
+    wb, a = one_actor_workbench(rclone_server, tmp_path)
+    settings, bucket = wb.settings, wb.settings.bucket
     for i in range(3):
         put_remote(wb, a, i, png(i))
     wb.engine.pull([a], only={0, 1})

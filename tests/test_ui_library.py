@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -250,3 +251,15 @@ def test_a_visit_query_comes_from_the_environment_or_the_preheat_socket(monkeypa
         server.shutdown()
     assert got[-1] == "actor=0002&token=t" and visit.query_params(got[-1]) == {"actor": "0002"}
     assert offered == ["v1.kernel.websocket.jupyter.org"]  # what actorbench's Voila requires
+
+
+@pytest.mark.attack("markup in a deep link (?actor=, &page=) and in a forged card click",
+                    "shown as text in the error box; nothing chosen, no page opened")
+def test_markup_in_a_link_or_a_card_click_is_shown_as_text(app):
+    bad = '<img src=x onerror="alert(1)">'
+    app.apply_query(f"actor={quote(bad)}&page={quote(bad)}")
+    for pick in (f"select {bad} 7", f"{bad} 0002_african_45_male 8"):
+        app.library.gallery.pick.value = pick
+        assert "<img" not in app.library.errors.value
+        assert "&lt;img" in app.library.errors.value
+    assert app.state.actor in ("", None)

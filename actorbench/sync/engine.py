@@ -25,9 +25,9 @@ from ..storage.layout import Layout
 from . import cache, listing, records
 from .apply import ActorRun, Applier
 from .config import IMAGES_PER_ACTOR, SyncConfig
-from .decide import Action, Direction, Prefer, Transfers, decide
+from .decide import Action, Direction, ImageCheck, Prefer, Transfers, decide
 from .files import image_problem
-from .manifest import Manifest
+from .manifest import Manifest, ManifestEntry
 from .plan import ActorPlan, ImageStatus, LocalFile, plan_actor
 from .progress import ProgressCallback, ProgressEvent, ProgressKind, no_progress
 from .summary import SyncSummary
@@ -238,7 +238,7 @@ class SyncEngine:
         return {n: cache.usage(self.layout, n) for n in names}
 
 
-def _checker(hashes: HashCache) -> Any:
+def _checker(hashes: HashCache) -> ImageCheck:
     def check(local: LocalFile) -> str:
         return hashes.checked(local.path, local.size, local.mtime_ns, image_problem)
     return check
@@ -246,8 +246,6 @@ def _checker(hashes: HashCache) -> Any:
 
 def _refresh_baseline(run: ActorRun) -> None:
     """Images identical on both sides become the new common ancestor."""
-    from .manifest import ManifestEntry
-
     for ch in run.transfers.items:
         if ch.change.status is ImageStatus.SYNCED:
             c = ch.change

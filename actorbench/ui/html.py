@@ -14,10 +14,11 @@ Usage::
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Collection, Iterable
 from typing import Any
+
+from ..text import escape_text
 
 #: tag, class and attribute names written by code (never by data) look like this
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -31,7 +32,7 @@ def esc(value: object) -> str:
     """``value`` as text, safe between tags and inside a double-quoted attribute."""
     if isinstance(value, Html):
         return value
-    return html.escape(str(value), quote=True)
+    return escape_text(value)
 
 
 def _name(name: str) -> str:

@@ -20,17 +20,12 @@ from datetime import UTC, datetime, tzinfo
 
 from ..sync.plan import LABELS, ImageStatus
 from ..sync.progress import ProgressEvent
+from ..text import plural as plural  # the one rule, shared with JupyterLab's reprs
 from ..training.status import JobStatus
 
 UNITS = ("B", "KB", "MB", "GB")
 #: the Library's status of an actor, in words
 LIBRARY_WORDS = {"synced": "Synced", "not_synced": "Not synced", "no_data": "No images"}
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``"1 actor"``, ``"2 actors"``, ``"0 actors"``; ``many`` for irregular words."""
-    n = int(n)
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def _scale(n: float) -> tuple[float, str]:
