@@ -54,6 +54,9 @@ class ScriptedS3(ThreadingHTTPServer):
         self.retry_after = "1"
         self.refuse_all: str | None = None  # an S3 error code from REFUSALS
         self.deny_prefix: str | None = None  # GET/HEAD under it: 403 AccessDenied
+        #: a listing whose ``prefix`` starts with it: 403 AccessDenied (an IAM condition on
+        #: ``s3:prefix``: a listing of a shorter prefix is allowed and shows its keys)
+        self.deny_list_prefix: str | None = None
         self.listing_etag: dict[str, str] = {}  # key: the ETag text the listing shows
         self.cr_header: set[str] = set()  # GETs answered with a bare CR inside a header
         self.two_lengths: set[str] = set()  # GETs answered with two Content-Length values
@@ -185,6 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
         if q.get("list-type") != "2":
             return self._error(400, "InvalidRequest")
         prefix, after = q.get("prefix", ""), q.get("start-after", "")
+        if srv.deny_list_prefix and prefix.startswith(srv.deny_list_prefix):
+            return self._error(403, "AccessDenied")
         keys = sorted(k for k in srv.objects if k.startswith(prefix) and k > after)
         items = "".join(
             f"<Contents><Key>{escape(k)}</Key><Size>{len(srv.objects[k])}</Size>"

@@ -71,9 +71,8 @@ def test_wrong_region_is_learned_used_and_told_once(s3, tmp_path, kind, answer, 
     assert all(s.ok and s.transferred == 0 for s in again.values())
     object_gets = [s for s in s3.seen if s.method == "GET" and s.key]
     assert object_gets and {s.region for s in object_gets} == {"eu-west-1"}
-    if kind == "lean":
-        told = [r for r in caplog.records if "AWS_REGION" in r.getMessage()]
-        assert len(told) == 1 and "eu-west-1" in told[0].getMessage()
+    told = [r for r in caplog.records if "AWS_REGION=eu-west-1" in r.getMessage()]
+    assert len(told) == 1, [r.getMessage() for r in caplog.records]
 
 
 @pytest.mark.parametrize("kind", ["lean", "boto3"])
@@ -195,3 +194,34 @@ def test_a_listing_etag_with_crlf_never_reaches_a_header(s3, tmp_path, kind):
     assert one_line(error) and "ETag" in error
     assert not any("X-Evil" in s.headers or "x-evil" in s.headers for s in s3.seen)
     assert s3.gets(key(A, 0)) == 0
+
+
+@pytest.mark.parametrize("kind", ["lean", "boto3"])
+@pytest.mark.attack("a listing refused (AccessDenied) on one actor's prefix only",
+                    "the other actors sync; that actor's summary says why in one line")
+def test_a_listing_denied_on_one_prefix_leaves_the_others_syncing(s3, tmp_path, kind):
+    s3.deny_list_prefix = f"{PREFIX}/{B}/"
+    wb = workbench(s3, tmp_path, kind)
+    out = wb.engine.pull([A, B])
+    assert list(out) == [A, B]
+    assert out[A].ok and landed(wb, s3, A)
+    assert not out[B].ok and out[B].failed == 1 and wb.layout.local_images(B) == {}
+    (err,) = out[B].to_json()["errors"]
+    assert one_line(err["error"]) and "AccessDenied" in err["error"]
+    assert err["key"] == f"{PREFIX}/{B}/"
+    assert "AWS_ACCESS_KEY_ID" in out[B].environment
+    # a push is refused the same way: nothing is uploaded under a prefix it could not list
+    wb.layout.image_path(B, 9).parent.mkdir(parents=True, exist_ok=True)
+    wb.layout.image_path(B, 9).write_bytes(png(99))
+    before = dict(s3.objects)
+    pushed = wb.engine.push([A, B])
+    assert pushed[A].ok and not pushed[B].ok and s3.objects == before
+
+
+@pytest.mark.parametrize("kind", ["lean", "boto3"])
+def test_a_listing_denied_on_every_actor_is_one_line_for_the_run(s3, tmp_path, kind):
+    s3.deny_list_prefix = f"{PREFIX}/"
+    wb = workbench(s3, tmp_path, kind)
+    with pytest.raises(AccessRefused) as refused:
+        wb.engine.pull([A, B])
+    assert one_line(str(refused.value)) and "AccessDenied" in str(refused.value)

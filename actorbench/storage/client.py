@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..errors import CredentialsError
 from ..settings import Settings
 from .net import Proxies, address
 from .retry import MAX_ATTEMPTS
+
+log = logging.getLogger("actorbench.storage")
 
 
 def make_s3_client(settings: Settings, workers: int | None = None,
@@ -47,5 +50,30 @@ def make_s3_client(settings: Settings, workers: int | None = None,
                     signature_version="s3v4",
                     connect_timeout=5, read_timeout=30, tcp_keepalive=True, **extra)
     # verify: AWS_CA_BUNDLE from the settings (a .env too), else botocore's default
-    return session.client("s3", endpoint_url=settings.endpoint_url, config=config,
-                          verify=settings.ca_bundle or None)
+    client = session.client("s3", endpoint_url=settings.endpoint_url, config=config,
+                            verify=settings.ca_bundle or None)
+    tell_region_once(client, settings.bucket)
+    return client
+
+
+def tell_region_once(client: Any, bucket: str) -> None:
+    """Warn once when S3 says the bucket lives in another region than the client's.
+
+    botocore follows the redirect itself (and remembers the region), so nothing fails, but
+    every new client pays the detour: the user is told the setting that avoids it, once per
+    client, as the lean store does."""
+    told: set[str] = set()
+    configured = client.meta.region_name
+
+    def check(response: Any = None, **_: Any) -> None:
+        if not response:
+            return
+        headers = getattr(response[0], "headers", None) or {}
+        region = headers.get("x-amz-bucket-region")
+        if region and region != configured and region not in told:
+            told.add(region)
+            log.warning("Bucket %r is in region %s, not %s (AWS_REGION; S3 said so with "
+                        "x-amz-bucket-region): botocore follows it. Set AWS_REGION=%s to "
+                        "skip this detour.", bucket, region, configured, region)
+
+    client.meta.events.register("needs-retry.s3", check, unique_id="actorbench-region-told")

@@ -17,7 +17,7 @@ from typing import Any
 from .. import fsutil
 from ..actors.registry import Registry
 from ..clock import now_iso
-from ..errors import DiskSpaceError
+from ..errors import AccessRefused, DiskSpaceError
 from ..fsutil import AtomicBatch, clean_stale_temps, file_lock, format_size
 from ..storage.base import ObjectInfo, ObjectStore
 from ..storage.hashing import HashCache
@@ -134,7 +134,8 @@ class SyncEngine:
             for _ in range(cfg.workers):
                 pool.submit(self.store.warm, cfg.workers)
         with pool, self._locked(names):
-            runs = self._prepare(names, direction, only, prefer, allow_invalid)
+            denied: dict[str, AccessRefused] = {}
+            runs = self._prepare(names, direction, only, prefer, allow_invalid, denied)
             for n, run in runs.items():
                 moving = run.transfers.moving
                 progress(ProgressEvent(ProgressKind.PLAN, n, files_total=len(moving),
@@ -149,15 +150,28 @@ class SyncEngine:
                     records.record_push(self.layout, self.registry, self.store.bucket,
                                         self.region, run.full, run.done, run.summary)
                 progress(ProgressEvent(ProgressKind.DONE, n, ok=run.summary.ok))
-            return {n: run.summary for n, run in runs.items()}
+            out = {}
+            for n in names:  # in the order asked; a refused listing: nothing was decided
+                if n in runs:
+                    out[n] = runs[n].summary
+                    continue
+                out[n] = summary = SyncSummary(n, direction)
+                summary.error(self.layout.actor_prefix(n), str(denied[n]))
+                records.note_environment(summary, denied[n], self.layout.data_dir)
+                progress(ProgressEvent(ProgressKind.DONE, n, ok=False))
+            return out
 
     def _prepare(self, names: list[str], direction: Direction, only: set[int] | None,
-                 prefer: Prefer | None, allow_invalid: bool) -> dict[str, ActorRun]:
+                 prefer: Prefer | None, allow_invalid: bool,
+                 denied: dict[str, AccessRefused]) -> dict[str, ActorRun]:
         """Under the actors' locks: clean what a killed run left, plan, decide, and open each
-        actor's records once (the plan and the run share the manifest and hash cache)."""
-        remote = self.list_remote(names)
+        actor's records once (the plan and the run share the manifest and hash cache).
+        An actor whose listing S3 refused goes to ``denied`` and gets no run."""
+        remote = listing.list_remote(self.store, self.layout, names, self.config, denied)
         runs = {}
         for n in names:  # what a killed run left is nobody's now
+            if n in denied:
+                continue
             self.layout.training_dir(n).mkdir(parents=True, exist_ok=True)
             clean_stale_temps(self.layout.training_dir(n))  # images, response.json
             clean_stale_temps(self.layout.actor_dir(n))  # manifest, hash cache

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
+from ..errors import AccessRefused
 from ..storage.base import ObjectInfo, ObjectStore
 from ..storage.layout import Layout
 from .config import SyncConfig
 
+T = TypeVar("T")
 
-def list_remote(store: ObjectStore, layout: Layout, names: list[str], config: SyncConfig
-                ) -> dict[str, list[ObjectInfo]]:
+
+def list_remote(store: ObjectStore, layout: Layout, names: list[str], config: SyncConfig,
+                denied: dict[str, AccessRefused] | None = None) -> dict[str, list[ObjectInfo]]:
     """Every object under each actor's prefix, never a request per object.
+
+    With ``denied`` given, an actor whose own listing S3 refuses (``AccessDenied`` on that
+    prefix only: an IAM condition on ``s3:prefix``) is put there instead of ending the whole
+    listing, and has no entry in the result (it is not "empty in S3": it is unknown). If every
+    actor is refused, or the refusal is not about a prefix (an expired token, a skewed
+    clock), it is raised as before.
 
     Up to ``config.list_concurrent_up_to`` actors: one listing per actor, all at once (one round
     trip). More: the library prefix, cut at actor boundaries into ranges of about one page
@@ -22,7 +31,7 @@ def list_remote(store: ObjectStore, layout: Layout, names: list[str], config: Sy
     """
     out: dict[str, list[ObjectInfo]] = {n: [] for n in names}
 
-    def pmap(fn: Callable[[Any], list[ObjectInfo]], items: list[Any]) -> list[list[ObjectInfo]]:
+    def pmap(fn: Callable[[Any], T], items: list[Any]) -> list[T]:
         with ThreadPoolExecutor(max(1, min(len(items), config.workers))) as pool:
             return list(pool.map(fn, items))
 
@@ -35,11 +44,28 @@ def list_remote(store: ObjectStore, layout: Layout, names: list[str], config: Sy
                 actor = info.key[len(root):].split("/", 1)[0]
                 if actor in wanted:
                     out[actor].append(info)
-    elif len(names) == 1:
+    elif len(names) == 1 and denied is None:
         out[names[0]] = list(store.list(layout.actor_prefix(names[0])))
     elif names:
-        out.update(zip(names, pmap(lambda n: list(store.list(layout.actor_prefix(n))), names),
-                       strict=True))
+        def one(n: str) -> list[ObjectInfo] | AccessRefused:
+            try:
+                return list(store.list(layout.actor_prefix(n)))
+            except AccessRefused as exc:
+                if denied is None or getattr(exc, "code", "") != "AccessDenied":
+                    raise
+                return exc
+
+        got = dict(zip(names, pmap(one, names), strict=True))
+        refused = [r for r in got.values() if isinstance(r, AccessRefused)]
+        if refused and len(refused) == len(names):
+            raise refused[0]
+        for n, r in got.items():
+            if isinstance(r, AccessRefused):
+                assert denied is not None
+                denied[n] = r
+                del out[n]
+            else:
+                out[n] = r
     return out
 
 
