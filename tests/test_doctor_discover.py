@@ -77,6 +77,24 @@ def test_doctor_working_setup_is_all_ok_and_write_leaves_nothing(rclone_server, 
     assert _keys(client, s.bucket) == before  # the scratch object is gone
 
 
+@pytest.mark.parametrize(("server", "status"), [("moto_server", OK), ("rclone_server", FAIL)])
+def test_doctor_team_row_probes_stale_writes_only_with_write(server, status, request, tmp_path):
+    s3 = request.getfixturevalue(server)
+    s, env, client = _world(s3, tmp_path, unsafe=[], ACTORBENCH_TEAM="1")
+    before = _keys(client, s.bucket)
+    origins = setting_origins(env=env, dotenv=False)
+    told = _rows(run_doctor(s, origins))["team"]
+    assert told.status == OK and "--write" in told.detail and s.team_prefix in told.detail
+    probed = _rows(run_doctor(s, origins, write=True))["team"]
+    assert probed.status == status, probed
+    if status == FAIL:  # rclone accepts a PUT over a newer object: named, with the fix
+        assert "If-None-Match" in probed.detail and "ACTORBENCH_TEAM" in probed.fix
+        assert "\n" not in probed.detail
+    assert _keys(client, s.bucket) == before  # the probe's scratch object is gone
+    off = run_doctor(s.with_overrides(team=False), origins)
+    assert _rows(off)["team"].detail.startswith("off")
+
+
 @pytest.mark.parametrize(("var", "value", "code"), [
     ("AWS_SECRET_ACCESS_KEY", "not-the-secret", "secret key does not match"),
     ("AWS_ACCESS_KEY_ID", "nobody-knows-me", "does not know the access key"),
