@@ -230,26 +230,57 @@ def file_lock(lock_path: Path, timeout: float = 120.0, what: str = "") -> Iterat
     """An exclusive ``flock`` on ``lock_path``; released even if the process dies."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + timeout
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise LockTimeout(
-                        f"{what or lock_path} is busy: another actorbench process has held "
-                        f"its lock for over {timeout:.0f} s."
-                    ) from None
-                time.sleep(0.05)
+        _flock_wait(fd, timeout, what or str(lock_path))
         yield
     finally:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def dir_lock(folder: Path, timeout: float = 120.0, what: str = "") -> Iterator[None]:
+    """An exclusive ``flock`` on the folder itself: no lock file is created (a file per
+    actor was one more inode per actor on every first pull). Where a folder cannot be
+    flocked (NFS emulates flock with POSIX locks, which need a file open for writing), a
+    ``.lock`` file inside it is used instead, as before."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                _flock_wait(fd, timeout, what or str(folder))
+            elif exc.errno in (errno.EBADF, errno.ENOLCK, errno.EINVAL, errno.EOPNOTSUPP):
+                with file_lock(folder / ".lock", timeout, what):
+                    yield
+                return
+            else:
+                raise
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _flock_wait(fd: int, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if time.monotonic() >= deadline:
+                raise LockTimeout(
+                    f"{what} is busy: another actorbench process has held its lock for over "
+                    f"{timeout:.0f} s."
+                ) from None
+            time.sleep(0.05)
 
 
 def free_bytes(folder: Path) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from ..actors.registry import read_json
 from ..clock import now_iso
 from ..errors import ActorbenchError, RegistryError
-from ..fsutil import atomic_write_json, file_lock, fsync_dir, write_temp
+from ..fsutil import atomic_write_json, dir_lock, fsync_dir, write_temp
 from ..thumbs import open_image
 from ..workbench import Workbench
 from .augment import AugmentBackend
@@ -87,7 +87,7 @@ def generate_images(wb: Workbench, actor_ref: str, count: int, backend: str = "a
     result = GenerateResult(name, impl.name)
     opts = dict(options or {})
     variations = impl.generate(base, count, seed, opts)
-    with file_lock(wb.layout.lock_path(name), what=f"actor {name}"):
+    with dir_lock(wb.layout.actor_dir(name), what=f"actor {name}"):
         index = next_free_index(wb, name)
         wb.layout.training_dir(name).mkdir(parents=True, exist_ok=True)
         records = []

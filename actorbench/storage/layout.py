@@ -54,9 +54,6 @@ class Layout:
     def hash_cache_path(self, name: str) -> Path:
         return self.actor_dir(name) / ".hash-cache.json"
 
-    def lock_path(self, name: str) -> Path:
-        return self.actor_dir(name) / ".lock"
-
     def thumbs_dir(self) -> Path:
         return self.data_dir / ".cache" / "thumbs"
 

@@ -247,8 +247,9 @@ class Applier:
                                                   f"version kept as {target.name}"))
                 continue
             if t.action is not Action.KEEP_BOTH:  # the conflict copy is not the image
-                with run.lock:
-                    run.hashes.remember(landed.target.name, got.size, got.mtime_ns, got.md5)
+                with run.lock:  # (the manifest's size, mtime and MD5 are the hash cache's
+                    # entry too: ``classify`` trusts an unchanged size and mtime; a second
+                    # copy in .hash-cache.json would cost a file per actor on a first pull)
                     run.manifest.entries[t.change.index] = ManifestEntry(
                         got.size, got.mtime_ns, got.md5, got.etag)
             self._outcome(t, None)

@@ -18,7 +18,7 @@ from .. import fsutil
 from ..actors.registry import Registry
 from ..clock import now_iso
 from ..errors import AccessRefused, DiskSpaceError
-from ..fsutil import AtomicBatch, clean_stale_temps, file_lock, format_size
+from ..fsutil import AtomicBatch, clean_stale_temps, dir_lock, format_size
 from ..storage.base import ObjectInfo, ObjectStore
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout
@@ -114,8 +114,7 @@ class SyncEngine:
     def _locked(self, names: list[str]) -> Iterator[None]:
         with contextlib.ExitStack() as stack:
             for n in sorted(names):
-                self.layout.actor_dir(n).mkdir(parents=True, exist_ok=True)
-                stack.enter_context(file_lock(self.layout.lock_path(n), what=f"actor {n}"))
+                stack.enter_context(dir_lock(self.layout.actor_dir(n), what=f"actor {n}"))
             yield
 
     def _run(self, names: list[str], direction: Direction, only: set[int] | None,
