@@ -87,3 +87,17 @@ def test_where_folders_cannot_be_flocked_a_lock_file_is_used(tmp_path, monkeypat
         assert (folder / ".lock").exists()
         with pytest.raises(LockTimeout), dir_lock(folder, timeout=0.2):
             pass
+
+
+def test_actor_folders_are_spread_over_the_disk_where_the_filesystem_can(tmp_path):
+    from actorbench.fsutil import spread_subfolders
+
+    folder = tmp_path / "actors"
+    folder.mkdir()
+    marked = spread_subfolders(folder)
+    attrs = subprocess.run(["lsattr", "-d", str(folder)], capture_output=True, text=True)
+    if attrs.returncode != 0:  # lsattr itself cannot read flags here (tmpfs and the like)
+        assert marked is False
+        return
+    assert marked is ("T" in attrs.stdout.split()[0])
+    assert spread_subfolders(tmp_path / "missing") is False

@@ -132,6 +132,10 @@ class SyncEngine:
         else:
             for _ in range(cfg.workers):
                 pool.submit(self.store.warm, cfg.workers)
+        if direction is Direction.PULL:  # actor folders spread over the disk (ext4)
+            actors = self.layout.data_dir / "actors"
+            actors.mkdir(parents=True, exist_ok=True)
+            fsutil.spread_subfolders(actors)
         with pool, self._locked(names):
             denied: dict[str, AccessRefused] = {}
             runs = self._prepare(names, direction, only, prefer, allow_invalid, denied)
