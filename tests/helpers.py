@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -50,3 +52,17 @@ def statuses(wb: Workbench, actor: str) -> dict[int, str]:
 def partial_files(root: Path) -> list[Path]:
     """Anything that looks like a temp or partial file anywhere under root."""
     return [p for p in root.rglob("*") if ".abtmp-" in p.name or p.name.endswith(".part")]
+
+
+_NONCE = itertools.count()
+
+
+def click(view: Any, action: str, index: int | str) -> None:
+    """What the Voila page's script sends when a tile's tick box or Preview button on the
+    Training Data page ``view`` is clicked (``untick``: a box being unticked)."""
+    view.images.pick.value = f"{action} {index} {next(_NONCE)}"
+
+
+def ticked(view: Any) -> list[int]:
+    """The images whose tick box the Training Data page ``view`` shows ticked."""
+    return [t.change.index for t in view.images.shown if 'checked="checked"' in t.value]

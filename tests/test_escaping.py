@@ -57,6 +57,12 @@ def test_esc_h_and_table_escape_text_and_attributes():
     assert cell.startswith('<td class="ab-x" title="&quot;&gt;&lt;img') and 'data-index="3"' in cell
     assert_inert(cell)
     assert h("tr", cell) == f"<tr>{cell}</tr>"  # markup made here is nested, not re-escaped
+    box = h("input", type="checkbox", data_ab_target=PAYLOAD, checked=None)  # no end tag
+    assert box.startswith('<input type="checkbox" data-ab-target="&quot;&gt;') and \
+        box.endswith('">') and "</input>" not in box and "checked" not in box
+    assert_inert(box)
+    with pytest.raises(ValueError, match="takes no content"):
+        h("img", PAYLOAD)
     assert isinstance(cell, Html) and esc(cell) is cell
     assert_inert(table(pd.DataFrame([{"actor": PAYLOAD, PAYLOAD: 1}])))
     assert_inert(error_html(PAYLOAD))

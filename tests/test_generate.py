@@ -166,5 +166,5 @@ def test_generate_panel(gwb):
     td.generate.worker.wait()
     assert "Generated 2 images" in td.generate.message.value
     assert td.generate.bar.value == 2
-    assert sum("ab-status-local_only" in t.html.value for t in td.tiles[:len(td.grid.children)]) \
+    assert sum("ab-status-local_only" in t.value for t in td.images.shown) \
         == 2

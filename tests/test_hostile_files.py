@@ -317,7 +317,7 @@ def test_training_data_page_shows_invalid_badges_and_unrecognised_files(wb, tmp_
         app.state.actor = A
         app.wait_idle()  # the page lists S3 off the UI thread
         td = app.training_data
-        tiles = {t.change.index: t.html.value for t in td.tiles[:len(td.grid.children)]}
+        tiles = {t.change.index: t.value for t in td.images.shown}
         assert "ab-status-local_only" in tiles[0]
         assert 'ab-status-invalid">Invalid: empty file<' in tiles[1]
         assert 'ab-status-invalid">Invalid: symlink, not followed<' in tiles[2]

@@ -345,7 +345,7 @@ def test_corrupt_nonimage_and_bomb_images(wb, tmp_path):
     app = App(wb)
     app.state.actor = A
     app.wait_idle()  # the page lists S3 off the UI thread
-    assert sum("unreadable" in t.html.value for t in app.training_data.tiles[:3]) == 3
+    assert sum("unreadable" in t.value for t in app.training_data.images.shown) == 3
     assert app.training_data.errors.value == ""
 
 

@@ -9,7 +9,15 @@ import pytest
 
 from actorbench.sync import ImageStatus
 from actorbench.ui import App
-from tests.helpers import partial_files, png, put_remote, statuses, write_local
+from tests.helpers import (
+    click,
+    partial_files,
+    png,
+    put_remote,
+    statuses,
+    ticked,
+    write_local,
+)
 from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A = "0001_european_30_female"
@@ -25,9 +33,9 @@ def app(wb):
 
 def badges(view):
     out = {}
-    for tile in view.tiles[:len(view.grid.children)]:
+    for tile in view.images.shown:
         for s in ImageStatus:
-            if f"ab-status-{s.value}" in tile.html.value:
+            if f"ab-status-{s.value}" in tile.value:
                 out[tile.change.index] = s.value
     return out
 
@@ -81,8 +89,9 @@ def test_selection_limits_the_sync(app, wb):
     app.state.actor = A
     app.wait_idle()  # the pages list S3 off the UI thread
     td = app.training_data
-    for tile in td.tiles[:6]:
-        tile.select.value = tile.change.index in (1, 4)
+    click(td, "tick", 1)
+    click(td, "tick", 4)
+    assert td.model.selected == [1, 4] and ticked(td) == [1, 4]
     td.pull_button.click()
     td.worker.wait()
     assert sorted(wb.layout.local_images(A)) == [1, 4]
@@ -137,12 +146,11 @@ def test_preview_local_and_s3_only(app, wb):
     app.state.actor = A
     app.wait_idle()  # the pages list S3 off the UI thread
     td = app.training_data
-    by_idx = {t.change.index: t for t in td.tiles[:2]}
-    by_idx[0].preview.click()
+    click(td, "preview", 0)
     td.model.wait_idle()
     assert td.preview_right.value == png(0) and "fetched from S3" in td.preview_caption.value
     assert not wb.layout.image_path(A, 0).exists()  # previewing does not sync
-    by_idx[1].preview.click()
+    click(td, "preview", 1)
     td.model.wait_idle()
     assert td.preview_right.value == png(1)
 
@@ -225,7 +233,7 @@ def test_switching_actor_clears_what_the_page_said_about_the_last_one(app, wb):
     td = app.training_data
     td.pull_button.click()
     td.worker.wait()
-    td.tiles[0].preview.click()
+    click(td, "preview", 0)
     td.model.wait_idle()
     td.images.range_box.value = "0-1"
     assert "4 downloaded" in td.status_line.value and "4 / 4 files" in td.progress_label.value
@@ -255,7 +263,7 @@ def test_refresh_forgets_the_last_sync_line(app, wb):
     td.refresh_button.click()
     td.model.wait_idle()
     assert td.status_line.value == "" and td.progress_label.value == ""
-    assert "ab-status-local_modified" in td.tiles[0].html.value
+    assert "ab-status-local_modified" in td.tiles[0].value
     assert "Sync to S3 will upload 1" in td.decision.value
 
 
@@ -272,7 +280,7 @@ def test_the_decision_says_what_a_sync_of_the_picks_would_do(app, wb):
     grid.range_box.value = "0-1, 9"
     assert td.model.selected == [0, 1, 9] and grid.range_box.value == "0-1,9"
     assert "download 2" in td.decision.value and "the 3 picked images" in td.decision.value
-    assert [t.select.value for t in td.tiles[:5]] == [True, True, False, False, True]
+    assert ticked(td) == [0, 1, 9]
     grid.range_box.value = "3-1"
     assert "is not a list of images" in grid.range_message.value and td.model.selected == [0, 1, 9]
     grid.invert.click()
@@ -281,8 +289,9 @@ def test_the_decision_says_what_a_sync_of_the_picks_would_do(app, wb):
     assert "Sync to S3: nothing to do" in td.decision.value
     grid.select_all.click()
     assert td.model.selected == [0, 1, 2, 3, 9]
-    td.tiles[0].select.value = False  # a tick box: the range follows
-    assert grid.range_box.value == "1-3,9"
+    assert ticked(td) == [0, 1, 2, 3, 9]
+    click(td, "untick", 0)  # a tick box: the range follows
+    assert grid.range_box.value == "1-3,9" and ticked(td) == [1, 2, 3, 9]
     grid.select_none.click()
     assert td.model.selected == [] and grid.range_box.value == ""
     td.pull_button.click()  # none picked: every image

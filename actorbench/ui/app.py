@@ -54,7 +54,9 @@ class App(w.VBox):
         self.tabs.add_class("ab-tabs")
         self.title = w.HTML()
         self.title.add_class("ab-app-header")
-        super().__init__([self.title, self.tabs])
+        # the style sheet apart from the header: choosing an actor redraws the header only
+        # (a replaced style sheet makes the browser restyle the whole page)
+        super().__init__([w.HTML(CSS, layout=w.Layout(display="none")), self.title, self.tabs])
         self.add_class("ab-app")
         self.state.observe(self._on_state_open_page, "open_page")
         self.state.observe(self._on_state_actor, "actor")
@@ -101,7 +103,7 @@ class App(w.VBox):
             actor = self.state.wb.registry.get(name) if name else None
         except ActorbenchError:  # gone from actors.json meanwhile
             actor = None
-        self.title.value = (f'{CSS}<div class="ab-header"><span class="ab-title">actorbench'
+        self.title.value = (f'<div class="ab-header"><span class="ab-title">actorbench'
                             f"</span>{actor_header(actor)}</div>")
 
     def apply_query(self, query: str) -> None:

@@ -63,10 +63,21 @@ CSS = """
             font-weight:600; color:white; }
 """ + status_css() + """
 .ab-unrecognised { font-size:12px; color:#555; }
-.ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px; }
-.ab-tile img { width:140px; height:140px; object-fit:cover; border-radius:4px; }
+.ab-status-checking { background:#eef2f7; color:#1d3047; }  /* S3 not listed yet */
+.ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px;
+           line-height:1.35; }
+.ab-tile img { width:140px; height:140px; object-fit:cover; border-radius:4px; display:block; }
 .ab-thumb-empty { width:140px; height:140px; display:flex; align-items:center;
                   justify-content:center; background:#eef2f7; color:#456; border-radius:4px; }
+.ab-tile-actions { display:none; align-items:center; justify-content:space-between;
+                   margin-top:3px; font-size:12px; }
+.ab-js .ab-tile-actions { display:flex; }  /* the page's script makes the controls work */
+.ab-tick { display:flex; align-items:center; gap:3px; cursor:pointer; }
+.ab-tile-btn { font-size:12px; padding:2px 8px; border:1px solid #9aa8b8; border-radius:4px;
+               background:#f3f6fa; cursor:pointer; }
+.ab-tile-btn:hover:not(:disabled) { background:#e2ebf5; }
+.ab-tile-btn:focus-visible, .ab-tick input:focus-visible { outline:2px solid #0072B2; }
+.ab-tile-btn:disabled, .ab-tick:has(input:disabled) { opacity:.45; cursor:not-allowed; }
 .ab-card img { max-width:220px; border-radius:6px; }
 .ab-table td, .ab-table th { padding:2px 8px; }
 .ab-counts span { margin-right: 6px; }

@@ -3,8 +3,8 @@
 Hundreds of widgets render slowly in Voila, so the cards are markup, and their buttons are
 plain ``<button data-ab-action=".." data-actor="..">`` elements. A few lines of script in the
 Voila page (``actorbench/ui/voila_page/index.html.j2``) write ``"<action> <name> <nonce>"`` into
-the hidden ``pick`` box when one is clicked; ``pick`` is an ordinary ``Text`` widget, so tests
-drive it the same way::
+the hidden ``pick`` box (``.ab-pick`` in the ``.ab-picker`` view) when one is clicked; ``pick`` is
+an ordinary ``Text`` widget, so tests drive it the same way::
 
     gallery.pick.value = "training_data 0002_european_35_female 1"
 """
@@ -19,7 +19,7 @@ import ipywidgets as w
 
 from ..errors import ActorbenchError
 from ..storage.layout import Layout
-from ..thumbs import BadImage, cached_thumbnail, thumbnail_cache_path
+from ..thumbs import BadImage, cached_thumbnail, read_cached_thumbnail
 from .background import PageModel, run_in_background
 from .cards import ACTIONS, card_html, empty_state
 from .common import ErrorBox, data_uri, guarded
@@ -59,9 +59,10 @@ class CardThumbs:
         if memo is not None and memo[0] == sig:
             return memo[1], memo[2]
         try:
-            cached = thumbnail_cache_path(path, self.layout.thumbs_dir(), CARD_PX)
-            data = cached.read_bytes()
+            data = read_cached_thumbnail(path, self.layout.thumbs_dir(), CARD_PX)
         except OSError:
+            data = None
+        if data is None:
             return None, ""
         self._memo[name] = (sig, data_uri(data), "")
         return self._memo[name][1], ""
@@ -107,10 +108,12 @@ class GalleryView(w.VBox):
         self.cards.add_class("ab-gallery-cards")
         self.pick = w.Text(continuous_update=True, layout=w.Layout(display="none"))
         self.pick.add_class("ab-gallery-pick")
+        self.pick.add_class("ab-pick")
         pager = w.HBox([self.count, self.prev_button, self.page_label, self.next_button])
         pager.add_class("ab-pager")
         super().__init__([pager, self.cards, self.pick])
         self.add_class("ab-gallery-view")
+        self.add_class("ab-picker")
         g = guarded(errors)
         self.prev_button.on_click(g(lambda _: self._turn(-1)))
         self.next_button.on_click(g(lambda _: self._turn(+1)))
@@ -129,9 +132,12 @@ class GalleryView(w.VBox):
         if action not in ACTIONS:
             raise ActorbenchError(f"A card has no {action!r} button.")
         actor = self.state.wb.registry.get(name)  # an unknown name: said in the error box
-        self.state.actor = actor.name
-        if ACTIONS[action]:
-            self.state.open_page = ACTIONS[action]
+        # the cards redrawn for the choice reach the browser after the switch to the page the
+        # button opens: the browser then redraws them on a page it no longer shows
+        with self.cards.hold_sync():
+            self.state.actor = actor.name
+            if ACTIONS[action]:
+                self.state.open_page = ACTIONS[action]
 
     def render(self, thumbs_pending_ok: bool = True) -> None:
         """Draw the current page of cards; thumbnails not on disk yet follow from a

@@ -22,6 +22,8 @@ from ..text import escape_text
 
 #: tag, class and attribute names written by code (never by data) look like this
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+#: elements without content or end tag
+_VOID = frozenset({"br", "hr", "img", "input", "wbr"})
 
 
 class Html(str):
@@ -51,13 +53,18 @@ def css_class(prefix: str, value: object, known: Collection[str], default: str =
 
 def h(tag: str, *content: object, cls: str | Iterable[str] = (), **attrs: object) -> Html:
     """``<tag class=".." name="..">content</tag>`` with content and attribute values escaped;
-    ``data_index=3`` becomes ``data-index="3"``; an attribute whose value is None is left out."""
+    ``data_index=3`` becomes ``data-index="3"``; an attribute whose value is None is left out.
+    A void element (``br``, ``img``, ``input``, ...) takes no content and has no end tag."""
     classes = [cls] if isinstance(cls, str) else list(cls)
     parts = [_name(tag)]
     if classes:
         parts.append(f'class="{" ".join(_name(c) for c in classes)}"')
     parts += [f'{_name(k.replace("_", "-"))}="{esc(v)}"' for k, v in attrs.items()
               if v is not None]
+    if tag in _VOID:
+        if content:
+            raise ValueError(f"<{tag}> takes no content.")
+        return Html(f"<{' '.join(parts)}>")
     return Html(f"<{' '.join(parts)}>{join(content)}</{tag}>")
 
 

@@ -1,4 +1,12 @@
-"""One training image in the grid: thumbnail, status badge (colour and label), select box."""
+"""One training image in the grid: thumbnail, status badge (colour and label), tick box and
+preview button, drawn as one HTML widget.
+
+The tick box and the button are plain ``<input data-ab-action="tick">`` and ``<button
+data-ab-action="preview">`` elements carrying the image's index: the Voila page's script sends
+their clicks to the grid's hidden ``pick`` box (``image_grid.py``), as it does for the
+Library's cards. One widget per tile instead of five: choosing an actor sends a value per
+tile and creates no widget views but the tiles'.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +14,92 @@ import ipywidgets as w
 
 from ..palette import IMAGE
 from ..sync.plan import Change, ImageStatus
-from .common import data_uri, esc
+from .common import data_uri
+from .html import Html, h
 from .words import human_bytes as human_bytes  # (the Cache page imports it from here)
 
+#: the badge of a local image while S3 is being listed: its status is not known yet
+CHECKING = "checking"
+CHECKING_LABEL = "Checking S3 …"
 
-class ImageTile(w.VBox):
-    """One training image: thumbnail with a status badge, a select box, a preview button."""
 
-    def __init__(self) -> None:
-        self.html = w.HTML()
-        self.select = w.Checkbox(description="select", indent=False,
-                                 layout=w.Layout(width="auto"))
-        self.preview = w.Button(description="Preview", layout=w.Layout(width="auto"))
-        self.change: Change | None = None
-        super().__init__([self.html, w.HBox([self.select, self.preview])])
-        self.add_class("ab-tile")
-
-    def show(self, change: Change, thumb: bytes | None, status: ImageStatus | None = None,
-             note: str = "") -> None:
-        self.change = change
+def tile_html(index: int, thumb: bytes | None, change: Change | None = None,
+              status: ImageStatus | None = None, note: str = "", selected: bool = False,
+              making: bool = False) -> Html:
+    """One tile's markup; ``change`` None for a local image whose S3 side is not known yet
+    (the badge says so, and its tick box and preview button wait for the listing);
+    ``making``: its thumbnail is being made."""
+    in_s3 = change is not None and change.remote is not None
+    if thumb:  # a data URI this package made (base64): no text from a file in it
+        img = h("img", src=data_uri(thumb), alt="")
+    elif making:
+        img = h("div", "…", cls=["ab-thumb-empty", "ab-thumb-making"])
+    else:
+        img = h("div", "⚠️ unreadable" if note else ("☁️ in S3" if in_s3 else "—"),
+                cls="ab-thumb-empty", title=note or None)
+    if change is None:
+        badge = h("span", CHECKING_LABEL, cls=["ab-badge", f"ab-status-{CHECKING}"])
+        waiting = "Waiting for the S3 listing"
+    else:
         status = status or change.status
-        empty = "⚠️ unreadable" if note else ("☁️ in S3" if change.remote else "—")
-        img = (f'<img src="{data_uri(thumb)}">' if thumb else
-               f'<div class="ab-thumb-empty" title="{esc(note)}">{empty}</div>')
         label = (f"Invalid: {change.problem}" if status is ImageStatus.INVALID and change.problem
                  else IMAGE[status].label)
-        self.html.value = (
-            f'<div class="ab-tile-body" data-index="{change.index}">{img}<div>'
-            f'<span class="ab-badge ab-status-{status.value}">{esc(label)}</span> '
-            f"<small>#{change.index}</small></div></div>")
+        badge = h("span", label, cls=["ab-badge", f"ab-status-{status.value}"])
+        waiting = ""
+    tick = h("label", h("input", type="checkbox", data_ab_action="tick", data_ab_target=index,
+                        checked="checked" if selected else None,
+                        disabled="disabled" if waiting else None),
+             " select", cls="ab-tick", title=waiting or f"Pick image #{index} for a sync")
+    preview = h("button", "Preview", type="button", cls="ab-tile-btn", data_ab_action="preview",
+                data_ab_target=index, disabled="disabled" if waiting else None,
+                title=waiting or f"Image #{index} beside the base image")
+    return h("div", img, h("div", badge, " ", h("small", f"#{index}")),
+             h("div", tick, preview, cls="ab-tile-actions"),
+             cls="ab-tile", data_index=index)
+
+
+class ImageTile(w.HTML):
+    """One training image; ``show`` draws it, ``show_checking`` before S3 is listed."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.add_class("ab-tile-slot")
+        self.change: Change | None = None  # None: nothing shown, or S3 not listed yet
+        self.index: int | None = None  # of the image shown
+        self.selected = False
+        self._drawn: tuple[bytes | None, ImageStatus | None, str, bool] = (None, None, "", False)
+
+    def show(self, change: Change, thumb: bytes | None, status: ImageStatus | None = None,
+             note: str = "", making: bool = False) -> None:
+        self.change, self.index = change, change.index
+        self._drawn = (thumb, status, note, making)
+        self._draw()
+
+    def show_checking(self, index: int, thumb: bytes | None, note: str = "",
+                      making: bool = False) -> None:
+        """A local image before the S3 listing says what it is."""
+        self.change, self.index = None, index
+        self._drawn = (thumb, None, note, making)
+        self._draw()
+
+    def tick(self, selected: bool) -> None:
+        """Tick or untick the box (the picks changed)."""
+        if selected != self.selected:
+            self.selected = selected
+            self._draw()
+
+    def redraw(self) -> None:
+        """Draw it again even if nothing changed: a click may have left its box out of step
+        with the picks (the page redraws a value only when it changes)."""
+        self.value = ""
+        self._draw()
+
+    def forget(self) -> None:
+        """Nothing shown (another actor is being read)."""
+        self.change = self.index = None
+
+    def _draw(self) -> None:
+        if self.index is not None:
+            thumb, status, note, making = self._drawn
+            self.value = tile_html(self.index, thumb, self.change, status, note, self.selected,
+                                   making)

@@ -8,6 +8,7 @@ of an action clear or replace every message, preview and bar; before a sync, the
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import ipywidgets as w
@@ -130,7 +131,8 @@ class TrainingDataView(SyncActions, w.VBox):
     # -- rendering -------------------------------------------------------------------
     def load(self, fresh: bool = False) -> None:
         """Show the chosen actor; the S3 listing and the thumbnails are read off the UI
-        thread (``model.wait_idle()`` waits for them)."""
+        thread (``model.wait_idle()`` waits for them). A new actor's local images show while
+        S3 is listed, their badges saying so; the listing then gives each its status."""
         self.errors.clear()
         if not self.state.actor:
             self.refresh()  # nothing to read
@@ -149,7 +151,19 @@ class TrainingDataView(SyncActions, w.VBox):
 
     def _render(self, generation: int, fresh: bool) -> None:
         name = self.state.actor
-        plan = self.state.plan(name, fresh=fresh) if name else None
+        plan = None
+        if name:
+            with ThreadPoolExecutor(1, thread_name_prefix="actorbench-listing") as listing:
+                planned = listing.submit(self.state.plan, name, fresh)
+                early = not self.images.shown  # a new actor: its local images meanwhile
+                if early:
+                    self._show_local(generation, name)
+                try:
+                    plan = planned.result()
+                except BaseException:
+                    if early:
+                        self._forget_local(generation)
+                    raise
         with self._render_lock:
             if generation != self._generation:
                 return  # another actor was chosen meanwhile: its render shows
@@ -176,6 +190,18 @@ class TrainingDataView(SyncActions, w.VBox):
             self.model.indices = [c.index for c in plan.changes]
             self.model.selected = [i for i in self.model.selected if i in self.model.indices]
             self.render_decision()
+
+    def _show_local(self, generation: int, name: str) -> None:
+        images = self.state.wb.layout.local_images(name)
+        with self._render_lock:
+            if generation == self._generation:
+                self.images.show_local(images, self.state.wb.layout.thumbs_dir())
+
+    def _forget_local(self, generation: int) -> None:
+        """The listing failed: no tile keeps saying its image is being checked."""
+        with self._render_lock:
+            if generation == self._generation:
+                self.images.clear()
 
     def render_header(self) -> None:
         assert self.plan is not None

@@ -146,6 +146,13 @@ def choose_actor(page, name: str) -> None:  # type: ignore[no-untyped-def]
     raise AssertionError(f"the actor card never showed {name}")
 
 
+def wait_listed(page) -> None:  # type: ignore[no-untyped-def]
+    """The grid's tiles, each badge saying its image's status: the local images show first,
+    badged "Checking S3 …" until the S3 listing returns."""
+    page.wait_for_selector(".ab-grid .ab-tile")
+    page.wait_for_function("() => !document.querySelector('.ab-grid .ab-status-checking')")
+
+
 def card(page, name: str):  # type: ignore[no-untyped-def]
     """The gallery card of ``name`` (on the page of cards shown)."""
     return page.locator(f".ab-gallery .ab-gcard[data-actor='{name}']")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.browser.conftest import choose_actor, open_tab, shot
+from tests.browser.conftest import choose_actor, open_tab, shot, wait_listed
 
 pytestmark = pytest.mark.browser
 
@@ -23,13 +23,36 @@ def test_view_training_data_badges(page, running_app):  # type: ignore[no-untype
     name = running_app.actor("remote_modified")
     choose_actor(page, name)
     open_tab(page, "Training Data")
-    page.wait_for_selector(".ab-grid .ab-tile")
+    wait_listed(page)
     n = running_app.world.image_counts[name]
     assert page.locator(".ab-grid .ab-tile").count() == n
     assert badge_count(page, "remote_modified") == 2
     assert badge_count(page, "synced") == n - 2
     assert "Modified in S3: 2" in page.locator(".ab-td-header").inner_text()
     shot(page, "training-data-badges")
+
+
+def test_tick_boxes_pick_images_and_keep_the_focus(page, running_app):  # type: ignore[no-untyped-def]
+    name = running_app.actor("remote_modified")
+    choose_actor(page, name)
+    open_tab(page, "Training Data")
+    wait_listed(page)
+    box = page.locator(".ab-grid .ab-tile input[type=checkbox]").nth(1)
+    index = box.get_attribute("data-ab-target")
+    box.click()  # the tile is drawn again, ticked, and the decision is about the pick
+    page.wait_for_selector(".ab-decision:has-text('the 1 picked image')")
+    assert page.locator(".ab-range-box input").input_value() == index
+    ticked = page.locator(f".ab-grid input[data-ab-target='{index}']")
+    assert ticked.is_checked()
+    page.keyboard.press("Space")  # a keyboard user unticks it: the box kept the focus
+    page.wait_for_selector(".ab-decision:has-text('all ')")
+    assert not ticked.is_checked() and page.locator(".ab-range-box input").input_value() == ""
+    assert page.evaluate("() => document.activeElement.getAttribute('data-ab-target')") == index
+    page.keyboard.press("Space")
+    page.wait_for_selector(".ab-decision:has-text('the 1 picked image')")
+    page.get_by_role("button", name="Select none").click()
+    page.wait_for_selector(".ab-decision:has-text('all ')")
+    assert page.locator(".ab-grid input[type=checkbox]:checked").count() == 0
 
 
 def test_sync_from_s3(page, running_app):  # type: ignore[no-untyped-def]

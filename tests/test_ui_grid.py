@@ -1,0 +1,107 @@
+"""The Training Data page's grid without a browser: local images first, badged "Checking S3"
+until the listing returns; tick boxes and Preview buttons as the page's script sends them."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from actorbench.errors import ActorbenchError
+from actorbench.ui import App
+from actorbench.ui.tiles import tile_html
+from tests.helpers import click, png, put_remote, ticked, write_local
+from tests.single_backend import backend  # noqa: F401 - one backend here
+
+A = "0001_european_30_female"
+
+
+@pytest.fixture
+def app(wb):
+    a = App(wb)
+    yield a
+    a.close()
+
+
+def wait_until(check, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def statuses_shown(td) -> dict[int, str]:
+    return {t.index: t.value.split("ab-status-", 1)[1].split('"', 1)[0] for t in td.images.shown}
+
+
+def test_local_images_show_while_s3_is_listed_and_are_picked_once_it_is(app, wb, monkeypatch):
+    for i in range(3):
+        write_local(wb, A, i, png(i))
+    put_remote(wb, A, 5, png(5))
+    listed, real = threading.Event(), app.state.plan
+
+    def slow_plan(name: str, fresh: bool = False):
+        assert listed.wait(30)
+        return real(name, fresh)
+
+    monkeypatch.setattr(app.state, "plan", slow_plan)
+    app.state.actor = A
+    td = app.training_data
+    wait_until(lambda: len(td.images.shown) == 3
+               and all("<img" in t.value for t in td.images.shown))
+    assert statuses_shown(td) == {0: "checking", 1: "checking", 2: "checking"}
+    assert all(t.value.count('disabled="disabled"') == 2 for t in td.images.shown)
+    assert "Reading" in td.header.value and td.pull_button.disabled
+    click(td, "tick", 1)  # a click that got through anyway: refused, the box drawn again
+    assert td.model.selected == [] and ticked(td) == []
+    listed.set()
+    app.wait_idle()
+    assert statuses_shown(td) == {0: "local_only", 1: "local_only", 2: "local_only",
+                                  5: "s3_only"}
+    assert "☁️ in S3" in td.images.shown[3].value
+    click(td, "tick", 1)
+    click(td, "tick", 5)
+    assert td.model.selected == [1, 5] and ticked(td) == [1, 5]
+    assert td.images.range_box.value == "1,5" and "the 2 picked images" in td.decision.value
+    click(td, "untick", 1)
+    assert td.model.selected == [5] and ticked(td) == [5]
+
+
+def test_a_failed_listing_leaves_no_tile_saying_it_is_being_checked(app, wb, monkeypatch):
+    write_local(wb, A, 0, png(0))
+
+    def failing_plan(name: str, fresh: bool = False):
+        raise ActorbenchError("S3 is not reachable.")
+
+    monkeypatch.setattr(app.state, "plan", failing_plan)
+    app.state.actor = A
+    app.wait_idle()
+    td = app.training_data
+    assert td.images.shown == [] and "S3 is not reachable" in td.errors.value
+
+
+def test_clicks_are_checked_and_a_click_for_another_grid_changes_nothing(app, wb):
+    for i in range(2):
+        write_local(wb, A, i, png(i))
+    app.state.actor = A
+    app.wait_idle()
+    td = app.training_data
+    click(td, "explode", 0)
+    assert "A tile has no" in td.errors.value and "explode" in td.errors.value
+    td.errors.clear()
+    for target in ("7", "<b>0</b>", "-1"):
+        click(td, "tick", target)
+    td.images.pick.value = "tick"  # half a message, as if typed
+    assert td.model.selected == [] and td.errors.value == ""
+    click(td, "preview", 1)
+    td.model.wait_idle()
+    assert td.preview_right.value == png(1) and "#1" in td.preview_caption.value
+
+
+def test_a_tile_says_what_it_knows_and_escapes_what_it_is_told():
+    making = tile_html(3, None, making=True)
+    assert "ab-thumb-making" in making and "ab-status-checking" in making
+    bad = tile_html(4, None, note='x.png: not a readable image <b onclick="x">')
+    assert "⚠️ unreadable" in bad and "<b onclick" not in bad
+    assert 'data-ab-action="tick" data-ab-target="4"' in bad and "</input>" not in bad
