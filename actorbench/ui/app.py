@@ -24,7 +24,8 @@ from .visit import on_visit, query_params
 #: how often the app checks whether actors.json changed on disk
 REGISTRY_POLL_S = 2.0
 
-PAGES = ("Library", "Training Data", "Batch sync", "Cache", "Training", "Reports",
+LIBRARY = "Library"
+PAGES = (LIBRARY, "Training Data", "Batch sync", "Cache", "Training", "Reports",
          "Connection")
 
 
@@ -126,7 +127,9 @@ class App(w.VBox):
 
     def _on_tab_index(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:
-            self.page(self.tabs.titles[change["new"]])
+            title = self.tabs.titles[change["new"]]
+            self.page(title)
+            self.library.shown(title == LIBRARY)
 
     def _on_state_open_page(self, change: dict[str, Any]) -> None:
         if change["new"] in self.tabs.titles:

@@ -106,6 +106,7 @@ class GalleryView(w.VBox):
         self.page_label.add_class("ab-page-label")
         self.cards = w.HTML()
         self.cards.add_class("ab-gallery-cards")
+        self.leaving = False  # a card's button is opening another page
         self.pick = w.Text(continuous_update=True, layout=w.Layout(display="none"))
         self.pick.add_class("ab-gallery-pick")
         self.pick.add_class("ab-pick")
@@ -132,12 +133,16 @@ class GalleryView(w.VBox):
         if action not in ACTIONS:
             raise ActorbenchError(f"A card has no {action!r} button.")
         actor = self.state.wb.registry.get(name)  # an unknown name: said in the error box
-        # the cards redrawn for the choice reach the browser after the switch to the page the
-        # button opens: the browser then redraws them on a page it no longer shows
-        with self.cards.hold_sync():
+        # a button that opens another page: the Library is left, so it redraws its cards for
+        # the choice when it is shown again, not now (``LibraryView.leaving``), and the page
+        # opened gets the kernel and the connection to itself
+        self.leaving = bool(ACTIONS[action])
+        try:
             self.state.actor = actor.name
             if ACTIONS[action]:
                 self.state.open_page = ACTIONS[action]
+        finally:
+            self.leaving = False
 
     def render(self, thumbs_pending_ok: bool = True) -> None:
         """Draw the current page of cards; thumbnails not on disk yet follow from a

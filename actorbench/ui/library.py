@@ -150,6 +150,7 @@ class LibraryView(w.VBox):
         w.link((self.model, "text"), (self.search, "value"))
         self.clear_button = w.Button(description="Clear filters", disabled=True)
         self.gallery = GalleryView(state, self.model, self.errors)
+        self.visible, self._stale = True, False  # (``shown``)
         self.count = self.gallery.count
         self.card = w.HTML()
         self.card.add_class("ab-card")
@@ -192,7 +193,18 @@ class LibraryView(w.VBox):
     def _on_model_results(self, change: object) -> None:
         self.clear_button.disabled = not self.model.filtered
 
+    def shown(self, visible: bool) -> None:
+        """The app's tabs changed: a Library left behind draws nothing until it is shown
+        again, then catches up with the actor chosen meanwhile."""
+        self.visible = visible
+        if visible and self._stale:
+            self._stale = False
+            self._on_state_change({"name": "actor", "new": self.state.actor})
+
     def _on_state_change(self, change: dict[str, Any]) -> None:
+        if not self.visible or self.gallery.leaving:
+            self._stale = True  # (drawn when the Library is shown again)
+            return
         try:
             if change["name"] == "actor":  # chosen elsewhere (a link, another page): show it
                 page = self.model.page_of(change["new"])
