@@ -414,8 +414,13 @@ WHY = {
                "per actor (s5cmd 21) and marks data/actors chattr +T so actor folders spread "
                "over block groups.",
     "status": "six list pages; cut into concurrent ranges they take about one round trip.",
-    "grid": "websocket messages and image decoding in chromium; a cold thumbnail cache adds "
-            "the resize of 20 full-size PNGs.",
+    "grid": "measured with kernel logs, websocket capture and chromium traces: Playwright's "
+            "click (actionability checks, ~45 ms), the kernel (~15-20 ms: 20 tile values), "
+            "chromium putting 20 tiles with ~0.5 MB of base64 JPEG (noise images) in the page "
+            "(~40-50 ms), then polling for decoded images; run to run the median moves by "
+            "~40 ms (0.13-0.27 s single runs). Sending thumbnails as binary buffers (an Image "
+            "widget and a blob URL, no base64 in JSON) and drawing cached tiles without a "
+            "thread hop would be next.",
     "filter": "a filter change is one message to the kernel and one page of cards back "
               "(24 cards, ~5 KB of thumbnail each); the search itself takes ~2 ms.",
     "open": "Voila's page loads ~95 files (5 MB of JavaScript) and renders the widget tree; "
