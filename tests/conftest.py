@@ -199,3 +199,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     FIGURES_OUT.parent.mkdir(exist_ok=True)
     FIGURES_OUT.write_text(json.dumps({"figures": dict(FIGURES), "attacks": ATTACKS},
                                       indent=2))
+
+
+@pytest.fixture
+def app(wb):  # type: ignore[no-untyped-def]
+    """The dashboard over ``wb`` (the UI tests' fixture), closed after the test."""
+    from actorbench.ui import App
+
+    a = App(wb)
+    yield a
+    a.close()

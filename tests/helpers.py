@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +68,11 @@ def click(view: Any, action: str, index: int | str) -> None:
 def ticked(view: Any) -> list[int]:
     """The images whose tick box the Training Data page ``view`` shows ticked."""
     return [t.change.index for t in view.images.shown if 'checked="checked"' in t.value]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0, every: float = 0.01) -> None:
+    """Poll ``check`` until it is true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not seen in time"
+        time.sleep(every)

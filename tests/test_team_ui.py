@@ -3,24 +3,17 @@ page and Library card without a reload (``ui.team_follow``)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from actorbench.demo import start_fake_runpod
 from actorbench.training import TrainingParams, TrainingService
 from actorbench.ui import App
 from actorbench.workbench import Workbench
+from tests.helpers import wait_until
 from tests.team_setup import ACTORS, atomic_moto_puts, team_bucket, team_settings
 
 __all__ = ["atomic_moto_puts"]  # the fixture, used by name
 ACTOR = ACTORS[0]
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not seen in time"
-        time.sleep(0.1)
 
 
 def test_the_training_page_and_the_library_follow_the_team(moto_server, tmp_path,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import threading
 
-import pytest
-
 from actorbench.sync import ImageStatus
 from actorbench.ui import App
 from tests.helpers import (
@@ -22,13 +20,6 @@ from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A = "0001_european_30_female"
 
-
-
-@pytest.fixture
-def app(wb):
-    a = App(wb)
-    yield a
-    a.close()
 
 
 def badges(view):

@@ -4,31 +4,15 @@ until the listing returns; tick boxes and Preview buttons as the page's script s
 from __future__ import annotations
 
 import threading
-import time
-
-import pytest
 
 from actorbench.errors import ActorbenchError
-from actorbench.ui import App
 from actorbench.ui.tiles import tile_html
-from tests.helpers import click, png, put_remote, ticked, write_local
+from tests.helpers import click, png, put_remote, ticked, wait_until, write_local
 from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A = "0001_european_30_female"
 
 
-@pytest.fixture
-def app(wb):
-    a = App(wb)
-    yield a
-    a.close()
-
-
-def wait_until(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def statuses_shown(td) -> dict[int, str]:

@@ -37,13 +37,6 @@ CODES = re.compile(r"not_synced|no_data|s3_only|local_only|local_modified|remote
                    r"\b\d+\.0\b")
 
 
-@pytest.fixture
-def app(wb):
-    a = App(wb)
-    yield a
-    a.close()
-
-
 def shown(app) -> list[str]:  # type: ignore[no-untyped-def]
     return re.findall(r'<div class="ab-gcard[^"]*" data-ab-action="select" data-actor="([^"]*)"',
                       app.library.gallery.cards.value)

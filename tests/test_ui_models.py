@@ -16,7 +16,6 @@ from actorbench.palette import IMAGE, JOB_TONE, job_swatch, status_css
 from actorbench.sync.plan import IN_S3, OWED_TO_S3, ImageStatus
 from actorbench.sync.summary import SyncSummary, transferred_verb
 from actorbench.training import JobStatus, TrainingParams, TrainingVersion, VersionStore
-from actorbench.ui import App
 from actorbench.ui.background import PageModel, run_in_background
 from actorbench.ui.library import LibraryModel
 from actorbench.ui.models import BatchModel, CacheModel, ReportsModel, TrainingDataModel
@@ -28,13 +27,6 @@ from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A = "0001_european_30_female"
 FEMALES = ("0001_european_30_female", "0003_east_asian_22_female")
-
-
-@pytest.fixture
-def app(wb):
-    a = App(wb)
-    yield a
-    a.close()
 
 
 # -- page models: validation and reset ---------------------------------------------------------

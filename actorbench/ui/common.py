@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import ipywidgets as w
 
-from ..errors import describe_error
+from ..errors import ActorbenchError, describe_error
 from ..palette import status_css
 from ..workbench import Workbench
 from .background import PageModel, run_in_background
@@ -112,6 +112,20 @@ def base_image_html(wb: Workbench, name: str, missing: str = "") -> str:
     except BadImage as exc:
         return h("div", exc, cls="ab-error")
     return f'<img class="ab-base-image" src="{data_uri(thumb)}">'
+
+
+def parse_pick(value: str, known: Collection[str], what: str) -> tuple[str, str] | None:
+    """What the page script wrote into a hidden pick box (``"<action> <target> <nonce>"``,
+    see ``voila_page/index.html.j2``): ``(action, target)``, or None for a cleared or
+    half-typed value. An action not ``known`` is refused, saying that ``what`` (a card, a
+    tile) has no such control: a forged click is an error on the page, never a guess."""
+    parts = str(value).split()
+    if len(parts) < 2:
+        return None
+    action, target = parts[0], parts[1]
+    if action not in known:
+        raise ActorbenchError(f"{what} has no {action!r} control.")
+    return action, target
 
 
 def error_html(message: str) -> str:

@@ -17,12 +17,11 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..errors import ActorbenchError
 from ..storage.layout import Layout
 from ..thumbs import BadImage, cached_thumbnail, read_cached_thumbnail
 from .background import PageModel, run_in_background
 from .cards import ACTIONS, card_html, empty_state
-from .common import ErrorBox, data_uri, guarded
+from .common import ErrorBox, data_uri, guarded, parse_pick
 from .html import h
 from .state import AppState
 
@@ -126,12 +125,10 @@ class GalleryView(w.VBox):
         self.model.page += by
 
     def _on_pick_value(self, change: dict[str, Any]) -> None:
-        parts = str(change["new"]).split()
-        if len(parts) < 2:
+        picked = parse_pick(change["new"], ACTIONS, "A card")
+        if picked is None:
             return  # cleared, or half-typed by hand
-        action, name = parts[0], parts[1]
-        if action not in ACTIONS:
-            raise ActorbenchError(f"A card has no {action!r} button.")
+        action, name = picked
         actor = self.state.wb.registry.get(name)  # an unknown name: said in the error box
         # a button that opens another page: the Library is left, so it redraws its cards for
         # the choice when it is shown again, not now (``LibraryView.leaving``), and the page

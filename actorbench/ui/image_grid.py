@@ -22,7 +22,7 @@ from ..errors import ActorbenchError
 from ..sync.plan import ActorPlan, Change
 from ..sync.selection import format_only
 from ..thumbs import cached_thumbnails, read_cached_thumbnail
-from .common import ErrorBox, guarded
+from .common import ErrorBox, guarded, parse_pick
 from .html import h
 from .models import TrainingDataModel
 from .tiles import ImageTile
@@ -154,12 +154,10 @@ class ImageGrid(w.VBox):
             self._ticking = False
 
     def _on_pick_value(self, change: dict[str, Any]) -> None:
-        parts = str(change["new"]).split()
-        if len(parts) < 2:
+        said = parse_pick(change["new"], PICKS, "A tile")
+        if said is None:
             return  # cleared, or half-typed by hand
-        action, target = parts[0], parts[1]
-        if action not in PICKS:
-            raise ActorbenchError(f"A tile has no {action!r} control.")
+        action, target = said
         tile = next((t for t in self.shown if str(t.index) == target), None)
         if tile is None or tile.change is None:  # a grid no longer shown, or not listed yet
             if tile is not None and action != "preview":
