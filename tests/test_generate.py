@@ -75,7 +75,8 @@ def test_generate_saves_next_free_indices_and_records_the_run(gwb):
     assert {c.index: c.status.value for c in plan.changes if c.index >= 8} == {
         8: "local_only", 9: "local_only", 10: "local_only"}
     for i in r.indices:
-        assert Image.open(gwb.layout.image_path(A, i)).size == (128, 128)
+        with Image.open(gwb.layout.image_path(A, i)) as img:
+            assert img.size == (128, 128)
     r2 = generate_images(gwb, A, 2, "augment", seed=2, options={"size": 128})
     assert r2.indices == [11, 12]
     req = json.loads(gwb.layout.request_json(A).read_text())

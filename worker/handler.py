@@ -158,14 +158,26 @@ def _download(image: dict[str, str], target: Path, http_get: Callable[..., Any] 
 
 def _train(cmd: list[str], total: int, progress: Progress) -> list[list[float]]:
     """Run the trainer; stream its progress; return [step, loss] points."""
-    loss: list[list[float]] = []
-    tail: list[str] = []
-    last_sent = 0.0
     progress({"stage": "training", "progress": 0.0, "step": 0, "total_steps": total,
               "message": "starting the trainer"})
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert proc.stdout is not None
+    try:
+        return _follow(proc, total, progress)
+    finally:  # the pipe is closed, and a trainer left behind (an error here) is stopped
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def _follow(proc: subprocess.Popen[str], total: int, progress: Progress) -> list[list[float]]:
+    """The trainer's output as progress, until it exits; its [step, loss] points."""
+    assert proc.stdout is not None
+    loss: list[list[float]] = []
+    tail: list[str] = []
+    last_sent = 0.0
     sampling = False
     for raw in _lines(proc.stdout):
         line = raw.strip()
