@@ -29,7 +29,7 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -285,15 +285,10 @@ class BulkGetter:
             else:  # stream: create the file off the loop (inode allocation can be slow)
                 tmp, fd = await loop.run_in_executor(self._file_pool(), open_temp_for,
                                                      job.target)
-                try:
+                with _owned(tmp, fd):
                     streamed = await self._stream(resp, fd, size, count, cancel,
                                                   self._file_pool())
                     mtime_ns = os.fstat(fd).st_mtime_ns
-                except BaseException:
-                    _unlink(tmp)
-                    raise
-                finally:
-                    os.close(fd)
                 if streamed is None:
                     _unlink(tmp)
                     return Failed(job, "cancelled", 0, cancelled=True)
@@ -356,15 +351,23 @@ def _reason(exc: BaseException) -> str:
 def _store(target: Path, body: bytes) -> tuple[Path, str, int]:
     """``body`` in a new temp file beside ``target``: the file, the MD5 and the mtime."""
     tmp, fd = open_temp_for(target)
-    try:
+    with _owned(tmp, fd):
         _write_all(fd, body)
         mtime_ns = os.fstat(fd).st_mtime_ns
+    return tmp, hashlib.md5(body, usedforsecurity=False).hexdigest(), mtime_ns
+
+
+@contextlib.contextmanager
+def _owned(tmp: Path, fd: int) -> Iterator[None]:
+    """Writing a new temp file: ``fd`` is closed in any case, and the file removed if the
+    writing fails (nothing half-written stays behind)."""
+    try:
+        yield
     except BaseException:
         _unlink(tmp)
         raise
     finally:
         os.close(fd)
-    return tmp, hashlib.md5(body, usedforsecurity=False).hexdigest(), mtime_ns
 
 
 def _write_and_hash(fd: int, data: bytes, md5: Any) -> None:
