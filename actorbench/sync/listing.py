@@ -44,7 +44,7 @@ def list_remote(store: ObjectStore, layout: Layout, names: list[str], config: Sy
                 actor = info.key[len(root):].split("/", 1)[0]
                 if actor in wanted:
                     out[actor].append(info)
-    elif len(names) == 1 and denied is None:
+    elif len(names) == 1:  # (refused: raised, as when every actor is refused)
         out[names[0]] = list(store.list(layout.actor_prefix(names[0])))
     elif names:
         def one(n: str) -> list[ObjectInfo] | AccessRefused:
