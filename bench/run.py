@@ -414,18 +414,21 @@ WHY = {
                "per actor (s5cmd 21) and marks data/actors chattr +T so actor folders spread "
                "over block groups.",
     "status": "six list pages; cut into concurrent ranges they take about one round trip.",
-    "grid": "measured with kernel logs, websocket capture and chromium traces: Playwright's "
-            "click (actionability checks, ~45 ms), the kernel (~15-20 ms: 20 tile values), "
-            "chromium putting 20 tiles with ~0.5 MB of base64 JPEG (noise images) in the page "
-            "(~40-50 ms), then polling for decoded images; run to run the median moves by "
-            "~40 ms (0.13-0.27 s single runs). Sending thumbnails as binary buffers (an Image "
-            "widget and a blob URL, no base64 in JSON) and drawing cached tiles without a "
-            "thread hop would be next.",
+    "grid": "the click is taken right when the gallery appears, while the page's tail is "
+            "still being drawn. Measured with kernel logs, websocket capture and chromium "
+            "traces: Playwright's click (actionability checks, ~25-45 ms), the kernel (~10-20 "
+            "ms: 20 tile values), chromium handling ~30 widget messages and putting 20 tiles "
+            "with ~0.5 MB of base64 JPEG (noise images) in the page (~50-60 ms of its main "
+            "thread), then polling for decoded images. The preheat pool's refill (~0.5 s of "
+            "CPU) now waits for a quiet server; before, it started 1 s after the page was "
+            "served and landed on this click (+0.05-0.1 s). Thumbnails as binary Image "
+            "widgets were tried: twice the messages and views, slower (0.156 s vs 0.123 s).",
     "filter": "a filter change is one message to the kernel and one page of cards back "
               "(24 cards, ~5 KB of thumbnail each); the search itself takes ~2 ms.",
     "open": "Voila's page loads ~95 files (5 MB of JavaScript) and renders the widget tree; "
-            "the preheated kernel removes the kernel start and the notebook run. Right after "
-            "a page opens, the pool refills on the same 2 cores.",
+            "the preheated kernel removes the kernel start and the notebook run. A visitor "
+            "who comes less than ~1 s after the last page went quiet waits for the pool's "
+            "refill (the max column).",
 }
 
 

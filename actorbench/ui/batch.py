@@ -6,7 +6,6 @@ import threading
 from typing import Any
 
 import ipywidgets as w
-import pandas as pd
 
 from ..sync.progress import ProgressEvent
 from ..sync.summary import SyncSummary, transferred_verb
@@ -170,6 +169,8 @@ def batch_message(direction: str, summaries: list[SyncSummary]) -> str:
 
 def summary_table(direction: str, summaries: list[SyncSummary]) -> Html:
     """One row per actor, in words: what moved, what was already in place, what went wrong."""
+    import pandas as pd  # here, not at the top: the page's kernel starts without pandas
+
     df = pd.DataFrame([{
         "Actor": s.actor, transferred_verb(direction).capitalize(): s.transferred,
         "Already in place": s.skipped, "Failed": s.failed, "Conflicts": len(s.conflicts),

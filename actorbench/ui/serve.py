@@ -36,5 +36,6 @@ def voila_command(port: int, notebook: Path = NOTEBOOK, *, ip: str = "127.0.0.1"
     if preheat:
         # a kernel that has already run the notebook waits for the next visitor: the page
         # opens without a kernel start and a notebook run (~2-3 s) in its way
-        cmd += ["--preheat_kernel=True", "--pool_size=1"]
+        # (refilled when the server is quiet: voila_server.REFILL_QUIET_S, not Voila's 1 s)
+        cmd += ["--preheat_kernel=True", "--pool_size=1", "--VoilaKernelManager.fill_delay=0"]
     return [*cmd, str(notebook)]

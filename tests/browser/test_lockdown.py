@@ -49,6 +49,19 @@ def settled_kernels(pid: int, wait: float = 3.0) -> set[int]:
     return kernels(pid)
 
 
+def kernels_at_rest(pid: int, still: float = 1.5, timeout: float = 30.0) -> set[int]:
+    """The kernels once none has come or gone for ``still`` seconds: the preheat pool is
+    refilled when the server has been quiet (a page an earlier test opened), not at once."""
+    deadline = time.monotonic() + timeout
+    seen, since = kernels(pid), time.monotonic()
+    while time.monotonic() - since < still and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = kernels(pid)
+        if now != seen:
+            seen, since = now, time.monotonic()
+    return seen
+
+
 def kernel_id_and_cookie(base: str, token: str) -> tuple[str, str]:
     s = requests.Session()
     r = s.get(base, params={"token": token}, timeout=120)
@@ -83,7 +96,7 @@ def ws_handshake(base: str, kernel: str, cookie: str, *, origin: str | None,
 
 def test_foreign_host_gets_403_and_no_kernel(running_app):  # type: ignore[no-untyped-def]
     port = urlsplit(running_app.base).port
-    before = settled_kernels(running_app.pid, 0)
+    before = kernels_at_rest(running_app.pid)
     for host in (f"{EVIL}:{port}", EVIL, f"127.0.0.1.{EVIL}:{port}"):
         r = requests.get(running_app.base, params={"token": running_app.token},
                          headers={"Host": host}, timeout=30, allow_redirects=False)
@@ -94,7 +107,7 @@ def test_foreign_host_gets_403_and_no_kernel(running_app):  # type: ignore[no-un
 
 
 def test_twenty_gets_without_the_token_start_no_kernel(running_app):  # type: ignore[no-untyped-def]
-    before = settled_kernels(running_app.pid, 0)
+    before = kernels_at_rest(running_app.pid)
     for i in range(20):
         r = requests.get(running_app.base, params={"token": "wrong"} if i % 2 else None,
                          timeout=30, allow_redirects=False)
