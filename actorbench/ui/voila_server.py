@@ -5,7 +5,8 @@ reaches its port: it turns jupyter_server's Host check off (``allow_remote_acces
 no token unless told, and its kernel websocket, opened without the
 ``v1.kernel.websocket.jupyter.org`` subprotocol, loops in ``read_header_from_binary_message``
 on the first frame (the server stops answering, memory grows). This wrapper subclasses
-``voila.app.Voila`` and changes four things, each before Voila parses anything:
+``voila.app.Voila`` and changes four things, each before Voila parses anything (and, for
+speed, refills the preheat pool only once the server is quiet: ``REFILL_QUIET_S``):
 
 - **auth**: the token comes from ``ACTORBENCH_APP_TOKEN`` (never the command line, which
   other local users can read in ``/proc``) or a hashed password from
