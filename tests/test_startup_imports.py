@@ -26,9 +26,20 @@ def test_training_names_are_there_when_asked_for():
     assert TrainingParams.__module__ == "actorbench.training.params"
     assert RunPodClient.__module__ == "actorbench.training.runpod"
     assert callable(validate_dataset)
-    assert set(training.__all__) == set(training._WHERE)
+    assert set(training.__all__) == set(training._WHERE) | {"GPU_PRICE_PER_S", "Estimate",
+                                                            "estimate"}
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         training.Nope  # noqa: B018
+
+
+def test_estimate_is_the_function_even_after_its_module_is_imported():
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, actorbench.training.estimate; "
+         "from actorbench.training import estimate; import actorbench.training as t; "
+         "print(callable(estimate), t.estimate is estimate, "
+         "sys.modules['actorbench.training.estimate'].estimate is estimate)"],
+        capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    assert out == "True True True"
 
 
 def test_the_runpod_client_brings_requests_when_made():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -38,7 +39,9 @@ Served = vs.served_is_fresh(PoolManager)
 
 
 def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    """On an event loop of its own thread (Playwright's sync API may hold this one's)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,11 @@
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+# (imported now: the function ``estimate`` shares its name with its module, and importing
+# ``actorbench.training.estimate`` later would set this package's ``estimate`` to the module)
+from .estimate import GPU_PRICE_PER_S, Estimate, estimate
+
 if TYPE_CHECKING:
-    from .estimate import GPU_PRICE_PER_S, Estimate, estimate
     from .guidelines import GUIDELINES
     from .params import PRESETS, Adjusted, TrainingParams, auto_adjust, make_params
     from .runpod import RunPodClient, RunPodError
@@ -16,7 +19,6 @@ if TYPE_CHECKING:
     from .versions import TrainingVersion, VersionStore
 
 _WHERE = {
-    "GPU_PRICE_PER_S": "estimate", "Estimate": "estimate", "estimate": "estimate",
     "GUIDELINES": "guidelines",
     "PRESETS": "params", "Adjusted": "params", "TrainingParams": "params",
     "auto_adjust": "params", "make_params": "params",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .params import TrainingParams
+if TYPE_CHECKING:
+    from .params import TrainingParams
 
 #: RunPod serverless flex prices, USD per second (runpod/docs serverless GPU pricing table)
 GPU_PRICE_PER_S = {"RTX 4090": 0.00031, "A6000": 0.00034, "L40S": 0.00053, "A100": 0.00076,
