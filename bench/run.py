@@ -36,6 +36,7 @@ from bench.stage import (
     peak_rss_mb,
     run,
     seed,
+    settle,
     write_registry,
 )
 
@@ -290,7 +291,8 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     remembered = data / ".cache" / "ui-state.json"  # the last actor chosen, opened next visit
     tag = f"{t.rtt_ms:.0f}ms"
-    print(f"dashboard, {tag}", flush=True)
+    waited = settle()  # not the library stage's writeback (gigabytes of dirty pages)
+    print(f"dashboard, {tag} (after {waited:.1f} s for the disk and CPUs to settle)", flush=True)
     try:
         wait_for_port(port, 60, proc)  # type: ignore[arg-type]
         requests.get(f"http://127.0.0.1:{port}/?token={token}", timeout=120)
@@ -509,7 +511,9 @@ def write_results(path: Path, args: argparse.Namespace, when: str | None = None)
              "Stage: `rclone serve s3` on 127.0.0.1; the 50 ms rows go through a TCP proxy that "
              "adds a 50 ms round trip (no netem here). Medians of "
              f"{args.runs} runs after one warm-up; every run's files were checked (MD5 or "
-             "count) before its time was kept.", "", "Versions: " + ", ".join(
+             "count) before its time was kept. The dashboard rows: 20 page visits in "
+             "chromium (10 warm and 10 cold picks), once the disk and CPUs have settled after "
+             "the library stage.", "", "Versions: " + ", ".join(
                  f"{k} `{v}`" for k, v in versions().items()), "",
              "| group | case | tool | median | min | max | runs |", "|---|---|---|---|---|---|---|"]
     for r in ROWS:
