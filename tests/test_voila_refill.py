@@ -73,7 +73,7 @@ def test_a_refill_waits_while_kernels_talk_then_goes_when_quiet() -> None:
     busy_until = run(scenario())
     waited = m.started[0] - busy_until
     assert not m.started[:-1]
-    assert vs.REFILL_QUIET_S - 0.06 <= waited <= vs.REFILL_QUIET_S + 0.3
+    assert vs.REFILL_QUIET_S - 0.06 <= waited <= vs.REFILL_QUIET_S + 0.7
 
 
 def test_requests_served_count_as_activity() -> None:
@@ -93,6 +93,42 @@ def test_requests_served_count_as_activity() -> None:
 
     busy_until = run(scenario())
     assert m.started[0] - busy_until >= vs.REFILL_QUIET_S - 0.06
+
+
+def test_the_visit_itself_counts_even_after_a_long_quiet() -> None:
+    """The page request is logged only once it is answered: the visit is activity at once,
+    or a refill started in the same moment would run over the page's load."""
+    m = Served()
+    m.last_kernel_activity = utcnow().replace(year=2000)  # long quiet, no request yet
+
+    async def scenario() -> float:
+        t_visit = time.monotonic()
+        await m.get_rendered_notebook("dashboard.ipynb")
+        await m._initialize("dashboard.ipynb")
+        return t_visit
+
+    t_visit = run(scenario())
+    assert m.started[0] - t_visit >= vs.REFILL_QUIET_S - 0.06
+
+
+def test_a_restart_of_a_given_kernel_does_not_wait() -> None:
+    m = Served()
+
+    async def scenario() -> float:
+        await m.get_rendered_notebook("dashboard.ipynb")
+        m.last_kernel_activity = utcnow()
+        t0 = time.monotonic()
+        await m._initialize("dashboard.ipynb", "kernel-1")
+        return t0
+
+    t0 = run(scenario())
+    assert m.started[0] - t0 < 0.1
+
+
+def test_the_dashboard_command_leaves_the_timing_to_this_module() -> None:
+    from actorbench.ui.serve import voila_command
+
+    assert "--VoilaKernelManager.fill_delay=0" in voila_command(8866)
 
 
 def test_a_visitor_who_needs_the_kernel_does_not_wait_for_quiet() -> None:
@@ -120,13 +156,15 @@ def test_a_refill_never_waits_longer_than_the_cap(monkeypatch: pytest.MonkeyPatc
         await m.get_rendered_notebook("dashboard.ipynb")
         t0 = time.monotonic()
         refill = asyncio.create_task(m._initialize("dashboard.ipynb"))
-        while not refill.done():  # a page that never stops talking
+        while not refill.done() and time.monotonic() - t0 < 3:  # a page that never stops
             m.last_kernel_activity = utcnow()
             await asyncio.sleep(0.02)
+        refill.cancel()
         return t0
 
     t0 = run(scenario())
-    assert 0.35 <= m.started[0] - t0 <= 0.6
+    assert m.started, "the refill never started"
+    assert 0.35 <= m.started[0] - t0 <= 1.0
 
 
 def test_the_server_logs_each_request_and_notes_its_time(caplog: pytest.LogCaptureFixture

@@ -188,12 +188,15 @@ def served_is_fresh(manager: type) -> type:
             out = await super().get_rendered_notebook(*args, **kwargs)
             with contextlib.suppress(KeyError):
                 self.get_kernel(out[2]).last_activity = utcnow()
+            Activity.last = time.monotonic()  # the visit itself: its page is about to load
             return out
 
-        async def _initialize(self, *args: Any, **kwargs: Any) -> Any:
-            if self._visits:  # a refill, not the pool's first fill at start
+        async def _initialize(self, notebook_path: str, kernel_id: str | None = None,
+                              **kwargs: Any) -> Any:
+            # a refill, not the pool's first fill at start nor a restart of a given kernel
+            if self._visits and kernel_id is None:
                 await self.until_quiet()
-            return await super()._initialize(*args, **kwargs)
+            return await super()._initialize(notebook_path, kernel_id, **kwargs)
 
         async def until_quiet(self) -> None:
             from jupyter_server._tz import utcnow

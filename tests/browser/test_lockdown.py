@@ -314,3 +314,20 @@ def test_a_preheated_kernel_is_not_culled_between_serving_and_connecting(tmp_pat
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_pool_refills_once_the_server_is_quiet(running_app):  # type: ignore[no-untyped-def]
+    """A visit takes the preheated kernel; while its page is still loading (requests keep
+    coming) no kernel is started for the next visitor, and once the server is quiet one is."""
+    before = kernels_at_rest(running_app.pid)
+    s = requests.Session()
+    assert s.get(running_app.url, timeout=120).status_code == 200  # the visit
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 2.5:  # its page's scripts, one after another
+        s.get(running_app.base + "voila/static/not-there.js", timeout=30)
+        assert kernels(running_app.pid) <= before, "a refill ran over the page's load"
+        time.sleep(0.1)
+    deadline = time.monotonic() + 20
+    while not kernels(running_app.pid) - before:
+        assert time.monotonic() < deadline, "the pool was not refilled once quiet"
+        time.sleep(0.1)
