@@ -422,9 +422,12 @@ WHY = {
             "ms: 20 tile values), chromium handling ~30 widget messages and putting 20 tiles "
             "with ~0.5 MB of base64 JPEG (noise images) in the page (~50-60 ms of its main "
             "thread), then polling for decoded images. The preheat pool's refill (~0.5 s of "
-            "CPU) now waits for a quiet server; before, it started 1 s after the page was "
-            "served and landed on this click (+0.05-0.1 s). Thumbnails as binary Image "
-            "widgets were tried: twice the messages and views, slower (0.156 s vs 0.123 s).",
+            "CPU, was 0.9 s) waits until the server has been quiet for 0.3 s after the page's "
+            "load; the bench clicks right when the page turns interactive, so the refill can "
+            "still meet the click (a refill started at the visit, under the page's load, gave "
+            "0.12-0.16 s here but slows the load). Run to run the median moves 0.13-0.24 s on "
+            "this machine. Thumbnails as binary Image widgets were tried: twice the messages "
+            "and views, slower (0.156 s vs 0.123 s).",
     "filter": "a filter change is one message to the kernel and one page of cards back "
               "(24 cards, ~5 KB of thumbnail each); the search itself takes ~2 ms.",
     "open": "Voila's page loads ~95 files (5 MB of JavaScript) and renders the widget tree; "
