@@ -154,14 +154,16 @@ def temp_path_for(final: Path) -> Path:
     return tmp
 
 
-def write_temp(path: Path, data: bytes) -> Path:
-    """``data`` fsynced in a temp file beside ``path``; the caller renames or links it."""
+def write_temp(path: Path, data: bytes, durable: bool = True) -> Path:
+    """``data`` in a temp file beside ``path``, fsynced unless not ``durable``; the caller
+    renames or links it."""
     tmp = temp_path_for(path)
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -169,16 +171,20 @@ def write_temp(path: Path, data: bytes) -> Path:
     return tmp
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """``path`` holds ``data`` whole or not at all (a rename). ``durable=False`` skips the
+    fsyncs, for what can always be made again (a cache): a crash may then leave the file
+    empty or cut short, never half of another write."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = write_temp(path, data)
+    tmp = write_temp(path, data, durable)
     try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import os
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -14,7 +12,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ActorbenchError
-from .fsutil import open_temp_for
+from .fsutil import atomic_write_bytes
 from .sync.files import MAX_PIXELS
 
 THUMB_PX = 256
@@ -85,7 +83,8 @@ def cached_thumbnail(path: Path, cache_dir: Path, px: int = THUMB_PX) -> bytes:
     data = read_cached_thumbnail(path, cache_dir, px)
     if data is None:
         data = thumbnail_bytes(path, px, label=path.name)
-        _write_cache(thumbnail_cache_path(path, cache_dir, px), data)
+        # no fsync: a cache file a crash cut short is made again (above)
+        atomic_write_bytes(thumbnail_cache_path(path, cache_dir, px), data, durable=False)
     return data
 
 
@@ -135,16 +134,3 @@ def _thumbnail_or_why(path: Path, cache_dir: Path, px: int) -> bytes | BadImage:
 def _unreadable(path: Path, exc: OSError) -> BadImage:
     return BadImage(f"{path.name}: cannot be read ({type(exc).__name__}).")
 
-
-def _write_cache(cached: Path, data: bytes) -> None:
-    """Write a cache file whole or not at all (a rename), without waiting for the disk."""
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp, fd = open_temp_for(cached)
-    try:
-        with open(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, cached)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise

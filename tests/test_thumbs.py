@@ -55,3 +55,16 @@ def test_a_cache_file_cut_short_is_made_again(tmp_path):
     cached.write_bytes(whole[:len(whole) // 2])  # what a crash before write-back can leave
     assert read_cached_thumbnail(path, cache) is None
     assert cached_thumbnail(path, cache) == whole and cached.read_bytes() == whole
+
+
+def test_the_cache_is_written_without_waiting_for_the_disk(tmp_path, monkeypatch):
+    import actorbench.fsutil as fsutil
+
+    def no_fsync(fd: int) -> None:
+        raise AssertionError("a thumbnail cache file was fsynced")
+
+    monkeypatch.setattr(fsutil.os, "fsync", no_fsync)
+    path = tmp_path / "a_0.png"
+    path.write_bytes(png(2, 300))
+    made = cached_thumbnail(path, tmp_path / "thumbs")
+    assert read_cached_thumbnail(path, tmp_path / "thumbs") == made
