@@ -89,3 +89,50 @@ def test_a_tile_says_what_it_knows_and_escapes_what_it_is_told():
     bad = tile_html(4, None, note='x.png: not a readable image <b onclick="x">')
     assert "⚠️ unreadable" in bad and "<b onclick" not in bad
     assert 'data-ab-action="tick" data-ab-target="4"' in bad and "</input>" not in bad
+
+
+def thumb_sides(td) -> set[tuple[int, int]]:
+    """The sizes of the thumbnails the tiles carry (decoded from their data URIs)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    sides = set()
+    for t in td.images.shown:
+        data = t.value.split('src="data:image/jpeg;base64,', 1)[1].split('"', 1)[0]
+        sides.add(Image.open(io.BytesIO(base64.b64decode(data))).size)
+    return sides
+
+
+def test_thumbnails_are_sized_for_the_screen_the_page_says_it_has(app, wb):
+    for i in range(2):
+        write_local(wb, A, i, png(i, 600))
+    td = app.training_data
+    assert app.state.pixel_ratio == 2.0  # until the page says: sharp on a 2x screen
+    app.state.actor = A
+    app.wait_idle()
+    wait_until(lambda: len(td.images.shown) == 2)
+    assert thumb_sides(td) == {(280, 280)}
+    app.screen.value = "1"  # the page script: window.devicePixelRatio
+    app.wait_idle()
+    assert app.state.pixel_ratio == 1.0 and td.images.thumb_px == 140
+    assert thumb_sides(td) == {(140, 140)}  # the grid shown is drawn again, at 1x
+    app.screen.value = "1.25"  # a fractional ratio rounds up: sharp
+    app.wait_idle()
+    assert thumb_sides(td) == {(280, 280)}
+    for forged in ("", "abc", "nan", "inf", "-1", "0", "1e309", "9", "1" * 40, "2; alert(1)"):
+        app.screen.value = forged  # not a ratio the page script writes: ignored
+        assert app.state.pixel_ratio == 1.25, forged
+    app.screen.value = "3"
+    app.wait_idle()
+    assert thumb_sides(td) == {(420, 420)}
+
+
+def test_a_thumbnail_is_as_sharp_as_the_screen_and_no_bigger():
+    from actorbench.ui.common import CSS, TILE_CSS_PX
+    from actorbench.ui.tiles import tile_thumb_px
+
+    assert f".ab-tile img {{ width:{TILE_CSS_PX}px; height:{TILE_CSS_PX}px;" in CSS
+    assert [tile_thumb_px(r) for r in (0.5, 1, 1.04, 1.1, 1.5, 2, 2.25, 3, 4, float("nan"))] \
+        == [140, 140, 140, 280, 280, 280, 420, 420, 420, 280]

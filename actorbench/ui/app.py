@@ -15,7 +15,7 @@ from ..workbench import Workbench
 from .background import PageModel
 from .batch import BatchView, CacheView
 from .cards import actor_header
-from .common import CSS, error_html
+from .common import CSS, error_html, parse_pixel_ratio
 from .library import LibraryView
 from .state import AppState
 from .training_data import TrainingDataView
@@ -57,8 +57,13 @@ class App(w.VBox):
         self.title.add_class("ab-app-header")
         # the style sheet apart from the header: choosing an actor redraws the header only
         # (a replaced style sheet makes the browser restyle the whole page)
-        super().__init__([w.HTML(CSS, layout=w.Layout(display="none")), self.title, self.tabs])
+        # the page script writes the screen's pixel ratio here (voila_page/index.html.j2)
+        self.screen = w.Text(continuous_update=True, layout=w.Layout(display="none"))
+        self.screen.add_class("ab-screen")
+        super().__init__([w.HTML(CSS, layout=w.Layout(display="none")), self.screen,
+                          self.title, self.tabs])
         self.add_class("ab-app")
+        self.screen.observe(self._on_screen_value, "value")
         self.state.observe(self._on_state_open_page, "open_page")
         self.state.observe(self._on_state_actor, "actor")
         self.tabs.observe(self._on_tab_index, "selected_index")
@@ -96,6 +101,11 @@ class App(w.VBox):
         """Stop watching actors.json and close the widgets."""
         self._stop.set()
         super().close()
+
+    def _on_screen_value(self, change: dict[str, Any]) -> None:
+        ratio = parse_pixel_ratio(change["new"])
+        if ratio is not None:  # anything else is not the page script's: ignored
+            self.state.pixel_ratio = ratio
 
     def _on_state_actor(self, change: object) -> None:
         """Every page's header names the actor the way its card does."""

@@ -18,6 +18,9 @@ from .cards import empty_state as empty_state  # (what is missing, and what to d
 from .html import esc as esc  # (pages import it from here as well as from .html)
 from .html import h
 
+#: a tile's thumbnail on the page, in CSS pixels (``tiles.tile_thumb_px`` sizes the image)
+TILE_CSS_PX = 140
+
 CSS = """
 <style>
 .ab-title { font-size: 1.4em; font-weight: 600; margin: 4px 0 8px 0; }
@@ -66,9 +69,11 @@ CSS = """
 .ab-status-checking { background:#eef2f7; color:#1d3047; }  /* S3 not listed yet */
 .ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px;
            line-height:1.35; }
-.ab-tile img { width:140px; height:140px; object-fit:cover; border-radius:4px; display:block; }
-.ab-thumb-empty { width:140px; height:140px; display:flex; align-items:center;
-                  justify-content:center; background:#eef2f7; color:#456; border-radius:4px; }
+.ab-tile img { width:""" + f"{TILE_CSS_PX}px; height:{TILE_CSS_PX}px;" + """
+               object-fit:cover; border-radius:4px; display:block; }
+.ab-thumb-empty { width:""" + f"{TILE_CSS_PX}px; height:{TILE_CSS_PX}px;" + """
+                  display:flex; align-items:center; justify-content:center;
+                  background:#eef2f7; color:#456; border-radius:4px; }
 .ab-tile-actions { display:none; align-items:center; justify-content:space-between;
                    margin-top:3px; font-size:12px; }
 .ab-js .ab-tile-actions { display:flex; }  /* the page's script makes the controls work */
@@ -112,6 +117,19 @@ def base_image_html(wb: Workbench, name: str, missing: str = "") -> str:
     except BadImage as exc:
         return h("div", exc, cls="ab-error")
     return f'<img class="ab-base-image" src="{data_uri(thumb)}">'
+
+
+def parse_pixel_ratio(value: str) -> float | None:
+    """The screen's device pixels per CSS pixel, as the page script writes it into the hidden
+    ``.ab-screen`` box (``window.devicePixelRatio``); None for anything else (cleared, typed
+    by hand, forged): a number between 0.25 and 8."""
+    if len(value) > 32:
+        return None
+    try:
+        ratio = float(value)
+    except ValueError:
+        return None
+    return ratio if 0.25 <= ratio <= 8 else None  # (NaN compares False: refused too)
 
 
 def parse_pick(value: str, known: Collection[str], what: str) -> tuple[str, str] | None:

@@ -25,7 +25,7 @@ from ..thumbs import cached_thumbnails, read_cached_thumbnail
 from .common import ErrorBox, guarded, parse_pick
 from .html import h
 from .models import TrainingDataModel
-from .tiles import ImageTile
+from .tiles import DEFAULT_PIXEL_RATIO, ImageTile, tile_thumb_px
 
 #: what a tile's controls send (``untick``: the script's name for a box being unticked)
 PICKS = ("tick", "untick", "preview")
@@ -54,6 +54,8 @@ class ImageGrid(w.VBox):
         # the tiles share one layout and one style: a widget model each, not three
         self._tile_layout, self._tile_style = w.Layout(), HTMLStyle()
         self.tiles: list[ImageTile] = []
+        #: the thumbnails' side in image pixels (``tile_thumb_px`` of the screen's ratio)
+        self.thumb_px = tile_thumb_px(DEFAULT_PIXEL_RATIO)
         # a typical actor's tiles exist before anyone picks one: they travel with the page
         # (a preheated kernel builds them early), so choosing an actor only sends new values
         self._grow_tiles(up_front)
@@ -125,7 +127,7 @@ class ImageGrid(w.VBox):
             thumb = None
             if path is not None:
                 try:
-                    thumb = read_cached_thumbnail(path, thumbs)
+                    thumb = read_cached_thumbnail(path, thumbs, self.thumb_px)
                 except OSError:
                     pass  # gone: cached_thumbnails says so below
                 if thumb is None:
@@ -133,7 +135,8 @@ class ImageGrid(w.VBox):
             tile.selected = indices[k] in chosen
             draw(tile, k, thumb, "", thumb is None and path is not None)
         self.box.children = tiles
-        for j, made in cached_thumbnails([path for _, path in making], thumbs):
+        for j, made in cached_thumbnails([path for _, path in making], thumbs,
+                                         self.thumb_px):
             k = making[j][0]
             if isinstance(made, bytes):
                 draw(tiles[k], k, made, "", False)

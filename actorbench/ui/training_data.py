@@ -24,7 +24,7 @@ from .library import counts_html
 from .models import TrainingDataModel
 from .preview import PreviewPanel, read_preview
 from .state import AppState
-from .tiles import ImageTile
+from .tiles import ImageTile, tile_thumb_px
 from .tiles import human_bytes as human_bytes  # (the Cache page imports it from here)
 from .training_sync import SyncActions
 from .words import TransferMeter, plural, sentence
@@ -91,6 +91,8 @@ class TrainingDataView(SyncActions, w.VBox):
         self.model.observe(g(lambda _: self.render_decision()), "selected")
         self.model.observe(g(lambda _: self.update_buttons()), "syncing")
         state.observe(g(self._on_state_actor), "actor")
+        state.observe(g(self._on_pixel_ratio), "pixel_ratio")
+        self.images.thumb_px = tile_thumb_px(state.pixel_ratio)
         state.observe(g(lambda _: self.load() if not self.worker.busy else None), "revision")
         self.load()
 
@@ -123,6 +125,15 @@ class TrainingDataView(SyncActions, w.VBox):
                                        self._syncing_actor, " to finish.", cls="ab-hint")
         self.update_buttons()
         self.load()
+
+    def _on_pixel_ratio(self, change: dict[str, Any]) -> None:
+        """The page says its screen's pixel ratio (at the visit, or after a zoom or a move to
+        another screen): thumbnails sized for it, the grid shown drawn again if they change."""
+        px = tile_thumb_px(change["new"])
+        if px != self.images.thumb_px:
+            self.images.thumb_px = px
+            if self.images.shown and not self.worker.busy:
+                self.load()
 
     def _on_refresh_click(self, _: object) -> None:
         self.clear_results()

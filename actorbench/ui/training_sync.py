@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import ipywidgets as w
 
     from .common import Worker
+    from .image_grid import ImageGrid
     from .models import TrainingDataModel
     from .state import AppState
     from .tiles import ImageTile
@@ -37,6 +38,7 @@ class SyncActions:
 
     state: AppState
     model: TrainingDataModel
+    images: ImageGrid
     worker: Worker
     cancel_event: threading.Event
     status_line: w.HTML
@@ -106,7 +108,8 @@ class SyncActions:
             if ev.ok and tile is not None and tile.change is not None:
                 path = self.state.wb.layout.image_path(tile.change.actor, tile.change.index)
                 try:
-                    thumb = (cached_thumbnail(path, self.state.wb.layout.thumbs_dir())
+                    thumb = (cached_thumbnail(path, self.state.wb.layout.thumbs_dir(),
+                                              self.images.thumb_px)
                              if path.exists() else None)
                 except BadImage:
                     thumb = None

@@ -160,3 +160,31 @@ def test_generate_images(page, running_app):  # type: ignore[no-untyped-def]
                            ".length === 3")
     assert page.locator(".ab-grid .ab-tile").count() == n + 3
     shot(page, "generate-images")
+
+
+def test_thumbnails_are_as_sharp_as_the_screen(browser, page, running_app):  # type: ignore[no-untyped-def]
+    """The page says its pixel ratio; the tiles' thumbnails carry as many pixels as the
+    screen shows (140 CSS px: 140 at 1x, 280 at 2x), no more."""
+    name = running_app.actor("remote_modified")
+
+    def sides(pg) -> set[int]:  # type: ignore[no-untyped-def]
+        choose_actor(pg, name)
+        open_tab(pg, "Training Data")
+        wait_listed(pg)
+        pg.wait_for_function("() => [...document.querySelectorAll('.ab-grid .ab-tile img')]"
+                             ".every(x => x.complete && x.naturalWidth > 0)")
+        return set(pg.eval_on_selector_all(".ab-grid .ab-tile img",
+                                           "i => i.map(x => x.naturalWidth)"))
+
+    assert page.evaluate("() => window.devicePixelRatio") == 1
+    assert sides(page) == {140}
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=2)
+    try:
+        hi = ctx.new_page()
+        hi.route("**/cdn.jsdelivr.net/**", lambda r: r.abort())
+        hi.goto(running_app.url)
+        hi.wait_for_selector(".ab-app", timeout=60000)
+        assert sides(hi) == {280}
+        shot(hi, "training-data-2x-screen")
+    finally:
+        ctx.close()
