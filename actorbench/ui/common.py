@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import threading
 from collections.abc import Callable, Collection
 from typing import Any
@@ -20,6 +21,21 @@ from .html import h
 
 #: a tile's thumbnail on the page, in CSS pixels (``tiles.tile_thumb_px`` sizes the image)
 TILE_CSS_PX = 140
+#: the base image beside an actor's details, at most this many CSS pixels a side
+BASE_CSS_PX = 256
+
+
+def screen_px(css_px: int, pixel_ratio: float, unknown: int) -> int:
+    """The side, in image pixels, of a picture shown ``css_px`` CSS pixels wide on a screen
+    with ``pixel_ratio`` device pixels per CSS pixel (``AppState.pixel_ratio``): as many as
+    the screen shows, so it is sharp and carries no pixel the screen drops. Three sizes (1x,
+    2x, 3x; a fractional ratio rounds up), so the thumbnail cache holds few copies;
+    ``unknown`` x while the page has not said (0)."""
+    if pixel_ratio > 0 and math.isfinite(pixel_ratio):
+        steps = math.ceil(pixel_ratio - 0.05)
+    else:
+        steps = unknown
+    return css_px * max(1, min(3, steps))
 
 CSS = """
 <style>
@@ -67,6 +83,8 @@ CSS = """
 """ + status_css() + """
 .ab-unrecognised { font-size:12px; color:#555; }
 .ab-status-checking { background:#eef2f7; color:#1d3047; }  /* S3 not listed yet */
+.ab-base-image { max-width:""" + f"{BASE_CSS_PX}px; max-height:{BASE_CSS_PX}px;" + """
+                 display:block; }
 .ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px;
            line-height:1.35; }
 .ab-tile img { width:""" + f"{TILE_CSS_PX}px; height:{TILE_CSS_PX}px;" + """
@@ -104,7 +122,7 @@ def data_uri(data: bytes, mime: str = "image/jpeg") -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
-def base_image_html(wb: Workbench, name: str, missing: str = "") -> str:
+def base_image_html(wb: Workbench, name: str, missing: str = "", pixel_ratio: float = 0) -> str:
     """The actor's base image as a thumbnail ``<img>``; ``missing`` if there is none, and a
     message (not an exception) if the file is not a readable image."""
     from ..thumbs import BadImage, cached_thumbnail
@@ -113,7 +131,8 @@ def base_image_html(wb: Workbench, name: str, missing: str = "") -> str:
     if not base.exists():
         return missing
     try:
-        thumb = cached_thumbnail(base, wb.layout.thumbs_dir())
+        thumb = cached_thumbnail(base, wb.layout.thumbs_dir(),
+                                 screen_px(BASE_CSS_PX, pixel_ratio, 1))
     except BadImage as exc:
         return h("div", exc, cls="ab-error")
     return f'<img class="ab-base-image" src="{data_uri(thumb)}">'

@@ -21,14 +21,22 @@ from ..storage.layout import Layout
 from ..thumbs import BadImage, cached_thumbnail, read_cached_thumbnail
 from .background import PageModel, run_in_background
 from .cards import ACTIONS, card_html, empty_state
-from .common import ErrorBox, data_uri, guarded, parse_pick
+from .common import ErrorBox, data_uri, guarded, parse_pick, screen_px
 from .html import h
 from .state import AppState
 
 #: cards on one page of the gallery: few enough to draw at once, enough to browse
 PAGE_SIZE = 24
-#: card thumbnails: ~5 KB each as JPEG, sharp at the card's 150 CSS pixels
+#: card thumbnails: ~5 KB each as JPEG, sharp at the card's 150 CSS pixels (on a 1x screen;
+#: ``card_thumb_px`` for others)
 CARD_PX = 160
+
+
+def card_thumb_px(pixel_ratio: float) -> int:
+    """A card thumbnail's side in image pixels (``common.screen_px``); 1x until the page says
+    its screen's ratio: the cards are drawn before (a preheated kernel draws them before the
+    visit), and a 2x screen gets them again, sharp, once the page has said."""
+    return screen_px(CARD_PX, pixel_ratio, 1)
 
 
 class CardThumbs:
@@ -37,15 +45,17 @@ class CardThumbs:
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self._memo: dict[str, tuple[tuple[int, int], str, str]] = {}  # name -> (sig, uri, note)
+        self.px = CARD_PX  # the thumbnails' side (``card_thumb_px``)
+        # name -> ((file's signature, px), uri, note)
+        self._memo: dict[str, tuple[tuple[int, int, int], str, str]] = {}
 
-    def _source(self, name: str) -> tuple[Path, tuple[int, int]] | None:
+    def _source(self, name: str) -> tuple[Path, tuple[int, int, int]] | None:
         path = self.layout.base_image_path(name)
         try:
             st = path.stat()
         except OSError:
             return None
-        return path, (st.st_mtime_ns, st.st_size)
+        return path, (st.st_mtime_ns, st.st_size, self.px)
 
     def peek(self, name: str) -> tuple[str | None, str]:
         """``(data URI, "")``; ``("", "")`` without a base image, ``("", why)`` for one that
@@ -58,7 +68,7 @@ class CardThumbs:
         if memo is not None and memo[0] == sig:
             return memo[1], memo[2]
         try:
-            data = read_cached_thumbnail(path, self.layout.thumbs_dir(), CARD_PX)
+            data = read_cached_thumbnail(path, self.layout.thumbs_dir(), sig[2])
         except OSError:
             data = None
         if data is None:
@@ -76,7 +86,7 @@ class CardThumbs:
             path, sig = src
             try:
                 uri, note = data_uri(cached_thumbnail(path, self.layout.thumbs_dir(),
-                                                      CARD_PX)), ""
+                                                      sig[2])), ""
             except BadImage:
                 uri, note = "", "Unreadable base image"
             except OSError:
@@ -119,7 +129,16 @@ class GalleryView(w.VBox):
         self.next_button.on_click(g(lambda _: self._turn(+1)))
         self.pick.observe(g(self._on_pick_value), "value")
         model.observe(g(lambda _: self.render()), ["results", "page"])
+        state.observe(g(self._on_pixel_ratio), "pixel_ratio")
         self.render()
+
+    def _on_pixel_ratio(self, change: dict[str, Any]) -> None:
+        """The page says its screen's ratio: the cards again, sharp for it, if that changes
+        their thumbnails' size."""
+        px = card_thumb_px(change["new"])
+        if px != self.thumbs.px:
+            self.thumbs.px = px
+            self.render()
 
     def _turn(self, by: int) -> None:
         self.model.page += by

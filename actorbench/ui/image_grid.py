@@ -25,7 +25,7 @@ from ..thumbs import cached_thumbnails, read_cached_thumbnail
 from .common import ErrorBox, guarded, parse_pick
 from .html import h
 from .models import TrainingDataModel
-from .tiles import DEFAULT_PIXEL_RATIO, ImageTile, tile_thumb_px
+from .tiles import ImageTile, tile_thumb_px
 
 #: what a tile's controls send (``untick``: the script's name for a box being unticked)
 PICKS = ("tick", "untick", "preview")
@@ -55,7 +55,7 @@ class ImageGrid(w.VBox):
         self._tile_layout, self._tile_style = w.Layout(), HTMLStyle()
         self.tiles: list[ImageTile] = []
         #: the thumbnails' side in image pixels (``tile_thumb_px`` of the screen's ratio)
-        self.thumb_px = tile_thumb_px(DEFAULT_PIXEL_RATIO)
+        self.thumb_px = tile_thumb_px(0)
         # a typical actor's tiles exist before anyone picks one: they travel with the page
         # (a preheated kernel builds them early), so choosing an actor only sends new values
         self._grow_tiles(up_front)

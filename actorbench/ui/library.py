@@ -25,7 +25,7 @@ from .cards import (
     trainable,
     validated_version,
 )
-from .common import ErrorBox, Worker, base_image_html, esc, guarded
+from .common import BASE_CSS_PX, ErrorBox, Worker, base_image_html, esc, guarded, screen_px
 from .gallery import PAGE_SIZE, GalleryView
 from .html import h
 from .state import AppState
@@ -177,6 +177,8 @@ class LibraryView(w.VBox):
         self.sync_button.on_click(g(lambda _: self.sync()))
         self.model.observe(g(self._on_model_results), "results")
         state.observe(self._on_state_change, ["actor", "revision"])
+        state.observe(g(self._on_pixel_ratio), "pixel_ratio")
+        self._card_args: tuple[str, str, Tally | None] | None = None  # the card shown
         self.render_card()
         # team mode: a mark or an actor from another workstation shows without a reload
         follow_team(state, self._on_team_news, self.errors.show)
@@ -189,6 +191,15 @@ class LibraryView(w.VBox):
     def _open(self, page: str) -> None:
         if self.state.actor:
             self.state.open_page = page
+
+    def _on_pixel_ratio(self, change: dict[str, Any]) -> None:
+        """The page says its screen's ratio: the chosen actor's base image again, sharp for
+        it, if that changes its size (the gallery redraws its own cards)."""
+        if screen_px(BASE_CSS_PX, change["old"], 1) == screen_px(BASE_CSS_PX, change["new"], 1):
+            return
+        with self._card_lock:
+            if self._card_args is not None and self._card_args[0] == self.state.actor:
+                self._render_card(*self._card_args)
 
     def _on_model_results(self, change: object) -> None:
         self.clear_button.disabled = not self.model.filtered
@@ -254,10 +265,12 @@ class LibraryView(w.VBox):
         run_in_background(self.model, counts, on_done=show)
 
     def _render_card(self, name: str, counts: str, listed: Tally | None) -> None:
+        self._card_args = (name, counts, listed)
         wb = self.state.wb
         actor = wb.registry.get(name)
         tally = listed or self.state.tally(actor)
-        img = base_image_html(wb, name, '<div class="ab-thumb-empty">No base image</div>')
+        img = base_image_html(wb, name, '<div class="ab-thumb-empty">No base image</div>',
+                              self.state.pixel_ratio)
         vlm = actor.validated_lora_model
         model = (h("div", "✓ Validated model: ", h("b", validated_version(actor)), h("br"),
                    h("code", vlm.get("lora_url", "")), cls="ab-validated") if vlm

@@ -13,7 +13,6 @@ import traitlets as t
 from ..fsutil import atomic_write_json
 from ..sync.plan import ActorPlan
 from ..workbench import Workbench
-from .tiles import DEFAULT_PIXEL_RATIO
 
 if TYPE_CHECKING:
     from ..actors.model import Actor
@@ -29,8 +28,9 @@ class AppState(t.HasTraits):
     actor = t.Unicode("")
     revision = t.Int(0)
     open_page = t.Unicode("")  # a page asks the app to switch tabs
-    #: the visitor's screen, device pixels per CSS pixel: thumbnails are sized for it
-    pixel_ratio = t.Float(DEFAULT_PIXEL_RATIO)
+    #: the visitor's screen, device pixels per CSS pixel: pictures are sized for it
+    #: (``common.screen_px``); 0 until the page says (the page script, at the visit)
+    pixel_ratio = t.Float(0.0)
 
     def __init__(self, wb: Workbench) -> None:
         super().__init__()

@@ -10,31 +10,22 @@ tile and creates no widget views but the tiles'.
 
 from __future__ import annotations
 
-import math
-
 import ipywidgets as w
 
 from ..palette import IMAGE
 from ..sync.plan import Change, ImageStatus
-from .common import TILE_CSS_PX, data_uri
+from .common import TILE_CSS_PX, data_uri, screen_px
 from .html import Html, h
 from .words import human_bytes as human_bytes  # (the Cache page imports it from here)
 
 #: the badge of a local image while S3 is being listed: its status is not known yet
 CHECKING = "checking"
 CHECKING_LABEL = "Checking S3 …"
-#: the screen's pixel ratio assumed until the page says (sharp on a 2x screen, and in
-#: JupyterLab, where no page script says)
-DEFAULT_PIXEL_RATIO = 2.0
-
-
 def tile_thumb_px(pixel_ratio: float) -> int:
-    """The side of a tile's thumbnail, in image pixels, on a screen with ``pixel_ratio``
-    device pixels per CSS pixel: as many as the tile shows, so it is sharp and carries no
-    pixel the screen drops. Three sizes (1x, 2x, 3x; a fractional ratio rounds up), so the
-    thumbnail cache holds few copies."""
-    steps = math.ceil(pixel_ratio - 0.05) if math.isfinite(pixel_ratio) else 2
-    return TILE_CSS_PX * max(1, min(3, steps))
+    """The side of a tile's thumbnail in image pixels (``common.screen_px``); 2x until the
+    page says its screen's ratio: tiles are drawn after it has, but JupyterLab has no page
+    script to say, and a 2x thumbnail is sharp on any common screen."""
+    return screen_px(TILE_CSS_PX, pixel_ratio, 2)
 
 
 def tile_html(index: int, thumb: bytes | None, change: Change | None = None,

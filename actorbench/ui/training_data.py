@@ -17,7 +17,16 @@ from ..sync.decide import Direction, Transfers, decide
 from ..sync.files import printable
 from ..sync.plan import ActorPlan, Change
 from .background import run_in_background
-from .common import ErrorBox, Worker, base_image_html, empty_state, esc, guarded
+from .common import (
+    BASE_CSS_PX,
+    ErrorBox,
+    Worker,
+    base_image_html,
+    empty_state,
+    esc,
+    guarded,
+    screen_px,
+)
 from .html import h
 from .image_grid import ImageGrid
 from .library import counts_html
@@ -128,9 +137,10 @@ class TrainingDataView(SyncActions, w.VBox):
 
     def _on_pixel_ratio(self, change: dict[str, Any]) -> None:
         """The page says its screen's pixel ratio (at the visit, or after a zoom or a move to
-        another screen): thumbnails sized for it, the grid shown drawn again if they change."""
+        another screen): pictures sized for it, the actor shown drawn again if they change."""
         px = tile_thumb_px(change["new"])
-        if px != self.images.thumb_px:
+        base_px = {screen_px(BASE_CSS_PX, change[k], 1) for k in ("old", "new")}
+        if px != self.images.thumb_px or len(base_px) > 1:
             self.images.thumb_px = px
             if self.images.shown and not self.worker.busy:
                 self.load()
@@ -189,7 +199,7 @@ class TrainingDataView(SyncActions, w.VBox):
                 self.render_decision()
                 self.generate.set_available(False, "Choose an actor on the Library page first.")
                 return
-            img = base_image_html(self.state.wb, name)
+            img = base_image_html(self.state.wb, name, pixel_ratio=self.state.pixel_ratio)
             self.base.value = f'<div class="ab-card">{img}</div>' if img else ""
             self.render_header()
             self.images.show(plan, self.state.wb.layout.thumbs_dir())

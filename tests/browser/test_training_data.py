@@ -163,8 +163,8 @@ def test_generate_images(page, running_app):  # type: ignore[no-untyped-def]
 
 
 def test_thumbnails_are_as_sharp_as_the_screen(browser, page, running_app):  # type: ignore[no-untyped-def]
-    """The page says its pixel ratio; the tiles' thumbnails carry as many pixels as the
-    screen shows (140 CSS px: 140 at 1x, 280 at 2x), no more."""
+    """The page says its pixel ratio; the pictures carry as many pixels as the screen shows,
+    no more: tiles (140 CSS px) 140 at 1x, 280 at 2x; cards 160 / 320; base image 256 / 512."""
     name = running_app.actor("remote_modified")
 
     def sides(pg) -> set[int]:  # type: ignore[no-untyped-def]
@@ -178,13 +178,21 @@ def test_thumbnails_are_as_sharp_as_the_screen(browser, page, running_app):  # t
 
     assert page.evaluate("() => window.devicePixelRatio") == 1
     assert sides(page) == {140}
+    assert set(page.eval_on_selector_all(".ab-gallery img.ab-gthumb",
+                                         "i => i.map(x => x.naturalWidth)")) == {160}
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=2)
     try:
         hi = ctx.new_page()
         hi.route("**/cdn.jsdelivr.net/**", lambda r: r.abort())
         hi.goto(running_app.url)
         hi.wait_for_selector(".ab-app", timeout=60000)
+        # the cards come at 1x with the page, then again at 2x once the page has said
+        hi.wait_for_function("() => { const i = [...document.querySelectorAll("
+                             "'.ab-gallery img.ab-gthumb')]; return i.length > 0 && "
+                             "i.every(x => x.complete && x.naturalWidth === 320) }")
         assert sides(hi) == {280}
+        assert hi.eval_on_selector(".ab-actor-card img.ab-base-image", "i => i.naturalWidth") \
+            == 512
         shot(hi, "training-data-2x-screen")
     finally:
         ctx.close()
