@@ -166,9 +166,13 @@ def test_cards_and_base_images_are_redrawn_sharp_for_a_2x_screen(app, wb):
     app.wait_idle()
     wait_until(lambda: sides(lib.card.value) == [(256, 256)])
     wait_until(lambda: sides(td.base.value) == [(256, 256)])
+    drawn: list[str] = []
+    lib.gallery.cards.observe(lambda ch: drawn.append(ch["new"]), "value")
     app.screen.value = "2"
     app.wait_idle()
     wait_until(lambda: sides(lib.gallery.cards.value) == [(2 * CARD_PX, 2 * CARD_PX)])
+    # while the 2x thumbnail was made, the card kept its 1x picture: never a blank "…"
+    assert drawn and all(sides(v) for v in drawn) and "ab-gthumb-pending" not in drawn[0]
     assert sides(lib.card.value) == [(512, 512)]
     wait_until(lambda: sides(td.base.value) == [(512, 512)])
     assert thumb_sides(td) == {(280, 280)}

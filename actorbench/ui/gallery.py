@@ -76,6 +76,14 @@ class CardThumbs:
         self._memo[name] = (sig, data_uri(data), "")
         return self._memo[name][1], ""
 
+    def stand_in(self, name: str) -> str | None:
+        """The thumbnail last drawn at another size, the file unchanged: shown while ``make``
+        makes this size (the screen's ratio changed), rather than no picture."""
+        src, memo = self._source(name), self._memo.get(name)
+        if src is None or memo is None or memo[0][:2] != src[1][:2] or not memo[1]:
+            return None
+        return memo[1]
+
     def make(self, names: list[str]) -> bool:
         """Decode what ``peek`` could not give yet; True if any card can now show more."""
         made = False
@@ -181,6 +189,7 @@ class GalleryView(w.VBox):
                 thumb, note = self.thumbs.peek(name)
                 if thumb is None:
                     pending.append(name)
+                    thumb = self.thumbs.stand_in(name)  # (None: "…" until it is made)
                 cards.append(card_html(actor, self.state.tally(actor), thumb,
                                        selected=name == chosen, thumb_note=note))
             n = len(results)
