@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import threading
 from collections.abc import Callable, Collection
 from typing import Any
@@ -21,15 +22,20 @@ from .html import h
 
 #: a tile's thumbnail on the page, in CSS pixels (``tiles.tile_thumb_px`` sizes the image)
 TILE_CSS_PX = 140
-#: the base image beside an actor's details, at most this many CSS pixels a side
-BASE_CSS_PX = 256
+#: what the page script writes for the screen's pixel ratio (ASCII digits only: ``\d`` and
+#: ``float`` would also take other scripts' digits and ``_``)
+_RATIO = re.compile(r"[0-9]{1,2}(\.[0-9]{1,20})?")
+#: the base image beside an actor's details (Library, Training Data), at most this many CSS
+#: pixels a side
+BASE_CSS_PX = 220
 
 
 def screen_px(css_px: int, pixel_ratio: float, unknown: int) -> int:
     """The side, in image pixels, of a picture shown ``css_px`` CSS pixels wide on a screen
     with ``pixel_ratio`` device pixels per CSS pixel (``AppState.pixel_ratio``): as many as
     the screen shows, so it is sharp and carries no pixel the screen drops. Three sizes (1x,
-    2x, 3x; a fractional ratio rounds up), so the thumbnail cache holds few copies;
+    2x, 3x), so the thumbnail cache holds few copies: a ratio rounds up, except one within
+    0.05 above a whole number (browser zoom steps give ratios like 1.0000001);
     ``unknown`` x while the page has not said (0)."""
     if pixel_ratio > 0 and math.isfinite(pixel_ratio):
         steps = math.ceil(pixel_ratio - 0.05)
@@ -83,8 +89,8 @@ CSS = """
 """ + status_css() + """
 .ab-unrecognised { font-size:12px; color:#555; }
 .ab-status-checking { background:#eef2f7; color:#1d3047; }  /* S3 not listed yet */
-.ab-base-image { max-width:""" + f"{BASE_CSS_PX}px; max-height:{BASE_CSS_PX}px;" + """
-                 display:block; }
+.ab-card .ab-base-image, .ab-actor-card .ab-base-image {
+  max-width:""" + f"{BASE_CSS_PX}px; max-height:{BASE_CSS_PX}px;" + """ }
 .ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px;
            line-height:1.35; }
 .ab-tile img { width:""" + f"{TILE_CSS_PX}px; height:{TILE_CSS_PX}px;" + """
@@ -140,15 +146,12 @@ def base_image_html(wb: Workbench, name: str, missing: str = "", pixel_ratio: fl
 
 def parse_pixel_ratio(value: str) -> float | None:
     """The screen's device pixels per CSS pixel, as the page script writes it into the hidden
-    ``.ab-screen`` box (``window.devicePixelRatio``); None for anything else (cleared, typed
-    by hand, forged): a number between 0.25 and 8."""
-    if len(value) > 32:
+    ``.ab-screen`` box (``String(window.devicePixelRatio)``: digits, maybe a fraction); None
+    for anything else (cleared, typed by hand, forged) and for a ratio outside 0.25-8."""
+    if len(value) > 32 or not _RATIO.fullmatch(value):
         return None
-    try:
-        ratio = float(value)
-    except ValueError:
-        return None
-    return ratio if 0.25 <= ratio <= 8 else None  # (NaN compares False: refused too)
+    ratio = float(value)
+    return ratio if 0.25 <= ratio <= 8 else None
 
 
 def parse_pick(value: str, known: Collection[str], what: str) -> tuple[str, str] | None:

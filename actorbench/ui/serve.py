@@ -31,9 +31,9 @@ def voila_command(port: int, notebook: Path = NOTEBOOK, *, ip: str = "127.0.0.1"
            f"--MappingKernelManager.cull_interval={cull_interval_s}",
            "--MappingKernelManager.cull_connected=False",
            f"--CappedKernelManager.max_kernels={max_kernels}",
-           # serve no file from the notebook folder: the regex matches no name at all
-           # (a list item as its own word: traitlets 5 deprecates `--list=item`)
-           "--VoilaConfiguration.file_allowlist", "(?!)"]
+           # serve no file from the notebook folder: the regex matches no name at all (not
+           # "(?!)": traitlets reads a value in parentheses as a tuple, and warns)
+           "--VoilaConfiguration.file_allowlist=(?!).*"]
     if preheat:
         # a kernel that has already run the notebook waits for the next visitor: the page
         # opens without a kernel start and a notebook run (~2-3 s) in its way
