@@ -114,10 +114,14 @@ def test_thumbnails_are_sized_for_the_screen_the_page_says_it_has(app, wb):
     app.wait_idle()
     wait_until(lambda: len(td.images.shown) == 2)
     assert thumb_sides(td) == {(280, 280)}
+    listings: list[str] = []
+    real_plan = app.state.plan
+    app.state.plan = lambda name, fresh=False: listings.append(name) or real_plan(name, fresh)
     app.screen.value = "1"  # the page script: window.devicePixelRatio
     app.wait_idle()
     assert app.state.pixel_ratio == 1.0 and td.images.thumb_px == 140
     assert thumb_sides(td) == {(140, 140)}  # the grid shown is drawn again, at 1x
+    assert listings == []  # from the plan shown: S3 is not listed again
     app.screen.value = "1.25"  # a fractional ratio rounds up: sharp
     app.wait_idle()
     assert thumb_sides(td) == {(280, 280)}
@@ -130,10 +134,14 @@ def test_thumbnails_are_sized_for_the_screen_the_page_says_it_has(app, wb):
 
 
 def test_a_thumbnail_is_as_sharp_as_the_screen_and_no_bigger():
-    from actorbench.ui.common import CSS, TILE_CSS_PX
+    from actorbench.ui.common import parse_pixel_ratio
     from actorbench.ui.tiles import tile_thumb_px
 
-    assert f".ab-tile img {{ width:{TILE_CSS_PX}px; height:{TILE_CSS_PX}px;" in CSS
+    # what String(window.devicePixelRatio) gives, and what it never gives
+    assert [parse_pixel_ratio(v) for v in ("1", "2", "1.25", "0.8999999761581421")] \
+        == [1, 2, 1.25, 0.8999999761581421]
+    assert [parse_pixel_ratio(v) for v in (" 2 ", "0_5", "٢", "+3", "1e0", "2.", ".5")] \
+        == [None] * 7
     assert [tile_thumb_px(r) for r in (0.5, 1, 1.04, 1.1, 1.5, 2, 2.25, 3, 4)] \
         == [140, 140, 140, 280, 280, 280, 420, 420, 420]
     assert [tile_thumb_px(r) for r in (0, float("nan"), float("inf"))] == [280] * 3  # unsaid
@@ -164,8 +172,8 @@ def test_cards_and_base_images_are_redrawn_sharp_for_a_2x_screen(app, wb):
     wait_until(lambda: sides(lib.gallery.cards.value) == [(CARD_PX, CARD_PX)])
     app.state.actor = A
     app.wait_idle()
-    wait_until(lambda: sides(lib.card.value) == [(256, 256)])
-    wait_until(lambda: sides(td.base.value) == [(256, 256)])
+    wait_until(lambda: sides(lib.card.value) == [(220, 220)])
+    wait_until(lambda: sides(td.base.value) == [(220, 220)])
     drawn: list[str] = []
     lib.gallery.cards.observe(lambda ch: drawn.append(ch["new"]), "value")
     app.screen.value = "2"
@@ -173,11 +181,33 @@ def test_cards_and_base_images_are_redrawn_sharp_for_a_2x_screen(app, wb):
     wait_until(lambda: sides(lib.gallery.cards.value) == [(2 * CARD_PX, 2 * CARD_PX)])
     # while the 2x thumbnail was made, the card kept its 1x picture: never a blank "…"
     assert drawn and all(sides(v) for v in drawn) and "ab-gthumb-pending" not in drawn[0]
-    assert sides(lib.card.value) == [(512, 512)]
-    wait_until(lambda: sides(td.base.value) == [(512, 512)])
+    wait_until(lambda: sides(lib.card.value) == [(440, 440)])
+    wait_until(lambda: sides(td.base.value) == [(440, 440)])
     assert thumb_sides(td) == {(280, 280)}
     app.screen.value = "1"
     app.wait_idle()
     wait_until(lambda: sides(lib.gallery.cards.value) == [(CARD_PX, CARD_PX)])
-    assert sides(lib.card.value) == [(256, 256)]
-    wait_until(lambda: thumb_sides(td) == {(140, 140)} and sides(td.base.value) == [(256, 256)])
+    wait_until(lambda: sides(lib.card.value) == [(220, 220)])
+    wait_until(lambda: thumb_sides(td) == {(140, 140)} and sides(td.base.value) == [(220, 220)])
+
+
+def test_an_actor_without_images_gets_its_base_image_sharp_too(app, wb):
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    def side(html: str) -> int:
+        m = re.search(r'src="data:image/jpeg;base64,([^"]+)"', html)
+        return Image.open(io.BytesIO(base64.b64decode(m.group(1)))).size[0] if m else 0
+
+    wb.layout.base_image_path(A).parent.mkdir(parents=True, exist_ok=True)
+    wb.layout.base_image_path(A).write_bytes(png(3, 900))
+    td = app.training_data
+    app.state.actor = A
+    app.wait_idle()
+    assert td.images.shown == [] and side(td.base.value) == 220
+    app.screen.value = "2"
+    app.wait_idle()
+    wait_until(lambda: side(td.base.value) == 440)

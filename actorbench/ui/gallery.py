@@ -40,13 +40,14 @@ def card_thumb_px(pixel_ratio: float) -> int:
 
 
 class CardThumbs:
-    """The cards' base-image thumbnails as data URIs, kept in memory while the file is
-    unchanged; read from the disk cache at once, decoded from the image off the UI thread."""
+    """The cards' base-image thumbnails as data URIs, ``px`` a side, kept in memory while the
+    file and ``px`` are unchanged; read from the disk cache at once, decoded from the image
+    off the UI thread."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.px = CARD_PX  # the thumbnails' side (``card_thumb_px``)
-        # name -> ((file's signature, px), uri, note)
+        # name -> ((file's mtime_ns, size, px), uri, note)
         self._memo: dict[str, tuple[tuple[int, int, int], str, str]] = {}
 
     def _source(self, name: str) -> tuple[Path, tuple[int, int, int]] | None:
@@ -137,10 +138,10 @@ class GalleryView(w.VBox):
         self.next_button.on_click(g(lambda _: self._turn(+1)))
         self.pick.observe(g(self._on_pick_value), "value")
         model.observe(g(lambda _: self.render()), ["results", "page"])
-        state.observe(g(self._on_pixel_ratio), "pixel_ratio")
+        state.observe(g(self._on_state_pixel_ratio), "pixel_ratio")
         self.render()
 
-    def _on_pixel_ratio(self, change: dict[str, Any]) -> None:
+    def _on_state_pixel_ratio(self, change: dict[str, Any]) -> None:
         """The page says its screen's ratio: the cards again, sharp for it, if that changes
         their thumbnails' size."""
         px = card_thumb_px(change["new"])

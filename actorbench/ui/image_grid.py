@@ -121,13 +121,14 @@ class ImageGrid(w.VBox):
         at once; the others show "…" and are drawn as each is made (a few at a time)."""
         self._grow_tiles(len(paths))
         tiles = self.tiles[:len(paths)]
+        px = self.thumb_px  # (read once: the page may say another ratio meanwhile)
         chosen = set(self.model.selected) if pickable else set()
         making: list[tuple[int, Path]] = []  # (position, file) of thumbnails not on disk yet
         for k, (tile, path) in enumerate(zip(tiles, paths, strict=True)):
             thumb = None
             if path is not None:
                 try:
-                    thumb = read_cached_thumbnail(path, thumbs, self.thumb_px)
+                    thumb = read_cached_thumbnail(path, thumbs, px)
                 except OSError:
                     pass  # gone: cached_thumbnails says so below
                 if thumb is None:
@@ -135,8 +136,7 @@ class ImageGrid(w.VBox):
             tile.selected = indices[k] in chosen
             draw(tile, k, thumb, "", thumb is None and path is not None)
         self.box.children = tiles
-        for j, made in cached_thumbnails([path for _, path in making], thumbs,
-                                         self.thumb_px):
+        for j, made in cached_thumbnails([path for _, path in making], thumbs, px):
             k = making[j][0]
             if isinstance(made, bytes):
                 draw(tiles[k], k, made, "", False)

@@ -177,7 +177,7 @@ class LibraryView(w.VBox):
         self.sync_button.on_click(g(lambda _: self.sync()))
         self.model.observe(g(self._on_model_results), "results")
         state.observe(self._on_state_change, ["actor", "revision"])
-        state.observe(g(self._on_pixel_ratio), "pixel_ratio")
+        state.observe(g(self._on_state_pixel_ratio), "pixel_ratio")
         self._card_args: tuple[str, str, Tally | None] | None = None  # the card shown
         self.render_card()
         # team mode: a mark or an actor from another workstation shows without a reload
@@ -192,14 +192,18 @@ class LibraryView(w.VBox):
         if self.state.actor:
             self.state.open_page = page
 
-    def _on_pixel_ratio(self, change: dict[str, Any]) -> None:
-        """The page says its screen's ratio: the chosen actor's base image again, sharp for
-        it, if that changes its size (the gallery redraws its own cards)."""
+    def _on_state_pixel_ratio(self, change: dict[str, Any]) -> None:
+        """The page says its screen's ratio: the chosen actor's base image again (off the UI
+        thread), sharp for it, if that changes its size (the gallery redraws its cards)."""
         if screen_px(BASE_CSS_PX, change["old"], 1) == screen_px(BASE_CSS_PX, change["new"], 1):
             return
-        with self._card_lock:
-            if self._card_args is not None and self._card_args[0] == self.state.actor:
-                self._render_card(*self._card_args)
+
+        def redraw() -> None:
+            with self._card_lock:
+                if self._card_args is not None and self._card_args[0] == self.state.actor:
+                    self._render_card(*self._card_args)
+
+        run_in_background(self.model, redraw)
 
     def _on_model_results(self, change: object) -> None:
         self.clear_button.disabled = not self.model.filtered

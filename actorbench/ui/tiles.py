@@ -23,8 +23,9 @@ CHECKING = "checking"
 CHECKING_LABEL = "Checking S3 …"
 def tile_thumb_px(pixel_ratio: float) -> int:
     """The side of a tile's thumbnail in image pixels (``common.screen_px``); 2x until the
-    page says its screen's ratio: tiles are drawn after it has, but JupyterLab has no page
-    script to say, and a 2x thumbnail is sharp on any common screen."""
+    page says its screen's ratio (JupyterLab has no page script to say; a 2x thumbnail is
+    sharp on any common screen). A preheated kernel draws the remembered actor's tiles
+    before the visit: a 1x page has them drawn again, from the plan shown."""
     return screen_px(TILE_CSS_PX, pixel_ratio, 2)
 
 

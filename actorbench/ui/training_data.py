@@ -14,7 +14,6 @@ from typing import Any
 import ipywidgets as w
 
 from ..sync.decide import Direction, Transfers, decide
-from ..sync.files import printable
 from ..sync.plan import ActorPlan, Change
 from .background import run_in_background
 from .common import (
@@ -23,14 +22,13 @@ from .common import (
     Worker,
     base_image_html,
     empty_state,
-    esc,
     guarded,
     screen_px,
 )
 from .html import h
 from .image_grid import ImageGrid
-from .library import counts_html
 from .models import TrainingDataModel
+from .plan_html import plan_header_html, unrecognised_html
 from .preview import PreviewPanel, read_preview
 from .state import AppState
 from .tiles import ImageTile, tile_thumb_px
@@ -100,7 +98,7 @@ class TrainingDataView(SyncActions, w.VBox):
         self.model.observe(g(lambda _: self.render_decision()), "selected")
         self.model.observe(g(lambda _: self.update_buttons()), "syncing")
         state.observe(g(self._on_state_actor), "actor")
-        state.observe(g(self._on_pixel_ratio), "pixel_ratio")
+        state.observe(g(self._on_state_pixel_ratio), "pixel_ratio")
         self.images.thumb_px = tile_thumb_px(state.pixel_ratio)
         state.observe(g(lambda _: self.load() if not self.worker.busy else None), "revision")
         self.load()
@@ -135,15 +133,30 @@ class TrainingDataView(SyncActions, w.VBox):
         self.update_buttons()
         self.load()
 
-    def _on_pixel_ratio(self, change: dict[str, Any]) -> None:
+    def _on_state_pixel_ratio(self, change: dict[str, Any]) -> None:
         """The page says its screen's pixel ratio (at the visit, or after a zoom or a move to
-        another screen): pictures sized for it, the actor shown drawn again if they change."""
+        another screen): the actor shown drawn again with pictures sized for it, from the
+        plan shown (no listing), off the UI thread; a sync running redraws tiles as images
+        land, and the next render catches up."""
         px = tile_thumb_px(change["new"])
-        base_px = {screen_px(BASE_CSS_PX, change[k], 1) for k in ("old", "new")}
-        if px != self.images.thumb_px or len(base_px) > 1:
-            self.images.thumb_px = px
-            if self.images.shown and not self.worker.busy:
-                self.load()
+        if px == self.images.thumb_px and (screen_px(BASE_CSS_PX, change["old"], 1)
+                                           == screen_px(BASE_CSS_PX, change["new"], 1)):
+            return
+        self.images.thumb_px = px
+        if self.plan is not None and not self.worker.busy:
+            run_in_background(self.model, self._redraw_pictures)
+
+    def _redraw_pictures(self) -> None:
+        with self._render_lock:
+            plan = self.plan
+            if plan is None or plan.actor != self.state.actor:
+                return  # another actor is being read: its render uses the new size
+            self._show_base(plan.actor)
+            self.images.show(plan, self.state.wb.layout.thumbs_dir())
+
+    def _show_base(self, name: str) -> None:
+        img = base_image_html(self.state.wb, name, pixel_ratio=self.state.pixel_ratio)
+        self.base.value = f'<div class="ab-card">{img}</div>' if img else ""
 
     def _on_refresh_click(self, _: object) -> None:
         self.clear_results()
@@ -199,8 +212,7 @@ class TrainingDataView(SyncActions, w.VBox):
                 self.render_decision()
                 self.generate.set_available(False, "Choose an actor on the Library page first.")
                 return
-            img = base_image_html(self.state.wb, name, pixel_ratio=self.state.pixel_ratio)
-            self.base.value = f'<div class="ab-card">{img}</div>' if img else ""
+            self._show_base(name)
             self.render_header()
             self.images.show(plan, self.state.wb.layout.thumbs_dir())
             self.render_unrecognised()
@@ -226,30 +238,15 @@ class TrainingDataView(SyncActions, w.VBox):
 
     def render_header(self) -> None:
         assert self.plan is not None
-        plan = self.plan
-        used = self.state.wb.engine.usage([plan.actor])[plan.actor]
-        has_base = self.state.wb.layout.base_image_path(plan.actor).exists()
-        empty = "" if plan.changes else empty_state(
-            "No training images yet",
-            ("✨ Generate Images below makes some from the base image" if has_base
-             else "add a base image to generate some")
-            + ", or put PNG files in this folder and press ↻ Refresh:",
-            str(self.state.wb.layout.image_path(plan.actor, 0).parent))
-        self.header.value = (f'<div class="ab-title">{esc(plan.actor)}</div>'
-                             f"{counts_html(plan.counts()) if plan.changes else ''}"
-                             f'<div class="ab-storage">Local storage: {human_bytes(used)} · '
-                             f"S3: {human_bytes(plan.remote_bytes)} · "
-                             f"{plural(len(plan.changes), 'image')}</div>{empty}")
+        layout = self.state.wb.layout
+        actor = self.plan.actor
+        self.header.value = plan_header_html(
+            self.plan, self.state.wb.engine.usage([actor])[actor],
+            layout.base_image_path(actor).exists(), layout.image_path(actor, 0).parent)
 
     def render_unrecognised(self) -> None:
         assert self.plan is not None
-        items = [f"<li><code>{esc(printable(u.name))}</code> "
-                 f"({'in S3' if u.where == 's3' else 'local'}): {esc(u.reason)}</li>"
-                 for u in self.plan.unrecognised]
-        self.unrecognised.value = (
-            f"<details open><summary>{plural(len(items), 'file')} that "
-            f"{'is' if len(items) == 1 else 'are'} not training images "
-            f"(never synced)</summary><ul>{''.join(items)}</ul></details>" if items else "")
+        self.unrecognised.value = unrecognised_html(self.plan)
 
     def render_decision(self) -> None:
         """What Sync from S3 and Sync to S3 would do to the picked images (all, if none is

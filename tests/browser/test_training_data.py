@@ -164,7 +164,7 @@ def test_generate_images(page, running_app):  # type: ignore[no-untyped-def]
 
 def test_thumbnails_are_as_sharp_as_the_screen(browser, page, running_app):  # type: ignore[no-untyped-def]
     """The page says its pixel ratio; the pictures carry as many pixels as the screen shows,
-    no more: tiles (140 CSS px) 140 at 1x, 280 at 2x; cards 160 / 320; base image 256 / 512."""
+    no more: tiles (140 CSS px) 140 at 1x, 280 at 2x; cards 160 / 320; base image 220 / 440."""
     name = running_app.actor("remote_modified")
 
     def sides(pg) -> set[int]:  # type: ignore[no-untyped-def]
@@ -192,7 +192,7 @@ def test_thumbnails_are_as_sharp_as_the_screen(browser, page, running_app):  # t
                              "i.every(x => x.complete && x.naturalWidth === 320) }")
         assert sides(hi) == {280}
         assert hi.eval_on_selector(".ab-actor-card img.ab-base-image", "i => i.naturalWidth") \
-            == 512
+            == 440
         shot(hi, "training-data-2x-screen")
     finally:
         ctx.close()

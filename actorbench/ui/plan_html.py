@@ -1,0 +1,37 @@
+"""The Training Data page's words about an actor's plan: its header (counts, storage, what
+to do when it has no images) and the files that are not training images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..sync.files import printable
+from ..sync.plan import ActorPlan
+from .common import empty_state, esc
+from .library import counts_html
+from .words import human_bytes, plural
+
+
+def plan_header_html(plan: ActorPlan, used: int, has_base: bool, folder: Path) -> str:
+    """The actor's name, its counts by status, local and S3 storage (``used``: bytes here);
+    without images, what to do next (``folder``: where training images go)."""
+    empty = "" if plan.changes else empty_state(
+        "No training images yet",
+        ("✨ Generate Images below makes some from the base image" if has_base
+         else "add a base image to generate some")
+        + ", or put PNG files in this folder and press ↻ Refresh:", str(folder))
+    return (f'<div class="ab-title">{esc(plan.actor)}</div>'
+            f"{counts_html(plan.counts()) if plan.changes else ''}"
+            f'<div class="ab-storage">Local storage: {human_bytes(used)} · '
+            f"S3: {human_bytes(plan.remote_bytes)} · "
+            f"{plural(len(plan.changes), 'image')}</div>{empty}")
+
+
+def unrecognised_html(plan: ActorPlan) -> str:
+    """The files beside the training images that are not ones (listed, never synced)."""
+    items = [f"<li><code>{esc(printable(u.name))}</code> "
+             f"({'in S3' if u.where == 's3' else 'local'}): {esc(u.reason)}</li>"
+             for u in plan.unrecognised]
+    return (f"<details open><summary>{plural(len(items), 'file')} that "
+            f"{'is' if len(items) == 1 else 'are'} not training images "
+            f"(never synced)</summary><ul>{''.join(items)}</ul></details>" if items else "")
