@@ -37,14 +37,14 @@ def _holder(folder: Path, seconds: float) -> subprocess.Popen[str]:
 
 def test_a_folder_held_by_another_process_times_out_naming_it(tmp_path):
     folder = tmp_path / "actors" / "0001_a_30_female"
-    p = _holder(folder, 30)
-    try:
-        with pytest.raises(LockTimeout) as busy, dir_lock(folder, timeout=0.3, what="actor X"):
-            pass
-        assert "actor X is busy" in str(busy.value)
-    finally:
-        p.kill()
-        p.wait()
+    with _holder(folder, 30) as p:  # (leaving waits for it and closes its pipe)
+        try:
+            with pytest.raises(LockTimeout) as busy, dir_lock(folder, timeout=0.3,
+                                                             what="actor X"):
+                pass
+            assert "actor X is busy" in str(busy.value)
+        finally:
+            p.kill()
     with dir_lock(folder, timeout=1):  # released when its holder dies
         pass
     assert os.listdir(folder) == []  # no lock file was left behind
@@ -54,10 +54,9 @@ def test_a_sync_waits_for_the_process_that_holds_the_actor(rclone_server, tmp_pa
     wb, a = one_actor_workbench(rclone_server, tmp_path)
     wb.layout.image_path(a, 0).parent.mkdir(parents=True)
     wb.layout.image_path(a, 0).write_bytes(png(1))
-    p = _holder(wb.layout.actor_dir(a), 1.0)
-    t0 = time.monotonic()
-    out = wb.engine.push([a])[a]
-    p.wait()
+    with _holder(wb.layout.actor_dir(a), 1.0):
+        t0 = time.monotonic()
+        out = wb.engine.push([a])[a]
     assert out.ok and out.transferred == 1 and time.monotonic() - t0 >= 0.8
 
 

@@ -9,10 +9,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..errors import ConfigError
 
@@ -58,6 +59,7 @@ class LocalS3:
     kind: str = "rclone"
     extra: dict[str, Any] = field(default_factory=dict)
     ca_bundle: str | None = None  # the CA that signed a TLS server's certificate
+    log: IO[bytes] | None = None  # the server's error output (a file: a pipe must be drained)
 
     @property
     def env(self) -> dict[str, str]:
@@ -76,6 +78,8 @@ class LocalS3:
                 self.proc.kill()
         if self.moto is not None:
             self.moto.stop()
+        if self.log is not None:
+            self.log.close()
 
     def __enter__(self) -> LocalS3:
         return self
@@ -92,13 +96,24 @@ def start_rclone(root: Path, bucket: str, port: int | None = None,
     port = port or free_port()
     env = {**os.environ, "RCLONE_CONFIG": "/dev/null"}
     https = ["--cert", str(tls[0]), "--key", str(tls[1])] if tls else []
+    # its log goes to an unnamed file, not a pipe: a pipe nobody reads fills up (64 KiB) and
+    # blocks a server that runs for days; the file is read back if it fails to start (at
+    # NOTICE, rclone's default: it says why it could not start only at that level)
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [rclone_binary(), "serve", "s3", str(root), "--addr", f"127.0.0.1:{port}",
-         "--auth-key", f"{DEMO_KEY},{DEMO_SECRET}", "--log-level", "ERROR", *https],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    wait_for_port(port, proc=proc)
-    return LocalS3(f"{'https' if tls else 'http'}://127.0.0.1:{port}", proc=proc, kind="rclone",
-                   ca_bundle=str(tls[2]) if tls else None)
+         "--auth-key", f"{DEMO_KEY},{DEMO_SECRET}", "--log-level", "NOTICE", *https],
+        env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    s3 = LocalS3(f"{'https' if tls else 'http'}://127.0.0.1:{port}", proc=proc, kind="rclone",
+                 ca_bundle=str(tls[2]) if tls else None, log=log)
+    try:
+        wait_for_port(port, proc=proc)
+    except ConfigError as exc:
+        log.seek(0)
+        said = log.read()[-2000:].decode(errors="replace").strip()
+        s3.stop()
+        raise ConfigError(f"{exc} rclone said: {said}" if said else str(exc)) from None
+    return s3
 
 
 def start_moto(port: int | None = None) -> LocalS3:
