@@ -68,7 +68,8 @@ def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path
             if "serving on" in line:
                 serving.set()
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         assert serving.wait(180), "".join(lines[-30:])
         printed = re.search(rf"serving on (http://127\.0\.0\.1:{port}/\?token=([\w-]{{40,}})) ",
@@ -102,6 +103,10 @@ def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
+        finally:
+            reader.join(10)  # (its output ends with it)
+            assert proc.stdout is not None
+            proc.stdout.close()
     deadline = time.monotonic() + 30
     while any(alive(p) for p in below):
         assert time.monotonic() < deadline, f"left running: {[p for p in below if alive(p)]}"
