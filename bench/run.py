@@ -279,7 +279,9 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                        for i in range(1, 288)]
     write_registry(data, names)
     seed(t, {f"{PREFIX}/{ACTOR}/{ACTOR}_{i}.png": noise_png(i, 836) for i in range(20)})
-    Workbench(t.settings(data), client=t.client()).engine.pull([ACTOR])
+    wb = Workbench(t.settings(data), client=t.client())
+    write_base_images(wb.layout, names)
+    wb.engine.pull([ACTOR])
     env = t.env()
     env["ACTORBENCH_DATA_DIR"] = str(data)
     env["ACTORBENCH_APP_TOKEN"] = token = secrets.token_urlsafe(32)
@@ -287,7 +289,8 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
     from actorbench.ui.serve import voila_command
 
     # a kernel per page opened, and closed pages' kernels live until culled: room for all
-    proc = subprocess.Popen(voila_command(port, max_kernels=runs * 2 + 4), env=env,
+    returning = max(3, runs // 2)  # visits of a returning visitor on a 2x screen (+1 warm-up)
+    proc = subprocess.Popen(voila_command(port, max_kernels=runs * 2 + returning + 6), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     remembered = data / ".cache" / "ui-state.json"  # the last actor chosen, opened next visit
     tag = f"{t.rtt_ms:.0f}ms"
@@ -335,7 +338,7 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                     filters += library_filter_times(page)
                 page.close()
             hi_open, hi_sharp = returning_visits(b, f"http://127.0.0.1:{port}/?token={token}",
-                                                 max(3, runs // 2))
+                                                 returning)
             b.close()
         record("dashboard", f"page open -> interactive {tag}", "Voila + chromium", open_times)
         record("dashboard", f"actor -> 20 thumbnails, cold {tag}", "Voila + chromium", cold)
@@ -412,6 +415,22 @@ GRID_TIMER = """() => {
 }"""
 
 
+def write_base_images(layout: Any, names: list[str], distinct: int = 24) -> None:
+    """A base image for every actor, as a real library has: 768 px portraits (the demo's
+    painter), ``distinct`` of them drawn and reused, so a page of cards carries real
+    thumbnails (~5 KB each)."""
+    from actorbench.demo.portraits import Identity, draw_portrait, png_bytes
+    from actorbench.demo.world import ETHNICITIES
+
+    drawn = [png_bytes(draw_portrait(Identity.for_actor(
+        f"bench-{k}", ETHNICITIES[k % len(ETHNICITIES)], ("female", "male")[k % 2],
+        20 + 2 * k), 0, 768)) for k in range(distinct)]
+    for k, name in enumerate(names):
+        path = layout.base_image_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(drawn[k % distinct])
+
+
 def returning_visits(browser: Any, url: str, visits: int) -> tuple[list[float], list[float]]:
     """A returning visitor on a 2x screen (the actor chosen last time remembered): page open,
     timed as above, and until every card shows its 2x thumbnail (the cards come with the
@@ -419,6 +438,7 @@ def returning_visits(browser: Any, url: str, visits: int) -> tuple[list[float], 
     first visit makes the 2x thumbnails and is not kept."""
     opened, sharp = [], []
     for k in range(visits + 1):
+        time.sleep(3)  # (a visitor who comes back later: the preheated kernel is ready)
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000},
                                   device_scale_factor=2)
         page = ctx.new_page()
@@ -616,8 +636,10 @@ def write_results(path: Path, args: argparse.Namespace, when: str | None = None)
              "adds a 50 ms round trip (no netem here). Medians of "
              f"{args.runs} runs after one warm-up; every run's files were checked (MD5 or "
              "count) before its time was kept. The dashboard rows: 20 page visits in "
-             "chromium (10 warm and 10 cold picks), once the disk and CPUs have settled after "
-             "the library stage. Page open and the picks are timed inside the page "
+             "chromium (10 warm and 10 cold picks) over 288 actors with a 768 px base image "
+             "each, once the disk and CPUs have settled after the library stage, then 5 "
+             "visits of a returning visitor on a 2x screen. Page open and the picks are "
+             "timed inside the page "
              "(navigation start or the click event, to the paint of the first frame showing "
              "the result: a visible card; 20 visible, loaded thumbnails); the rows marked "
              "\"Playwright\" are the wall time of Playwright's calls for the same visits, "
