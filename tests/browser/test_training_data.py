@@ -196,3 +196,25 @@ def test_thumbnails_are_as_sharp_as_the_screen(browser, page, running_app):  # t
         shot(hi, "training-data-2x-screen")
     finally:
         ctx.close()
+
+
+def test_a_zoom_or_another_screen_redraws_the_thumbnails(page, running_app):  # type: ignore[no-untyped-def]
+    """The ratio changes under an open page (here through the DevTools protocol, as a move to
+    a 2x screen does): the page script says so, the grid is drawn again at 2x."""
+    name = running_app.actor("remote_modified")
+    choose_actor(page, name)
+    open_tab(page, "Training Data")
+    wait_listed(page)
+    widths = "i => i.map(x => x.naturalWidth)"
+    page.wait_for_function("() => [...document.querySelectorAll('.ab-grid .ab-tile img')]"
+                           ".every(x => x.complete && x.naturalWidth === 140)")
+    cdp = page.context.new_cdp_session(page)
+    # (chromium evaluates the media queries again only when the viewport changes too)
+    cdp.send("Emulation.setDeviceMetricsOverride", {"width": 1380, "height": 1000,
+                                                    "deviceScaleFactor": 2, "mobile": False})
+    assert page.evaluate("() => window.devicePixelRatio") == 2
+    page.wait_for_function("() => { const i = [...document.querySelectorAll("
+                           "'.ab-grid .ab-tile img')]; return i.length > 0 && "
+                           "i.every(x => x.complete && x.naturalWidth === 280) }")
+    assert set(page.eval_on_selector_all(".ab-grid .ab-tile img", widths)) == {280}
+    assert page.locator(".ab-grid .ab-status-checking").count() == 0  # no listing again
