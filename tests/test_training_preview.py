@@ -23,6 +23,7 @@ from actorbench.ui.reports_training import actors_table, totals_words
 from actorbench.ui.sample_thumbs import SampleThumbs, sample_key
 from actorbench.ui.training_model import VersionsModel
 from actorbench.ui.training_rows import money, stage_html, stage_label, version_row
+from tests.helpers import wait_until
 from tests.hostile import MARK, PAYLOAD, assert_inert
 from tests.test_escaping import html_values
 from tests.test_training import A, client_for, portrait
@@ -284,8 +285,25 @@ def test_training_page_previews_compares_and_marks(wb, fake_up):
         assert "v1 is now the validated model" in page.live.value
         assert "marked good by" in page.versions_table.value
         assert wb.registry.get(A).validated_lora_model["version_id"] == v1.id
+        # a 2x screen: the preview's samples and base image again, twice the pixels
+        assert set(jpeg_sides(page.panel.preview.value)) == {128, 160}
+        app.screen.value = "2"
+        app.wait_idle()
+        wait_until(lambda: set(jpeg_sides(page.panel.preview.value)) == {256, 320})
     finally:
         app.close()
+
+
+def jpeg_sides(html: str) -> list[int]:
+    """The widths of the JPEG thumbnails in ``html`` (data URIs)."""
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    return [Image.open(io.BytesIO(base64.b64decode(m))).size[0]
+            for m in re.findall(r'src="data:image/jpeg;base64,([^"]+)"', html)]
 
 
 def test_a_running_job_is_named_and_another_can_be_launched(wb):

@@ -17,10 +17,10 @@ import ipywidgets as w
 from ..training import TrainingService, TrainingVersion
 from ..training.service import lora_prefix
 from .background import PageModel, run_in_background
-from .common import ErrorBox, guarded
-from .gallery import CardThumbs
+from .common import ErrorBox, guarded, screen_px
+from .gallery import CardThumbs, card_thumb_px
 from .html import Html, esc, h
-from .sample_thumbs import SampleThumbs
+from .sample_thumbs import SAMPLE_PX, SampleThumbs
 from .state import AppState
 from .training_model import VersionsModel
 from .training_rows import (
@@ -89,9 +89,7 @@ class VersionsPanel(w.VBox):
         self.state, self.model, self.errors = state, model, errors
         self.service, self.on_marked = service, on_marked
         self.vm = VersionsModel()
-        self.thumbs = SampleThumbs(state.wb.store, state.wb.layout.thumbs_dir(),
-                                   prefix=lora_prefix(state.wb.settings.prefix))
-        self.base_thumbs = CardThumbs(state.wb.layout)
+        self.thumbs, self.base_thumbs = self._thumbs()
         self._lock = threading.RLock()
         self._versions: list[TrainingVersion] = []
         self._actor = ""
@@ -117,9 +115,28 @@ class VersionsPanel(w.VBox):
             self.compare])
         g = guarded(errors)
         self.good_button.on_click(g(self._on_good_click))
+        state.observe(g(self._on_state_pixel_ratio), "pixel_ratio")
         for widget, trait in ((self.pick, "chosen"), (self.left, "left"),
                               (self.right, "right")):
             widget.observe(g(self._choice(trait)), "value")
+
+    def _thumbs(self) -> tuple[SampleThumbs, CardThumbs]:
+        """Sample and base-image thumbnails sized for the screen (``common.screen_px``; the
+        pictures show at 128 CSS px, samples at ``SAMPLE_PX``, the base at a card's size)."""
+        ratio, wb = self.state.pixel_ratio, self.state.wb
+        samples = SampleThumbs(wb.store, wb.layout.thumbs_dir(),
+                               px=screen_px(SAMPLE_PX, ratio, 1),
+                               prefix=lora_prefix(wb.settings.prefix))
+        base = CardThumbs(wb.layout)
+        base.px = card_thumb_px(ratio)
+        return samples, base
+
+    def _on_state_pixel_ratio(self, change: dict[str, Any]) -> None:
+        """The page says another pixel ratio: the pictures again, sized for it."""
+        if screen_px(SAMPLE_PX, change["old"], 1) != screen_px(SAMPLE_PX, change["new"], 1):
+            with self._lock:
+                self.thumbs, self.base_thumbs = self._thumbs()
+            self.render()
 
     def _choice(self, trait: str) -> Callable[[dict[str, Any]], None]:
         def on_value(change: dict[str, Any]) -> None:
