@@ -144,6 +144,12 @@ def base_image_html(wb: Workbench, name: str, missing: str = "", pixel_ratio: fl
     return f'<img class="ab-base-image" src="{data_uri(thumb)}">'
 
 
+def resized(change: dict[str, Any], css_px: int, unknown: int) -> bool:
+    """Whether a change of ``AppState.pixel_ratio`` (a traitlets change) changes the size
+    ``screen_px`` gives a picture shown ``css_px`` wide: only then is it drawn again."""
+    return screen_px(css_px, change["old"], unknown) != screen_px(css_px, change["new"], unknown)
+
+
 def parse_pixel_ratio(value: str) -> float | None:
     """The screen's device pixels per CSS pixel, as the page script writes it into the hidden
     ``.ab-screen`` box (``String(window.devicePixelRatio)``: digits, maybe a fraction); None

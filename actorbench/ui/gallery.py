@@ -21,7 +21,7 @@ from ..storage.layout import Layout
 from ..thumbs import BadImage, cached_thumbnail, read_cached_thumbnail
 from .background import PageModel, run_in_background
 from .cards import ACTIONS, card_html, empty_state
-from .common import ErrorBox, data_uri, guarded, parse_pick, screen_px
+from .common import ErrorBox, data_uri, guarded, parse_pick, resized, screen_px
 from .html import h
 from .state import AppState
 
@@ -44,9 +44,9 @@ class CardThumbs:
     file and ``px`` are unchanged; read from the disk cache at once, decoded from the image
     off the UI thread."""
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, px: int = CARD_PX) -> None:
         self.layout = layout
-        self.px = CARD_PX  # the thumbnails' side (``card_thumb_px``)
+        self.px = px  # the thumbnails' side (``card_thumb_px``)
         # name -> ((file's mtime_ns, size, px), uri, note)
         self._memo: dict[str, tuple[tuple[int, int, int], str, str]] = {}
 
@@ -144,9 +144,8 @@ class GalleryView(w.VBox):
     def _on_state_pixel_ratio(self, change: dict[str, Any]) -> None:
         """The page says its screen's ratio: the cards again, sharp for it, if that changes
         their thumbnails' size."""
-        px = card_thumb_px(change["new"])
-        if px != self.thumbs.px:
-            self.thumbs.px = px
+        if resized(change, CARD_PX, 1):
+            self.thumbs.px = card_thumb_px(change["new"])
             self.render()
 
     def _turn(self, by: int) -> None:

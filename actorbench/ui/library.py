@@ -25,7 +25,7 @@ from .cards import (
     trainable,
     validated_version,
 )
-from .common import BASE_CSS_PX, ErrorBox, Worker, base_image_html, esc, guarded, screen_px
+from .common import BASE_CSS_PX, ErrorBox, Worker, base_image_html, esc, guarded, resized
 from .gallery import PAGE_SIZE, GalleryView
 from .html import h
 from .state import AppState
@@ -195,7 +195,7 @@ class LibraryView(w.VBox):
     def _on_state_pixel_ratio(self, change: dict[str, Any]) -> None:
         """The page says its screen's ratio: the chosen actor's base image again (off the UI
         thread), sharp for it, if that changes its size (the gallery redraws its cards)."""
-        if screen_px(BASE_CSS_PX, change["old"], 1) == screen_px(BASE_CSS_PX, change["new"], 1):
+        if not resized(change, BASE_CSS_PX, 1):
             return
 
         def redraw() -> None:

@@ -21,6 +21,8 @@ from .words import human_bytes as human_bytes  # (the Cache page imports it from
 #: the badge of a local image while S3 is being listed: its status is not known yet
 CHECKING = "checking"
 CHECKING_LABEL = "Checking S3 …"
+
+
 def tile_thumb_px(pixel_ratio: float) -> int:
     """The side of a tile's thumbnail in image pixels (``common.screen_px``); 2x until the
     page says its screen's ratio (JupyterLab has no page script to say; a 2x thumbnail is

@@ -23,7 +23,7 @@ from .common import (
     base_image_html,
     empty_state,
     guarded,
-    screen_px,
+    resized,
 )
 from .html import h
 from .image_grid import ImageGrid
@@ -139,8 +139,7 @@ class TrainingDataView(SyncActions, w.VBox):
         plan shown (no listing), off the UI thread; a sync running redraws tiles as images
         land, and the next render catches up."""
         px = tile_thumb_px(change["new"])
-        if px == self.images.thumb_px and (screen_px(BASE_CSS_PX, change["old"], 1)
-                                           == screen_px(BASE_CSS_PX, change["new"], 1)):
+        if px == self.images.thumb_px and not resized(change, BASE_CSS_PX, 1):
             return
         self.images.thumb_px = px
         if self.plan is not None and not self.worker.busy:

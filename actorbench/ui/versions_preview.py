@@ -17,7 +17,7 @@ import ipywidgets as w
 from ..training import TrainingService, TrainingVersion
 from ..training.service import lora_prefix
 from .background import PageModel, run_in_background
-from .common import ErrorBox, guarded, screen_px
+from .common import ErrorBox, guarded, resized, screen_px
 from .gallery import CardThumbs, card_thumb_px
 from .html import Html, esc, h
 from .sample_thumbs import SAMPLE_PX, SampleThumbs
@@ -127,13 +127,11 @@ class VersionsPanel(w.VBox):
         samples = SampleThumbs(wb.store, wb.layout.thumbs_dir(),
                                px=screen_px(SAMPLE_PX, ratio, 1),
                                prefix=lora_prefix(wb.settings.prefix))
-        base = CardThumbs(wb.layout)
-        base.px = card_thumb_px(ratio)
-        return samples, base
+        return samples, CardThumbs(wb.layout, card_thumb_px(ratio))
 
     def _on_state_pixel_ratio(self, change: dict[str, Any]) -> None:
         """The page says another pixel ratio: the pictures again, sized for it."""
-        if screen_px(SAMPLE_PX, change["old"], 1) != screen_px(SAMPLE_PX, change["new"], 1):
+        if resized(change, SAMPLE_PX, 1):
             with self._lock:
                 self.thumbs, self.base_thumbs = self._thumbs()
             self.render()
