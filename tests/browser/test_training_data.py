@@ -82,7 +82,9 @@ def test_sync_to_s3(page, running_app):  # type: ignore[no-untyped-def]
     n = running_app.world.image_counts[name]
     choose_actor(page, name)
     open_tab(page, "Training Data")
-    page.wait_for_selector(".ab-grid .ab-status-local_only")
+    # (each tile is its own widget, drawn as its message arrives: wait for the last)
+    page.wait_for_function("() => document.querySelectorAll('.ab-grid .ab-status-local_only')"
+                           ".length >= 3")
     assert badge_count(page, "local_only") == 3
     page.get_by_role("button", name="Sync to S3").click()
     wait_status_line(page, "3 uploaded")
