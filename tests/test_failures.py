@@ -384,3 +384,34 @@ def test_dashboard_built_while_actors_json_was_broken_recovers(moto_server, tmp_
         wait_for(lambda: app.library.errors.value == "", "the fixed file's error stayed")
     finally:
         page.close()
+
+
+def test_startup_page_follows_a_fix_made_during_the_failed_start(moto_server, tmp_path,
+                                                                monkeypatch):
+    """actors.json fixed between the failed read and the start of the watch: the app starts."""
+    import actorbench.ui.app as app_mod
+    from actorbench.ui import App
+    from actorbench.ui.app import StartupPage
+
+    monkeypatch.setattr(app_mod, "REGISTRY_POLL_S", 0.05)
+    world = make_world(moto_server, tmp_path / "data", 1, 100)
+    registry = world.data / "actors.json"
+    good = registry.read_text()
+    registry.write_text(DEEP)
+    settings = Settings.from_env(env=world.env, dotenv=False)
+    real = app_mod._workbench
+
+    def fixed_while_failing(s):  # type: ignore[no-untyped-def]
+        try:
+            return real(s)
+        finally:
+            registry.write_text(good)
+
+    monkeypatch.setattr(app_mod, "_workbench", fixed_while_failing)
+    page = App.from_settings(settings)
+    monkeypatch.setattr(app_mod, "_workbench", real)
+    try:
+        assert isinstance(page, StartupPage) and "nested too deeply" in page.value
+        wait_for(lambda: isinstance(getattr(page, "app", None), App), "the app never started")
+    finally:
+        page.close()

@@ -212,6 +212,34 @@ def test_app_follows_actors_json_changed_by_someone_else(wb, monkeypatch):
         a.close()
 
 
+
+def test_app_follows_a_change_made_while_it_was_being_built(wb, monkeypatch):
+    """A preheated kernel reads actors.json, then takes seconds to build the page: a change
+    made in between (a teammate's actor, a test putting the demo back) must still show. The
+    watcher used to take the file's signature when it started, after the read, and so missed
+    it for the kernel's life (seen in CI: a page showing 289 actors, the file saying 287)."""
+    import json
+    import time
+
+    import actorbench.ui.app as app_mod
+    from actorbench.fsutil import atomic_write_json
+
+    monkeypatch.setattr(app_mod, "REGISTRY_POLL_S", 0.05)
+    raw = json.loads(wb.settings.registry_path.read_text())
+    read = wb.reload_registry()  # what the page is built from
+    atomic_write_json(wb.settings.registry_path,  # meanwhile: same size, same second
+                      [dict(raw[0], name=raw[0]["name"][::-1])] + raw[1:])
+    assert read.signature != app_mod.file_signature(wb.settings.registry_path)
+    a = App(wb)
+    try:
+        deadline = time.monotonic() + 5
+        while raw[0]["name"][::-1] not in a.library.model.results:
+            assert time.monotonic() < deadline, "the page kept the library read before"
+            time.sleep(0.05)
+    finally:
+        a.close()
+
+
 B = "0002_african_45_male"
 
 

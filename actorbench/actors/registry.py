@@ -16,6 +16,22 @@ KNOWN = {"id", "name", "training_data", "validated_lora_model"}
 LIBRARY_STATUSES = ("synced", "not_synced", "no_data")
 
 
+#: (inode, mtime in ns, size): a rename over the file (atomic_write_json) changes the inode
+#: even when the clock has not moved on and the size is the same
+FileSignature = tuple[int, int, int]
+
+
+def file_signature(path: Path | None) -> FileSignature | None:
+    """What tells one version of a file from the next, without reading it; None if absent."""
+    if path is None:
+        return None
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def read_json(path: Path) -> Any:
     """Read a JSON file; a malformed one raises ``RegistryError`` naming the file and line."""
     try:
@@ -152,15 +168,20 @@ class Registry:
         reg.update(actor.name, lambda d: d.update(flag=True))
     """
 
-    def __init__(self, path: Path, actors: list[Actor]) -> None:
+    def __init__(self, path: Path, actors: list[Actor],
+                 signature: FileSignature | None = None) -> None:
         self.path = Path(path)
         self.actors = actors
         self._by_name = {a.name: a for a in actors}
+        #: the file as it was just before it was read: a watcher that compares the file with
+        #: this (not with what it finds when it starts) misses no change made in between
+        self.signature = signature
 
     @classmethod
     def load(cls, path: Path) -> Registry:
         path = Path(path)
-        return cls(path, parse_registry(read_json(path), path))
+        signature = file_signature(path)
+        return cls(path, parse_registry(read_json(path), path), signature)
 
     @classmethod
     def load_or_empty(cls, path: Path) -> Registry:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, cast
 
 import ipywidgets as w
 
+from ..actors.registry import FileSignature, file_signature
 from ..errors import ActorbenchError, describe_error
 from ..settings import Settings, project_root
 from ..workbench import Workbench
@@ -23,6 +23,8 @@ from .visit import on_visit, query_params
 
 #: how often the app checks whether actors.json changed on disk
 REGISTRY_POLL_S = 2.0
+
+Signatures = tuple[FileSignature | None, FileSignature | None]
 
 LIBRARY = "Library"
 PAGES = (LIBRARY, "Training Data", "Batch sync", "Cache", "Training", "Reports",
@@ -81,10 +83,12 @@ class App(w.VBox):
 
     def _watch_registry(self, every: float) -> None:
         path = self.state.wb.settings.registry_path
-        seen = _signature(path)
+        # the file as it was when the library shown was read, not as it is now: a change made
+        # while the page was being built (a preheated kernel takes seconds) is followed too
+        seen = self.state.wb.registry.signature
         broken = False
         while not self._stop.wait(every):
-            now = _signature(path)
+            now = file_signature(path)
             if now != seen:
                 seen = now
                 try:
@@ -206,10 +210,11 @@ class App(w.VBox):
     def from_settings(cls, settings: Settings | None = None) -> w.Widget:
         """Build the app; a configuration problem becomes a clear message on the page, which
         gives way to the app once the problem is fixed (``StartupPage``)."""
+        seen = StartupPage.signature(settings)  # before the try: a fix made meanwhile counts
         try:
             return cls(_workbench(settings))
         except ActorbenchError as exc:
-            return StartupPage(settings, exc, REGISTRY_POLL_S)
+            return StartupPage(settings, exc, REGISTRY_POLL_S, seen)
 
 
 class StartupPage(w.VBox):
@@ -220,14 +225,16 @@ class StartupPage(w.VBox):
     changes, the start is tried again, and the app replaces the message.
     """
 
-    def __init__(self, settings: Settings | None, exc: BaseException, every: float) -> None:
+    def __init__(self, settings: Settings | None, exc: BaseException, every: float,
+                 seen: Signatures | None = None) -> None:
+        """``seen``: the files as they were before the failed start (else: as they are now)."""
         self.settings = settings
         self.message = w.HTML(CSS + error_html(describe_error(exc)))
         self.app: App | None = None
         super().__init__([self.message])
         self._stop = threading.Event()
-        threading.Thread(target=self._watch, args=(every,), daemon=True,
-                         name="actorbench-startup-watch").start()
+        threading.Thread(target=self._watch, args=(every, seen or self.signature(settings)),
+                         daemon=True, name="actorbench-startup-watch").start()
 
     @property
     def value(self) -> str:
@@ -246,10 +253,9 @@ class StartupPage(w.VBox):
         self._stop.set()
         return True
 
-    def _watch(self, every: float) -> None:
-        seen = self._signature()
+    def _watch(self, every: float, seen: Signatures) -> None:
         while not self._stop.wait(every):
-            now = self._signature()
+            now = self.signature(self.settings)
             if now != seen:
                 seen = now
                 try:
@@ -257,12 +263,14 @@ class StartupPage(w.VBox):
                 except Exception as exc:  # shown, and tried again at the next
                     self.message.value = CSS + error_html(describe_error(exc))
 
-    def _signature(self) -> tuple[tuple[int, int] | None, ...]:
+    @staticmethod
+    def signature(settings: Settings | None) -> Signatures:
+        """actors.json's and .env's signatures: a change to either may fix the start."""
         try:
-            registry = (self.settings or Settings.from_env()).registry_path
+            registry = (settings or Settings.from_env()).registry_path
         except ActorbenchError:  # a bad setting in .env: watching .env is enough
             registry = None
-        return _signature(registry), _signature(project_root() / ".env")
+        return file_signature(registry), file_signature(project_root() / ".env")
 
     def close(self) -> None:
         """Stop watching and close the app, if it started."""
@@ -279,12 +287,3 @@ def _workbench(settings: Settings | None) -> Workbench:
     wb.store  # noqa: B018 - and missing credentials too
     return wb
 
-
-def _signature(path: Path | None) -> tuple[int, int] | None:
-    if path is None:
-        return None
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
