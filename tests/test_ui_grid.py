@@ -11,6 +11,7 @@ from tests.helpers import click, png, put_remote, ticked, wait_until, write_loca
 from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A = "0001_european_30_female"
+B = "0002_african_45_male"
 
 
 
@@ -50,6 +51,36 @@ def test_local_images_show_while_s3_is_listed_and_are_picked_once_it_is(app, wb,
     assert td.images.range_box.value == "1,5" and "the 2 picked images" in td.decision.value
     click(td, "untick", 1)
     assert td.model.selected == [5] and ticked(td) == [5]
+
+
+def test_switching_actor_hides_the_tiles_and_reuses_them(app, wb, monkeypatch):
+    """The next actor's tiles are new values in the same tile widgets (their views stay in
+    the page: making and removing 20 views cost the browser more than the pictures); the
+    last actor's tiles are hidden from the moment the actor changes until they are redrawn."""
+    for i in range(3):
+        write_local(wb, A, i, png(i))
+        write_local(wb, B, i, png(10 + i))
+    app.state.actor = A
+    td = app.training_data
+    app.wait_idle()
+    views = list(td.images.box.children)
+    assert len(views) == 3 and td.images.box.layout.display == "flex"
+    before = {t.index: t.value for t in td.images.shown}
+    listed, real = threading.Event(), app.state.plan
+
+    def slow_plan(name: str, fresh: bool = False):
+        assert listed.wait(30)
+        return real(name, fresh)
+
+    monkeypatch.setattr(app.state, "plan", slow_plan)
+    seen_hidden = []
+    td.images.box.layout.observe(lambda c: seen_hidden.append(c["new"]), "display")
+    app.state.actor = B
+    assert seen_hidden[0] == "none"  # at once, on the UI thread: A's pictures are not shown
+    listed.set()
+    app.wait_idle()
+    assert list(td.images.box.children) == views and td.images.box.layout.display == "flex"
+    assert all(t.value != before[t.index] for t in td.images.shown)  # B's pictures
 
 
 def test_a_failed_listing_leaves_no_tile_saying_it_is_being_checked(app, wb, monkeypatch):

@@ -78,11 +78,16 @@ class ImageGrid(w.VBox):
     @property
     def shown(self) -> list[ImageTile]:
         """The tiles on the page, in order."""
+        if self.box.layout.display == "none":
+            return []
         return cast(list[ImageTile], list(self.box.children))
 
     def clear(self) -> None:
-        """No tiles, no range, no message (another actor is being read)."""
-        self.box.children = []
+        """No tiles, no range, no message (another actor is being read). The grid is hidden,
+        not emptied: the tiles' views stay in the page, and the next actor's tiles are new
+        values in them (creating and removing 20 views costs the browser more than the
+        pictures)."""
+        self.box.layout.display = "none"
         for tile in self.tiles:
             tile.forget()
         self.range_message.value = ""
@@ -136,6 +141,7 @@ class ImageGrid(w.VBox):
             tile.selected = indices[k] in chosen
             draw(tile, k, thumb, "", thumb is None and path is not None)
         self.box.children = tiles
+        self.box.layout.display = "flex"
         for j, made in cached_thumbnails([path for _, path in making], thumbs, px):
             k = making[j][0]
             if isinstance(made, bytes):
