@@ -34,6 +34,7 @@ from bench.stage import (
     Target,
     noise_png,
     peak_rss_mb,
+    quiet,
     run,
     seed,
     settle,
@@ -290,7 +291,8 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
 
     # a kernel per page opened, and closed pages' kernels live until culled: room for all
     returning = max(3, runs // 2)  # visits of a returning visitor on a 2x screen (+1 warm-up)
-    proc = subprocess.Popen(voila_command(port, max_kernels=runs * 2 + returning + 6), env=env,
+    kernels = runs * 2 + returning + AT_ONCE_VISITS + 6
+    proc = subprocess.Popen(voila_command(port, max_kernels=kernels), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     remembered = data / ".cache" / "ui-state.json"  # the last actor chosen, opened next visit
     tag = f"{t.rtt_ms:.0f}ms"
@@ -303,12 +305,16 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
         cold_wall: list[float] = []
         open_wall: list[float] = []
         warm_wall: list[float] = []
+        at_once: list[float] = []
+        looked: list[float] = []
         with sync_playwright() as pw:
             b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run",
                 "--disable-quic"])
-            for k in range(runs * 2 + 1):
+            # visit 0 warms up; then warm and cold picks in turn, each made once the visitor
+            # has looked at the cards (the machine settled); then warm picks made at once
+            for k in range(runs * 2 + 1 + AT_ONCE_VISITS):
                 remembered.unlink(missing_ok=True)  # each visit chooses the actor afresh
                 page = b.new_page(viewport={"width": 1400, "height": 1000})
                 page.route("**/cdn.jsdelivr.net/**", lambda r: r.abort())
@@ -319,9 +325,12 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                 t_open_wall = time.perf_counter() - t0
                 page.wait_for_function("() => window.__abOpen.visible !== null")
                 t_open = page.evaluate("() => window.__abOpen.visible / 1000")
-                is_cold = k % 2 == 1
+                at_once_visit = k > runs * 2
+                is_cold = k % 2 == 1 and not at_once_visit
                 if is_cold:
                     shutil.rmtree(data / ".cache" / "thumbs", ignore_errors=True)
+                if not at_once_visit:
+                    looked.append(look_at_the_cards())
                 page.evaluate(GRID_TIMER)
                 t1 = time.perf_counter()  # the card's button opens the Training Data page
                 page.locator(f".ab-gcard[data-actor='{ACTOR}'] "
@@ -330,7 +339,9 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                 t_wall = time.perf_counter() - t1
                 t_grid = page.evaluate("() => (window.__abGrid.done - window.__abGrid.click)"
                                        " / 1000")
-                if k:
+                if at_once_visit:
+                    at_once.append(t_grid)
+                elif k:
                     open_times.append(t_open)
                     open_wall.append(t_open_wall)
                     (cold if is_cold else warm).append(t_grid)
@@ -350,6 +361,10 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
                "Voila + chromium", hi_open)
         record("dashboard", f"page open -> cards sharp, 2x screen, actor remembered {tag}",
                "Voila + chromium", hi_sharp)
+        record("dashboard", f"actor -> 20 thumbnails, warm, clicked at once after the page "
+               f"opened {tag}", "Voila + chromium", at_once)
+        print(f"  the visitor looked at the cards for {statistics.median(looked):.1f} s "
+              f"(median; {min(looked):.1f}-{max(looked):.1f})", flush=True)
         for kind, wall in (("cold", cold_wall), ("warm", warm_wall)):
             record("dashboard", f"actor -> 20 thumbnails, {kind}, incl. Playwright's click {tag}",
                    "Voila + chromium", wall)
@@ -413,6 +428,20 @@ GRID_TIMER = """() => {
   };
   requestAnimationFrame(frame);
 }"""
+
+
+#: visits whose pick is made at once, as the first card shows (an information row)
+AT_ONCE_VISITS = 5
+
+
+def look_at_the_cards() -> float:
+    """A visitor looks at the cards before choosing one: at least a second, until the machine
+    has settled (CPUs 85 % idle over 0.3 s, at most 6 s). Once a page is served, the server
+    prepares the next visitor's kernel (Voila's preheat pool: ~1 s of CPU on these two
+    cores, a second or so after the page opens); a pick made meanwhile shares the CPUs with
+    it and is timed in a row of its own. Returns the seconds waited."""
+    time.sleep(1.0)
+    return 1.0 + quiet(0.85, 0.3, 5.0)
 
 
 def write_base_images(layout: Any, names: list[str], distinct: int = 24) -> None:
@@ -638,7 +667,12 @@ def write_results(path: Path, args: argparse.Namespace, when: str | None = None)
              "count) before its time was kept. The dashboard rows: 20 page visits in "
              "chromium (10 warm and 10 cold picks) over 288 actors with a 768 px base image "
              "each, once the disk and CPUs have settled after the library stage, then 5 "
-             "visits of a returning visitor on a 2x screen. Page open and the picks are "
+             "visits whose warm pick is clicked at once as the first card shows, then 5 "
+             "visits of a returning visitor on a 2x screen. In the 20 visits the visitor "
+             "looks at the cards before choosing: at least 1 s, until the CPUs are idle "
+             "(once a page is served, the server prepares the next visitor's kernel, ~1 s "
+             "of CPU here; the row \"clicked at once\" is a pick made while it runs). Page "
+             "open and the picks are "
              "timed inside the page "
              "(navigation start or the click event, to the paint of the first frame showing "
              "the result: a visible card; 20 visible, loaded thumbnails); the rows marked "

@@ -111,20 +111,29 @@ def peak_rss_mb(cmd: list[str], env: dict[str, str]) -> float:
     return int(r.stderr.strip().splitlines()[-1]) / 1024
 
 
+def _busy_idle() -> tuple[int, int]:
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(f), f[3] + f[4]  # total, idle + iowait (clock ticks, all CPUs)
+
+
+def quiet(idle: float, window: float, max_s: float) -> float:
+    """Wait until the CPUs were ``idle`` (a fraction) over ``window`` seconds, or ``max_s``
+    passed. Returns the seconds waited."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < max_s:
+        total0, idle0 = _busy_idle()
+        time.sleep(window)
+        total1, idle1 = _busy_idle()
+        if total1 > total0 and (idle1 - idle0) / (total1 - total0) >= idle:
+            break
+    return time.perf_counter() - t0
+
+
 def settle(idle: float = 0.9, max_s: float = 90.0) -> float:
     """Flush what earlier stages wrote and wait until the CPUs are ``idle`` (a fraction) for a
     second: the library stage leaves gigabytes of dirty pages, and their writeback would be
     measured as the next stage's time. Returns the seconds waited."""
-    def busy_idle() -> tuple[int, int]:
-        f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return sum(f), f[3] + f[4]  # total, idle + iowait
-
     t0 = time.perf_counter()
     os.sync()
-    while time.perf_counter() - t0 < max_s:
-        total0, idle0 = busy_idle()
-        time.sleep(1.0)
-        total1, idle1 = busy_idle()
-        if total1 > total0 and (idle1 - idle0) / (total1 - total0) >= idle:
-            break
+    quiet(idle, 1.0, max_s)
     return time.perf_counter() - t0
