@@ -83,6 +83,32 @@ def test_switching_actor_hides_the_tiles_and_reuses_them(app, wb, monkeypatch):
     assert all(t.value != before[t.index] for t in td.images.shown)  # B's pictures
 
 
+def test_a_drawing_overtaken_by_an_actor_switch_does_not_show_its_grid(app, wb, monkeypatch):
+    """A background drawing of actor A, still running when B is chosen, must not show A's
+    tiles again under B's header (nor make B's render skip B's local images)."""
+    import actorbench.ui.image_grid as grid_mod
+
+    for i in range(3):
+        write_local(wb, A, i, png(i))
+        write_local(wb, B, i, png(10 + i))
+    app.state.actor = A
+    td = app.training_data
+    app.wait_idle()
+    real = grid_mod.read_cached_thumbnail
+    switched = threading.Event()
+
+    def switch_midway(path, thumbs, px):  # type: ignore[no-untyped-def]
+        if A in str(path) and not switched.is_set():
+            switched.set()
+            td.images.clear()  # what choosing B does first, on the UI thread
+        return real(path, thumbs, px)
+
+    monkeypatch.setattr(grid_mod, "read_cached_thumbnail", switch_midway)
+    td._redraw_pictures()  # A's tiles drawn again (as after a pixel-ratio change)
+    assert switched.is_set()
+    assert td.images.box.layout.display == "none" and td.images.shown == []
+
+
 def test_a_failed_listing_leaves_no_tile_saying_it_is_being_checked(app, wb, monkeypatch):
     write_local(wb, A, 0, png(0))
 

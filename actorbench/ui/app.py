@@ -78,14 +78,14 @@ class App(w.VBox):
         # marked good elsewhere); and Voila's preheated kernel builds the page before the
         # visit: watch the file, so what a visitor sees is what the file says now
         self._stop = threading.Event()
-        threading.Thread(target=self._watch_registry, args=(REGISTRY_POLL_S,), daemon=True,
-                         name="actorbench-registry-watch").start()
-
-    def _watch_registry(self, every: float) -> None:
-        path = self.state.wb.settings.registry_path
         # the file as it was when the library shown was read, not as it is now: a change made
         # while the page was being built (a preheated kernel takes seconds) is followed too
-        seen = self.state.wb.registry.signature
+        read = self.state.wb.registry.signature
+        threading.Thread(target=self._watch_registry, args=(REGISTRY_POLL_S, read),
+                         daemon=True, name="actorbench-registry-watch").start()
+
+    def _watch_registry(self, every: float, seen: FileSignature | None) -> None:
+        path = self.state.wb.settings.registry_path
         broken = False
         while not self._stop.wait(every):
             now = file_signature(path)
@@ -97,6 +97,8 @@ class App(w.VBox):
                     self.library.errors.show(exc)
                     broken = True
                 else:
+                    # what was read (team mode may have rewritten the file on reading it)
+                    seen = self.state.wb.registry.signature or now
                     if broken:  # fixed: the message about it goes too
                         self.library.errors.clear()
                         broken = False

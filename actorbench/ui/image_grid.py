@@ -11,6 +11,7 @@ elements whose clicks the Voila page's script writes into the hidden ``pick`` bo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -54,6 +55,8 @@ class ImageGrid(w.VBox):
         # the tiles share one layout and one style: a widget model each, not three
         self._tile_layout, self._tile_style = w.Layout(), HTMLStyle()
         self.tiles: list[ImageTile] = []
+        self._showing = threading.Lock()  # clear() against a drawing's end, in two threads
+        self._cleared = 0  # clear()s so far
         #: the thumbnails' side in image pixels (``tile_thumb_px`` of the screen's ratio)
         self.thumb_px = tile_thumb_px(0)
         # a typical actor's tiles exist before anyone picks one: they travel with the page
@@ -86,8 +89,11 @@ class ImageGrid(w.VBox):
         """No tiles, no range, no message (another actor is being read). The grid is hidden,
         not emptied: the tiles' views stay in the page, and the next actor's tiles are new
         values in them (creating and removing 20 views costs the browser more than the
-        pictures)."""
-        self.box.layout.display = "none"
+        pictures). A drawing begun before (in a background thread) does not show its grid
+        again."""
+        with self._showing:
+            self._cleared += 1
+            self.box.layout.display = "none"
         for tile in self.tiles:
             tile.forget()
         self.range_message.value = ""
@@ -124,6 +130,8 @@ class ImageGrid(w.VBox):
               pickable: bool, draw: Draw) -> None:
         """A tile per image (``paths``: its local file, or None). Thumbnails on disk are drawn
         at once; the others show "…" and are drawn as each is made (a few at a time)."""
+        with self._showing:
+            cleared = self._cleared  # a clear() after this: the drawing is for nobody
         self._grow_tiles(len(paths))
         tiles = self.tiles[:len(paths)]
         px = self.thumb_px  # (read once: the page may say another ratio meanwhile)
@@ -140,9 +148,14 @@ class ImageGrid(w.VBox):
                     making.append((k, path))
             tile.selected = indices[k] in chosen
             draw(tile, k, thumb, "", thumb is None and path is not None)
-        self.box.children = tiles
-        self.box.layout.display = "flex"
+        with self._showing:
+            if self._cleared != cleared:
+                return
+            self.box.children = tiles
+            self.box.layout.display = "flex"
         for j, made in cached_thumbnails([path for _, path in making], thumbs, px):
+            if self._cleared != cleared:
+                return  # (the tiles are the next actor's now)
             k = making[j][0]
             if isinstance(made, bytes):
                 draw(tiles[k], k, made, "", False)

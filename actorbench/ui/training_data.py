@@ -119,10 +119,10 @@ class TrainingDataView(SyncActions, w.VBox):
 
     def _on_state_actor(self, change: dict[str, Any]) -> None:
         """Another actor: nothing said about the last one stays on the page."""
+        self.images.clear()  # first: the picks reset below redraw no hidden tile
         self.clear_results()
         self.model.reset()
         self.plan, self.decisions = None, {}
-        self.images.clear()
         self.unrecognised.value = ""
         name = change["new"]
         self.header.value = h("div", f"Reading {name} …", cls="ab-loading") if name else ""
