@@ -9,10 +9,13 @@ proxy in front of it (README, "A team server").
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,6 +88,8 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
     # a plain `kill` must stop the servers too, not only Ctrl-C
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
+        # before the demo is built; and else the wait below would find whoever holds it
+        port_is_free(a.ip, a.port)
         if a.demo:
             s3 = start_rclone(a.s3_dir, settings_for(env).bucket)
             started.append(s3)
@@ -105,9 +110,17 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
             raise ConfigError(f"{NOTEBOOK} not found: run from a checkout of actorbench.")
         cmd = voila_command(a.port, ip=a.ip)
         shown = app_url(a.ip, a.port, token) if token else app_url(a.ip, a.port, "")
-        echo(f"actorbench is serving on {shown}  (Ctrl-C stops it)")
+        echo("Starting the dashboard ...")
         proc = subprocess.Popen(cmd, env=env)
         try:
+            # the address is printed once it answers: opened at once, it loads
+            try:
+                wait_until_serving(proc, a.ip, a.port)
+            except ConfigError:
+                proc.kill()
+                proc.wait()
+                raise
+            echo(f"actorbench is serving on {shown}  (Ctrl-C stops it)")
             proc.wait()
         except (KeyboardInterrupt, SystemExit):
             proc.send_signal(signal.SIGINT)
@@ -119,6 +132,34 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
     finally:
         for s in reversed(started):
             s.stop()
+
+
+def port_is_free(ip: str, port: int) -> None:
+    """``ConfigError`` naming the port if something already listens there."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Tornado binds
+        try:
+            s.bind((ip, port))
+        except OSError as exc:
+            raise ConfigError(f"Port {port} on {ip} is in use ({exc.strerror}): stop what "
+                              "holds it, or choose another with --port.") from None
+
+
+def wait_until_serving(proc: subprocess.Popen[bytes], ip: str, port: int,
+                       timeout: float = 180.0) -> None:
+    """Return once Voila accepts connections on ``port``; ``ConfigError`` if it exits first
+    (a port already in use, most often) or does not listen within ``timeout``."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(ip, ip)
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.5):
+            return
+        if time.monotonic() > deadline:
+            raise ConfigError(f"The dashboard did not open port {port} in {timeout:.0f} s.")
+        time.sleep(0.1)
+    raise ConfigError(f"The dashboard's server exited (code {proc.returncode}) before it "
+                      f"served anything: is port {port} in use? Try --port.")
 
 
 def sample_uploader(store: Any) -> Callable[[str, str, bytes], None]:

@@ -76,14 +76,7 @@ def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path
                             "".join(lines))
         assert printed, "".join(lines[-30:])  # the URL carries a fresh token, as Jupyter's does
         url = printed.group(1)
-        deadline = time.monotonic() + 60
-        while True:  # Voila may print before it listens
-            try:
-                r = requests.get(url, timeout=120)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "".join(lines[-30:])
-                time.sleep(0.5)
+        r = requests.get(url, timeout=120)  # printed once it listens: the first try loads
         assert r.status_code == 200 and "voila" in r.text.lower()
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=60,
                             allow_redirects=False).status_code == 302  # no token: the login
@@ -113,3 +106,21 @@ def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path
         time.sleep(0.5)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the dashboard port is still open"
+
+
+def test_app_refuses_a_port_in_use_clearly_and_leaves_nothing_running(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "RUNPOD_", "ACTORBENCH_"))}
+    env["ACTORBENCH_DATA_DIR"] = str(tmp_path / "data")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "actorbench.cli", "app", "--port",
+                               str(port), "--s3-dir", str(tmp_path / "s3")], env=env,
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is in use" in done.stderr, done.stderr[-2000:]
+    assert "serving on" not in done.stdout
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "s3")], capture_output=True)
+    assert leftovers.stdout == b"", "the demo's S3 server outlived the refusal"
