@@ -259,3 +259,56 @@ def test_markup_in_a_link_or_a_card_click_is_shown_as_text(app):
         assert "<img" not in app.library.errors.value
         assert "&lt;img" in app.library.errors.value
     assert app.state.actor in ("", None)
+
+
+def test_a_render_that_waited_draws_the_results_as_they_are_when_it_draws(app):
+    """Two threads draw the gallery at a visit: the UI's (the remembered actor) and the
+    actors.json watcher's (the file re-read). The one that waited for the other must not
+    draw the results it saw when it began waiting: the page kept a stale count (seen in the
+    browser suite: a page left at 287 actors when actors.json had 288)."""
+    g = app.library.gallery
+    fewer = list(app.library.model.results[:-1])
+    with g._lock:
+        waiting = threading.Thread(target=g.render)
+        waiting.start()  # blocked on the lock another render holds
+        time.sleep(0.2)
+        # meanwhile the results change (their own render queues behind this one's)
+        app.library.model._trait_values["results"] = fewer
+    waiting.join(10)
+    assert f"<b>{len(fewer)}</b> actors" in g.count.value
+
+
+def test_a_search_of_the_old_registry_never_lands_after_one_of_the_new(app, wb):
+    """The watcher re-reads actors.json and searches again while the UI's search of the old
+    registry is still running: the newer search's results stay."""
+    model = app.library.model
+    old = wb.registry
+    started, go_on = threading.Event(), threading.Event()
+    real_search = type(old).search
+
+    def slow_search(self, query):  # type: ignore[no-untyped-def]
+        if self is old:
+            started.set()
+            assert go_on.wait(10)
+        return real_search(self, query)
+
+    import actorbench.actors.registry as reg_mod
+
+    raw = json.loads(wb.settings.registry_path.read_text())
+    try:
+        reg_mod.Registry.search = slow_search  # type: ignore[method-assign]
+        ui = threading.Thread(target=model.refresh)
+        ui.start()
+        assert started.wait(10)
+        atomic_write_json(wb.settings.registry_path,
+                          raw + [{"id": 9999, "name": "9999_newcomer_40_male"}])
+        wb.reload_registry()
+        watcher = threading.Thread(target=model.refresh)
+        watcher.start()
+        time.sleep(0.2)
+        go_on.set()
+        ui.join(10)
+        watcher.join(10)
+    finally:
+        reg_mod.Registry.search = real_search  # type: ignore[method-assign]
+    assert "9999_newcomer_40_male" in model.results

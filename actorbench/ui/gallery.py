@@ -172,11 +172,14 @@ class GalleryView(w.VBox):
         """Draw the current page of cards; thumbnails not on disk yet follow from a
         background thread (the card shows "…" until then)."""
         m = self.model
-        results = list(m.results)
-        page, pages = m.page, max(1, -(-len(results) // PAGE_SIZE))
-        start = page * PAGE_SIZE
-        names = results[start:start + PAGE_SIZE]
         with self._lock:
+            # read under the lock: a render that waited for it draws the results as they are
+            # now, not as they were when it began waiting (another thread's render, of newer
+            # results, may have gone first: actors.json re-read while the visit was drawn)
+            results = list(m.results)
+            page, pages = m.page, max(1, -(-len(results) // PAGE_SIZE))
+            start = page * PAGE_SIZE
+            names = results[start:start + PAGE_SIZE]
             self._generation += 1
             generation = self._generation
             registry, chosen = self.state.wb.registry, self.state.actor

@@ -52,6 +52,7 @@ class LibraryModel(PageModel):
     def __init__(self, state: AppState) -> None:
         super().__init__()
         self.state = state
+        self._searching = threading.RLock()
         self.refresh()
 
     @t.validate("age")
@@ -95,11 +96,14 @@ class LibraryModel(PageModel):
         self.refresh()
 
     def refresh(self) -> None:
-        """Search again; the gallery goes back to its first page, in one render."""
-        results = [a.name for a in self.state.wb.registry.search(self.query())]
-        with self.hold_trait_notifications():
-            self.results = results
-            self.page = 0
+        """Search again; the gallery goes back to its first page, in one render. One search
+        at a time: a search of the registry as it was never lands after one of the registry
+        re-read (the watcher's thread and the UI's may both search)."""
+        with self._searching:
+            results = [a.name for a in self.state.wb.registry.search(self.query())]
+            with self.hold_trait_notifications():
+                self.results = results
+                self.page = 0
 
     def page_of(self, name: str) -> int | None:
         """The page ``name`` is on, None when the filters leave it out."""
