@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import pytest
 
@@ -385,3 +386,38 @@ def test_training_page_shows_the_dataset_at_once_and_keeps_saved_parameters(svc,
     again.wait_idle()
     assert "Only 0 images in S3" in page.validation.value and "ab-error" in page.validation.value
     again.close()
+
+
+def test_training_page_follows_only_the_chosen_actors_jobs(wb):
+    """A job of A runs; B is chosen: A's poll stops drawing (the page showed A's versions
+    under B's name until A's job ended) and, back on A, its job is followed again."""
+    from actorbench.ui import App
+
+    slow = start_fake_runpod(speed=1.0, queue_s=1.0, run_s=30.0)
+    try:
+        for i in range(12):
+            put_remote(wb, A, i, portrait(i + 1))
+        wb.engine.pull([A])
+        svc = TrainingService(wb, client_for(slow))
+        app = App(wb)
+        page = app.page("Training")
+        page.service = svc
+        app.state.actor = A
+        v = svc.launch(svc.prepare(A, TrainingParams.from_preset("sd15", resolution=256)))
+        page.start_polling()
+        assert page.poller.busy
+        app.state.actor = "0002_african_45_male"  # no versions
+        page.poller.wait(15)  # A's poll stopped at its next wait, not when A's job ends
+        assert not page.poller.busy
+        shown = page.versions_table.value
+        time.sleep(1.5)  # A's job moves on meanwhile; B's page must not show it
+        assert page.versions_table.value == shown and v.id not in shown
+        app.state.actor = A
+        assert page.poller.busy  # followed again
+        deadline = time.monotonic() + 20
+        while "In progress" not in page.versions_table.value \
+                and "Queued" not in page.versions_table.value:
+            assert time.monotonic() < deadline, page.versions_table.value
+            time.sleep(0.2)
+    finally:
+        slow.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,17 +186,21 @@ class TrainingService:
         return versions
 
     def poll_until_done(self, actor_ref: str, timeout: float = 600.0, interval: float = 0.5,
-                        on_update: Callable[[list[TrainingVersion]], None] | None = None
-                        ) -> list[TrainingVersion]:
+                        on_update: Callable[[list[TrainingVersion]], None] | None = None,
+                        stop: threading.Event | None = None) -> list[TrainingVersion]:
+        """Poll until no job of the actor is active, ``timeout`` passed, or ``stop`` is set
+        (checked between polls; the wait ends as soon as it is set)."""
         deadline = time.monotonic() + timeout
         delay = interval
+        stop = stop or threading.Event()
         while True:
             versions = self.poll(actor_ref)
             if on_update:
                 on_update(versions)
             if not any(v.status in ACTIVE for v in versions) or time.monotonic() > deadline:
                 return versions
-            time.sleep(delay)
+            if stop.wait(delay):
+                return versions
             delay = min(delay * 1.5, 10.0)
 
     def cancel(self, actor_ref: str, version_id: str) -> TrainingVersion:

@@ -36,7 +36,9 @@ class TrainingView(w.VBox):
         self.errors = ErrorBox(self.model)
         self.worker = Worker(self.errors)
         self.poller = Worker(self.errors, busy=False)  # follows jobs for up to an hour
-        self._stop_polling = threading.Event()
+        self._stop_polling = threading.Event()  # set: the running poll stops
+        self._polling = ""  # whose jobs the running poll follows
+        self._polling_lock = threading.RLock()
         self.title = w.HTML()
         self.auto_button = w.Button(description="Auto-adjust", button_style="info")
         self.start_button = w.Button(description="🚀 Start training", button_style="success")
@@ -231,20 +233,38 @@ class TrainingView(w.VBox):
         return self.worker.start(job, done)
 
     def start_polling(self) -> None:
-        """Follow unfinished jobs off the UI thread; resumes whenever the page is opened."""
-        if self.poller.busy or not self.state.actor:
-            return
-        actor = self.state.actor
-        versions = self.service.versions.load(self.state.wb.registry.get(actor).id)
-        if not any(v.status in ACTIVE for v in versions):
-            return
-        self._stop_polling.clear()
+        """Follow the chosen actor's unfinished jobs off the UI thread; resumes whenever the
+        page is opened. Another actor chosen meanwhile: the last one's poll stops at its next
+        wait, draws nothing more, and the poll starts again for the actor chosen now."""
+        with self._polling_lock:
+            actor = self.state.actor
+            if not actor:
+                return
+            if self.poller.busy:
+                if self._polling != actor:
+                    self._stop_polling.set()  # its end starts the chosen actor's poll
+                return
+            versions = self.service.versions.load(self.state.wb.registry.get(actor).id)
+            if not any(v.status in ACTIVE for v in versions):
+                return
+            stop = self._stop_polling = threading.Event()
+            self._polling = actor
 
-        def job() -> None:
-            self.service.poll_until_done(actor, timeout=3600, interval=0.5,
-                                         on_update=self._on_versions_update)
+            def update(versions: list[TrainingVersion]) -> None:
+                if not stop.is_set() and self.state.actor == actor:
+                    self._on_versions_update(versions)
 
-        self.poller.start(job)
+            def job() -> None:
+                self.service.poll_until_done(actor, timeout=3600, interval=0.5,
+                                             on_update=update, stop=stop)
+
+            def done() -> None:
+                if stop.is_set():  # stopped for another actor: follow that one's jobs
+                    with self._polling_lock:
+                        self.poller.thread = None  # (this thread is ending)
+                    self.start_polling()
+
+            self.poller.start(job, done)
 
     def _on_versions_update(self, versions: list[TrainingVersion]) -> None:
         self.render_versions(versions)
