@@ -312,3 +312,28 @@ def test_a_search_of_the_old_registry_never_lands_after_one_of_the_new(app, wb):
     finally:
         reg_mod.Registry.search = real_search  # type: ignore[method-assign]
     assert "9999_newcomer_40_male" in model.results
+
+
+def test_the_gallery_card_gets_the_listing_counts_when_another_page_listed_first(app, wb):
+    """The Training Data page's listing of the chosen actor can land after the gallery was
+    drawn and before the Library's card asks for its own: the gallery card must still be
+    drawn again with the listing's counts (it kept "none in S3" for good)."""
+    name = app.library.model.results[0]
+    for i in range(3):
+        put_remote(wb, name, i, png(i))
+    lib, real = app.library, app.library._render_card
+    landed = []
+
+    def card_then_listing(*args):  # type: ignore[no-untyped-def]
+        real(*args)
+        if not landed:  # the other page's listing lands now
+            landed.append(app.state.plan(name))
+
+    lib._render_card = card_then_listing  # type: ignore[method-assign]
+    app.state.actor = name
+    app.wait_idle()
+    lib.model.wait_idle()
+    assert landed
+    cards = re.split(r'<div class="ab-gcard(?=[" ])', lib.gallery.cards.value)
+    card = next(c for c in cards if f'data-actor="{name}"' in c)
+    assert "3 in S3" in card, card

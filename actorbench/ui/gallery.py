@@ -20,7 +20,7 @@ import ipywidgets as w
 from ..storage.layout import Layout
 from ..thumbs import BadImage, cached_thumbnail, read_cached_thumbnail
 from .background import PageModel, run_in_background
-from .cards import ACTIONS, card_html, empty_state
+from .cards import ACTIONS, Tally, card_html, empty_state
 from .common import ErrorBox, data_uri, guarded, parse_pick, resized, screen_px
 from .html import h
 from .state import AppState
@@ -115,6 +115,9 @@ class GalleryView(w.VBox):
         self.model = model
         self.thumbs = CardThumbs(state.wb.layout)
         self._lock = threading.Lock()
+        #: the tally each card of the page shown was drawn with (a listing that says
+        #: otherwise draws the page again)
+        self.drawn: dict[str, Tally] = {}
         self._generation = 0  # of the last render: a slower, older one never overwrites it
         self.count = w.HTML()
         self.count.add_class("ab-result-count")
@@ -184,6 +187,7 @@ class GalleryView(w.VBox):
             generation = self._generation
             registry, chosen = self.state.wb.registry, self.state.actor
             pending, cards = [], []
+            drawn: dict[str, Tally] = {}
             for name in names:
                 try:
                     actor = registry.get(name)
@@ -193,8 +197,10 @@ class GalleryView(w.VBox):
                 if thumb is None:
                     pending.append(name)
                     thumb = self.thumbs.stand_in(name)  # (None: "…" until it is made)
-                cards.append(card_html(actor, self.state.tally(actor), thumb,
-                                       selected=name == chosen, thumb_note=note))
+                tally = drawn[name] = self.state.tally(actor)
+                cards.append(card_html(actor, tally, thumb, selected=name == chosen,
+                                       thumb_note=note))
+            self.drawn = drawn
             n = len(results)
             self.count.value = f"<b>{n}</b> {'actor' if n == 1 else 'actors'}"
             self.page_label.value = (h("span", f"{start + 1}–{start + len(names)} of {n}")

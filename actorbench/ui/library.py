@@ -250,7 +250,6 @@ class LibraryView(w.VBox):
                 return
             self._render_card(name, '<div class="ab-counts"><i>Status …</i></div>', None)
 
-        before = self.state.tally(self.state.wb.registry.get(name))
 
         def counts() -> tuple[str, Tally | None]:
             try:
@@ -264,10 +263,13 @@ class LibraryView(w.VBox):
             with self._card_lock:
                 if (self.model.actor, self.state.revision) == (name, revision):  # still wanted
                     self._render_card(name, *result)
-            listed = result[1]
-            if listed is not None and (listed.in_s3, listed.here, listed.conflicts,
-                                       listed.synced) != (before.in_s3, before.here,
-                                                          before.conflicts, before.synced):
+            # compared with what the gallery drew, not with what was known when this card
+            # began: another page's listing may have landed in between, after the gallery
+            # was drawn without it
+            listed, drawn = result[1], self.gallery.drawn.get(name)
+            if listed is not None and drawn is not None and (
+                    listed.in_s3, listed.here, listed.conflicts, listed.synced) != (
+                    drawn.in_s3, drawn.here, drawn.conflicts, drawn.synced):
                 self.gallery.render()  # its card counts from the listing now
 
         run_in_background(self.model, counts, on_done=show)
