@@ -358,17 +358,25 @@ def wait_for(predicate, what: str) -> None:
         time.sleep(0.05)
 
 
-def test_dashboard_built_while_actors_json_was_broken_recovers(moto_server, tmp_path,
-                                                              monkeypatch):
-    """Voila's preheated kernel runs the page before the visit: a fix made meanwhile shows."""
+def broken_registry(moto_server, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """A one-actor world whose actors.json is too deeply nested to read, watched every 50 ms.
+    Returns the world, the file and its good text."""
     import actorbench.ui.app as app_mod
-    from actorbench.ui import App
 
     monkeypatch.setattr(app_mod, "REGISTRY_POLL_S", 0.05)
     world = make_world(moto_server, tmp_path / "data", 1, 100)
     registry = world.data / "actors.json"
     good = registry.read_text()
     registry.write_text(DEEP)
+    return world, registry, good
+
+
+def test_dashboard_built_while_actors_json_was_broken_recovers(moto_server, tmp_path,
+                                                              monkeypatch):
+    """Voila's preheated kernel runs the page before the visit: a fix made meanwhile shows."""
+    from actorbench.ui import App
+
+    world, registry, good = broken_registry(moto_server, tmp_path, monkeypatch)
     page = App.from_settings(Settings.from_env(env=world.env, dotenv=False))
     try:
         assert "nested too deeply" in page.value
@@ -393,11 +401,7 @@ def test_startup_page_follows_a_fix_made_during_the_failed_start(moto_server, tm
     from actorbench.ui import App
     from actorbench.ui.app import StartupPage
 
-    monkeypatch.setattr(app_mod, "REGISTRY_POLL_S", 0.05)
-    world = make_world(moto_server, tmp_path / "data", 1, 100)
-    registry = world.data / "actors.json"
-    good = registry.read_text()
-    registry.write_text(DEEP)
+    world, registry, good = broken_registry(moto_server, tmp_path, monkeypatch)
     settings = Settings.from_env(env=world.env, dotenv=False)
     real = app_mod._workbench
 

@@ -53,16 +53,21 @@ def test_local_images_show_while_s3_is_listed_and_are_picked_once_it_is(app, wb,
     assert td.model.selected == [5] and ticked(td) == [5]
 
 
-def test_switching_actor_hides_the_tiles_and_reuses_them(app, wb, monkeypatch):
-    """The next actor's tiles are new values in the same tile widgets (their views stay in
-    the page: making and removing 20 views cost the browser more than the pictures); the
-    last actor's tiles are hidden from the moment the actor changes until they are redrawn."""
+def a_shown_b_local(app, wb):  # type: ignore[no-untyped-def]
+    """Three local images each for A and B; A's grid drawn. Returns the Training Data page."""
     for i in range(3):
         write_local(wb, A, i, png(i))
         write_local(wb, B, i, png(10 + i))
     app.state.actor = A
-    td = app.training_data
     app.wait_idle()
+    return app.training_data
+
+
+def test_switching_actor_hides_the_tiles_and_reuses_them(app, wb, monkeypatch):
+    """The next actor's tiles are new values in the same tile widgets (their views stay in
+    the page: making and removing 20 views cost the browser more than the pictures); the
+    last actor's tiles are hidden from the moment the actor changes until they are redrawn."""
+    td = a_shown_b_local(app, wb)
     views = list(td.images.box.children)
     assert len(views) == 3 and td.images.box.layout.display == "flex"
     before = {t.index: t.value for t in td.images.shown}
@@ -88,12 +93,7 @@ def test_a_drawing_overtaken_by_an_actor_switch_does_not_show_its_grid(app, wb, 
     tiles again under B's header (nor make B's render skip B's local images)."""
     import actorbench.ui.image_grid as grid_mod
 
-    for i in range(3):
-        write_local(wb, A, i, png(i))
-        write_local(wb, B, i, png(10 + i))
-    app.state.actor = A
-    td = app.training_data
-    app.wait_idle()
+    td = a_shown_b_local(app, wb)
     real = grid_mod.read_cached_thumbnail
     switched = threading.Event()
 
