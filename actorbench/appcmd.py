@@ -9,13 +9,11 @@ proxy in front of it (README, "A team server").
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,6 +70,7 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
     """Serve the dashboard with Voila (Ctrl-C stops everything it started)."""
     from .demo import build_demo, start_rclone
     from .demo.runpod_fake import start_fake_runpod
+    from .demo.server import wait_for_port
     from .workbench import Workbench
 
     env = dict(os.environ)
@@ -114,14 +113,14 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
         proc = subprocess.Popen(cmd, env=env)
         try:
             # the address is printed once it answers: opened at once, it loads
-            try:
-                wait_until_serving(proc, a.ip, a.port)
-            except ConfigError:
-                proc.kill()
-                proc.wait()
-                raise
+            host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(a.ip, a.ip)
+            wait_for_port(a.port, 180.0, proc, host, "The dashboard's server")
             echo(f"actorbench is serving on {shown}  (Ctrl-C stops it)")
             proc.wait()
+        except ConfigError:  # it exited, or never listened
+            proc.kill()
+            proc.wait()
+            raise
         except (KeyboardInterrupt, SystemExit):
             proc.send_signal(signal.SIGINT)
             try:
@@ -144,22 +143,6 @@ def port_is_free(ip: str, port: int) -> None:
         except OSError as exc:
             raise ConfigError(f"Port {port} on {ip} is in use ({exc.strerror}): stop what "
                               "holds it, or choose another with --port.") from None
-
-
-def wait_until_serving(proc: subprocess.Popen[bytes], ip: str, port: int,
-                       timeout: float = 180.0) -> None:
-    """Return once Voila accepts connections on ``port``; ``ConfigError`` if it exits first
-    (a port already in use, most often) or does not listen within ``timeout``."""
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(ip, ip)
-    deadline = time.monotonic() + timeout
-    while proc.poll() is None:
-        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.5):
-            return
-        if time.monotonic() > deadline:
-            raise ConfigError(f"The dashboard did not open port {port} in {timeout:.0f} s.")
-        time.sleep(0.1)
-    raise ConfigError(f"The dashboard's server exited (code {proc.returncode}) before it "
-                      f"served anything: is port {port} in use? Try --port.")
 
 
 def sample_uploader(store: Any) -> Callable[[str, str, bytes], None]:

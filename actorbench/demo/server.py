@@ -27,16 +27,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
-                  ) -> None:
+def wait_for_port(port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None,
+                  host: str = "127.0.0.1", what: str = "The local S3 server") -> None:
+    """Return once ``host:port`` accepts a connection; ``ConfigError`` naming ``what`` if
+    ``proc`` exits first or nothing listens within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise ConfigError(f"The local S3 server exited early (code {proc.returncode}).")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            raise ConfigError(f"{what} exited early (code {proc.returncode}).")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.2):
             return
         time.sleep(0.05)
-    raise ConfigError(f"The local S3 server did not open port {port} in {timeout:.0f} s.")
+    raise ConfigError(f"{what} did not open port {port} in {timeout:.0f} s.")
 
 
 def rclone_binary() -> str:

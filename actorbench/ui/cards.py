@@ -69,6 +69,11 @@ class Tally:
     synced: bool = False
 
     @property
+    def shown(self) -> tuple[int, int, int, bool]:
+        """What a card says of it: two cards with the same ``shown`` read the same."""
+        return self.in_s3, self.here, self.conflicts, self.synced
+
+    @property
     def empty(self) -> bool:
         return not (self.in_s3 or self.here)
 

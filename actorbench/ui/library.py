@@ -250,7 +250,6 @@ class LibraryView(w.VBox):
                 return
             self._render_card(name, '<div class="ab-counts"><i>Status …</i></div>', None)
 
-
         def counts() -> tuple[str, Tally | None]:
             try:
                 plan = self.state.plan(name)
@@ -267,9 +266,7 @@ class LibraryView(w.VBox):
             # began: another page's listing may have landed in between, after the gallery
             # was drawn without it
             listed, drawn = result[1], self.gallery.drawn.get(name)
-            if listed is not None and drawn is not None and (
-                    listed.in_s3, listed.here, listed.conflicts, listed.synced) != (
-                    drawn.in_s3, drawn.here, drawn.conflicts, drawn.synced):
+            if listed is not None and drawn is not None and listed.shown != drawn.shown:
                 self.gallery.render()  # its card counts from the listing now
 
         run_in_background(self.model, counts, on_done=show)
