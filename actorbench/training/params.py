@@ -10,7 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import ActorbenchError
 
+#: the names in ``vocab.BASE_MODELS`` (a Literal for the type checker; a test keeps them equal)
 BaseModelName = Literal["sd15", "sdxl", "flux1-dev"]
+OptimizerName = Literal["AdamW8bit", "AdamW", "Adafactor"]
+SchedulerName = Literal["constant", "constant_with_warmup", "cosine", "cosine_with_restarts",
+                        "linear"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ PRESETS: dict[str, Preset] = {
     "sdxl": Preset("SDXL 1.0", 1024, 1e-4, 0.0, 32, 16, 2, 10, 500, 3000, 1500, "AdamW8bit",
                    "cosine", 0.0357),
     "flux1-dev": Preset("Flux.1-dev", 1024, 1e-4, 0.0, 16, 16, 1, 10, 500, 4000, 1500,
-                        "adamw8bit", "constant", 0.0),
+                        "AdamW8bit", "constant", 0.0),
 }
 
 
@@ -59,8 +63,8 @@ class TrainingParams(BaseModel):
     repeats: int = Field(10, ge=1, le=5000)
     epochs: int = Field(10, ge=1, le=1000)
     max_train_steps: int = Field(1500, ge=50, le=10000)
-    lr_scheduler: str = "cosine"
-    optimizer: str = "AdamW8bit"
+    lr_scheduler: SchedulerName = "cosine"
+    optimizer: OptimizerName = "AdamW8bit"
     noise_offset: float = Field(0.0357, ge=0, le=0.5)
     flip_aug: bool = False
     gpu: str = "L40S"
