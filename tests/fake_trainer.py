@@ -25,8 +25,20 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
+
+
+def command(params: dict[str, Any], dataset: Path, out: Path, name: str,
+            prompts: Path | None, every: int, python: str, **kw: Any) -> list[str]:
+    """sd-scripts' real command line (worker/trainer.py), run by this stand-in instead of the
+    real script: the handler's ``trainer_cmd``."""
+    from worker import trainer
+
+    real = trainer.command(params, dataset, out, name, prompts, every, python, **kw)
+    assert real[1].endswith(trainer.SCRIPTS[params["base_model"]])
+    return [python, str(Path(__file__).resolve()), *real[2:]]
 
 
 def main(argv: list[str]) -> int:

@@ -13,22 +13,17 @@ import jsonschema
 import pytest
 
 from actorbench.storage.client import make_s3_client
+from tests import fake_trainer
 from tests.conftest import settings_for
 from tests.helpers import png
 from worker import models, trainer
 from worker.contract import CONTRACT, CONTRACTS, INPUT, OUTPUT, PROGRESS, STAGES
 from worker.handler import JobError, WorkerConfig, caption_for, handle, one_line
 
-FAKE = Path(__file__).with_name("fake_trainer.py")
 A = "0002_european_35_female"
 
 
-def fake_command(params: dict[str, Any], dataset: Path, out: Path, name: str,
-                 prompts: Path | None, every: int, python: str, **kw: Any) -> list[str]:
-    """sd-scripts' real command line, run by the stand-in instead of the real script."""
-    real = trainer.command(params, dataset, out, name, prompts, every, python, **kw)
-    assert real[1].endswith(trainer.SCRIPTS[params["base_model"]])
-    return [python, str(FAKE), *real[2:]]
+fake_command = fake_trainer.command  # sd-scripts' real command, run by the stand-in
 
 
 def make_store(root: Path) -> Path:
