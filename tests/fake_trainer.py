@@ -100,8 +100,17 @@ def main(argv: list[str]) -> int:
     if losses_file:
         Path(losses_file).write_text("".join(f"{bar.format_num(a)}\n" for a in averages))
     print("saving checkpoint", flush=True)
-    (out / f"{name}.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      "
-                                             + bytes(range(256)) * 4)
+    # a safetensors file whose metadata carries what sd-scripts writes from these flags
+    # (train_network.py ss_* keys; library/sai_model_spec.py modelspec.* keys)
+    meta = {"ss_output_name": name, "ss_training_comment": args.get("training_comment", ""),
+            "modelspec.title": args.get("metadata_title", ""),
+            "modelspec.description": args.get("metadata_description", ""),
+            "modelspec.trigger_phrase": args.get("metadata_trigger_phrase", "")}
+    header = json.dumps({"__metadata__": meta, "lora_unet_x.alpha": {
+        "dtype": "F16", "shape": [], "data_offsets": [0, 2]}}).encode()
+    header += b" " * (-len(header) % 8)
+    (out / f"{name}.safetensors").write_bytes(len(header).to_bytes(8, "little") + header
+                                             + b"\x00\x3c")
     return 0
 
 

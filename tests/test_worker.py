@@ -5,6 +5,8 @@ uploads to S3, and the returned document validated against the documented contra
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,18 @@ def test_handler_end_to_end_on_cpu(bucket_world, tmp_path, monkeypatch):  # type
     assert out["loss"] == [[i + 1, v] for i, v in enumerate(truth)]
     captions = sorted((tmp_path / "w" / "dataset").glob("10_ohwx woman/*.txt"))
     assert len(captions) == 4 and captions[0].read_text() == "ohwx woman, photo\n"
+    # the LoRA says what it is: actor, version, trigger, base model and its hash, dataset
+    n = int.from_bytes(body[:8], "little")
+    meta = json.loads(body[8:8 + n])["__metadata__"]
+    assert meta["modelspec.trigger_phrase"] == "ohwx woman"
+    record = json.loads(meta["ss_training_comment"])
+    manifest = json.loads((config.model_store / "manifest.json").read_text())["files"]
+    assert record["actor"] == A and record["version"] == "v3"
+    assert record["version_id"] == "0123abcd" and record["base_model"] == "sdxl"
+    assert record["base_model_sha256"] == {
+        "sdxl/sd_xl_base_1.0.safetensors":
+            manifest["sdxl/sd_xl_base_1.0.safetensors"]["sha256"]}
+    assert len(record["dataset_sha256"]) == 64 and record["parameters"] == job["parameters"]
 
 
 def test_flux_job_trains_with_its_model_files(bucket_world, tmp_path):  # type: ignore[no-untyped-def]
@@ -222,6 +236,25 @@ def test_a_nan_loss_stops_the_job_naming_the_step(bucket_world, tmp_path, monkey
     monkeypatch.setenv("FAKE_TRAINER_NAN_AT", "17")
     with pytest.raises(JobError, match=r"the loss became nan at step 17: training diverged"):
         handle(job, config=config, trainer_cmd=fake_command, s3_client=client)
+    assert keys(client, bucket) == []
+
+
+def test_the_time_limit_stops_the_trainer(bucket_world, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    client, bucket, job, config = bucket_world
+    from dataclasses import replace
+
+    from worker.handler import Stopped
+
+    monkeypatch.setenv("FAKE_TRAINER_STEP_S", "0.05")
+    monkeypatch.setenv("FAKE_TRAINER_PIDFILE", str(tmp_path / "pid"))
+    job["parameters"]["max_train_steps"] = 10_000
+    t0 = time.monotonic()
+    with pytest.raises(Stopped, match="past the worker's limit of 2 s"):
+        handle(job, config=replace(config, max_train_s=2), trainer_cmd=fake_command,
+               s3_client=client)
+    assert time.monotonic() - t0 < 15
+    pid = int((tmp_path / "pid").read_text())
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
     assert keys(client, bucket) == []
 
 

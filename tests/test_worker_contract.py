@@ -105,14 +105,20 @@ def test_every_preset_makes_a_job_the_worker_accepts_and_sd_scripts_parses(
         base_model: str, tmp_path: Path) -> None:
     job = _job(base_model)
     jsonschema.validate(job, contract.INPUT)
+    from tests.test_worker import make_store
+    from worker.handler import WorkerConfig, provenance
+
+    config = WorkerConfig(bucket="ab-bucket", model_store=make_store(tmp_path / "m"))
     cmd = trainer.command(job["parameters"], tmp_path / "d", tmp_path / "o", "a1_v1",
                           tmp_path / "prompts.json", 100, "python", keep_tokens=1,
-                          metadata={"metadata_title": "a1 v1"})
+                          metadata=provenance(job, config, job["output"]["prefix"]))
     script = trainer.SCRIPTS[base_model]
     assert cmd[1] == f"/opt/sd-scripts/{script}"
     ns = sdscripts_parser(script).parse_args(cmd[2:])  # no unknown flag, every value in choices
     assert ns.enable_bucket and ns.bucket_no_upscale and ns.sdpa
     assert ns.save_precision in ("fp16", "bf16") and ns.sample_at_first and ns.keep_tokens == 1
+    assert json.loads(ns.training_comment)["base_model"] == base_model
+    assert ns.metadata_trigger_phrase == job["trigger_word"]
     assert ns.optimizer_type in vocab.OPTIMIZERS and ns.lr_scheduler in vocab.SCHEDULERS
     if ns.lr_scheduler == "cosine_with_restarts":
         assert ns.lr_scheduler_num_cycles > 1

@@ -202,10 +202,7 @@ def handle(job_input: Any, progress: Progress = lambda _: None, *,
         out = root / "out"
         out.mkdir()
         name = f"{actor}_{version}"
-        meta = {"metadata_title": f"{actor} {version}", "metadata_trigger_phrase": trigger,
-                "training_comment": json.dumps({"actor": actor, "version": version,
-                                                "trigger_word": trigger,
-                                                "contract": job["contract"]})}
+        meta = provenance(job, config, prefix)
         cmd = trainer_cmd(params, dataset, out, name, prompts_file, every, sys.executable,
                           store=config.model_store, keep_tokens=1 if v2 else 0, metadata=meta)
         t0 = time.monotonic()
@@ -241,6 +238,29 @@ def handle(job_input: Any, progress: Progress = lambda _: None, *,
     finally:
         if workdir is None:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def provenance(job: dict[str, Any], config: WorkerConfig, prefix: str) -> dict[str, str]:
+    """What the LoRA file says about itself, as sd-scripts' metadata flags: ``ss_*`` keys
+    (``ss_training_comment`` carries actorbench's record) and the modelspec keys LoRA managers
+    read (``modelspec.title``, ``modelspec.trigger_phrase``, ``modelspec.description``)."""
+    params = job["parameters"]
+    files = models.manifest(config.model_store)
+    base = {rel: str(files.get(rel, {}).get("sha256", "")) for rel in
+            trainer.MODEL_FILES[params["base_model"]].values()}
+    dataset = hashlib.sha256("\n".join(f"{i['name']} {i['etag']}" for i in sorted(
+        job["images"], key=lambda i: i["name"])).encode()).hexdigest()
+    version = job.get("version") or "lora"
+    record = {"actor": job["actor"], "version": version,
+              "version_id": prefix.rsplit("/", 1)[-1], "trigger_word": job["trigger_word"],
+              "base_model": params["base_model"], "base_model_sha256": base,
+              "dataset_sha256": dataset, "images": len(job["images"]),
+              "contract": job["contract"], "parameters": params}
+    return {"metadata_title": f"{job['actor']} {version}",
+            "metadata_trigger_phrase": job["trigger_word"],
+            "metadata_description": f"actorbench LoRA of {job['actor']} ({version}), trigger "
+                                    f"'{job['trigger_word']}', base {params['base_model']}",
+            "training_comment": json.dumps(record, sort_keys=True, separators=(",", ":"))}
 
 
 def caption_for(caption: str | None, trigger: str) -> str:
