@@ -147,3 +147,13 @@ def test_the_old_words_are_refused() -> None:
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({**job, "parameters": {**job["parameters"], field: bad}},
                                 contract.INPUT)
+
+
+def test_saved_parameters_with_another_spelling_still_load() -> None:
+    from actorbench.errors import ActorbenchError
+
+    assert P.make_params(base_model="flux1-dev", optimizer="adamw8bit").optimizer == "AdamW8bit"
+    with pytest.raises(ActorbenchError, match="optimizer: Input should be 'AdamW8bit'"):
+        P.make_params(optimizer="Lion")
+    with pytest.raises(ActorbenchError, match="lr_scheduler"):
+        P.make_params(lr_scheduler="cosine_annealing")

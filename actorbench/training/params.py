@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ActorbenchError
+from .vocab import OPTIMIZERS
 
 #: the names in ``vocab.BASE_MODELS`` (a Literal for the type checker; a test keeps them equal)
 BaseModelName = Literal["sd15", "sdxl", "flux1-dev"]
@@ -75,6 +76,15 @@ class TrainingParams(BaseModel):
         if v:
             raise ValueError("must stay off for faces: a face is not symmetric, and a mirrored "
                              "face teaches the model the wrong identity")
+        return v
+
+    @field_validator("optimizer", mode="before")
+    @classmethod
+    def _optimizer_spelling(cls, v: object) -> object:
+        """sd-scripts matches optimizer names case-insensitively: parameters saved with
+        another spelling (the Flux preset once said "adamw8bit") keep working."""
+        if isinstance(v, str):
+            return next((name for name in OPTIMIZERS if name.lower() == v.lower()), v)
         return v
 
     @field_validator("trigger_word")
