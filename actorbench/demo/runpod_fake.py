@@ -3,6 +3,12 @@
 Jobs go IN_QUEUE -> IN_PROGRESS (with progress ``output``) -> COMPLETED with a ``lora_url``.
 ``input.simulate`` picks another ending: ``fail``, ``timeout``. ``rate_limit_every`` answers 429
 to every n-th request. Used by the tests and by the demo app.
+
+As RunPod documents it (runpod/docs ``serverless/endpoints/operation-reference.mdx``,
+``job-states.mdx``, ``send-requests.mdx``): ``/cancel`` stops a queued or running job (a job
+already COMPLETED, FAILED or TIMED_OUT keeps its status); ``/retry`` only requeues FAILED or
+TIMED_OUT jobs, same id, previous output removed; a job whose ``policy.ttl`` has passed is
+removed (404), and results are kept 30 minutes after the job ends (then 404).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ class FakeJob:
     retries: int = 0
     started: float = 0.0
     output: dict[str, Any] | None = None
+    #: when the job reached a final state (for the result's expiry)
+    ended: float | None = None
 
 
 @dataclass
@@ -47,6 +55,22 @@ class FakeRunPod:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: ``(bucket, key, body)``: where sample images go (None: only their URLs are made up)
     uploader: Callable[[str, str, bytes], None] | None = None
+    #: results of /run jobs are kept this long after the job ends (RunPod: 30 minutes)
+    result_ttl_s: float = 1800.0
+
+    def expired(self, job: FakeJob) -> bool:
+        """A job RunPod no longer knows: past its ``policy.ttl``, or ended long ago."""
+        now = time.time()
+        ttl_ms = job.policy.get("ttl")
+        if isinstance(ttl_ms, (int, float)) and (now - job.created) * 1000 > ttl_ms:
+            return True
+        return job.ended is not None and now - job.ended > self.result_ttl_s
+
+    def status(self, job: FakeJob) -> dict[str, Any]:
+        st = self.status_of(job)
+        if st["status"] in FINAL and job.ended is None:
+            job.ended = time.time()
+        return st
 
     @property
     def base_url(self) -> str:
@@ -100,8 +124,9 @@ class FakeRunPod:
                 key = f"{prefix}/samples/{step:06d}_{i:02d}.png"
                 if self.uploader is not None:
                     self.uploader(bucket, key, _sample_png(job.input, step, i))
-                samples.append({"step": step, "prompt": prompt.format(
-                    trigger=job.input.get("trigger_word", "")), "url": f"s3://{bucket}/{key}"})
+                samples.append({"step": step, "prompt": prompt.replace(
+                    "{trigger}", str(job.input.get("trigger_word", ""))),
+                    "url": f"s3://{bucket}/{key}"})
         return {"contract": "actorbench.lora/1", "stage": "done",
                 "lora_url": f"s3://{bucket}/{prefix}/{actor}.safetensors", "steps": steps,
                 "samples": samples,
@@ -115,6 +140,7 @@ class FakeRunPod:
         self.server.server_close()
 
 
+FINAL = ("COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT")
 SAMPLE_PROMPTS = ("{trigger}, portrait photo, soft light", "{trigger}, smiling, outdoors")
 _STAGE_SPANS = (("downloading", 0.1), ("training", 0.9), ("uploading", 1.01))
 
@@ -205,22 +231,26 @@ def _handler(fake: FakeRunPod) -> type[BaseHTTPRequestHandler]:
             if op == "health":
                 return self._send(200, {"jobs": {"inQueue": 0, "inProgress": 0},
                                         "workers": {"idle": 1, "running": 0}})
-            if len(parts) != 4 or parts[3] not in fake.jobs:
+            if len(parts) != 4 or parts[3] not in fake.jobs or fake.expired(
+                    fake.jobs[parts[3]]):
                 return self._send(404, {"error": "job not found"})
             job = fake.jobs[parts[3]]
             if method == "GET" and op == "status":
-                return self._send(200, fake.status_of(job))
+                return self._send(200, fake.status(job))
             if method == "POST" and op == "cancel":
-                job.cancelled = True
+                st = fake.status(job)["status"]
+                if st in FINAL:  # cancel stops a job "before completion" only
+                    return self._send(200, {"id": job.id, "status": st})
+                job.cancelled, job.ended = True, time.time()
                 return self._send(200, {"id": job.id, "status": "CANCELLED"})
             if method == "POST" and op == "retry":
-                st = fake.status_of(job)["status"]
+                st = fake.status(job)["status"]
                 if st not in ("FAILED", "TIMED_OUT"):
                     return self._send(400, {"error": f"job is {st}; only FAILED or TIMED_OUT "
                                                      "jobs can be retried"})
                 job.retries += 1
                 job.input = {k: v for k, v in job.input.items() if k != "simulate"}
-                job.started = time.time()
+                job.started, job.ended, job.output = time.time(), None, None
                 return self._send(200, {"id": job.id, "status": "IN_QUEUE"})
             return self._send(404, {"error": "unknown operation"})
 
