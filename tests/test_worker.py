@@ -213,7 +213,7 @@ def test_size_caps_and_multipart_etags(bucket_world, tmp_path):  # type: ignore[
     assert etag.endswith(f"-{len(etags)}")
     url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key})
     image = {"url": url, "etag": etag, "name": f"{A}_big.png"}
-    from worker.handler import _download
+    from worker.fetch import download as _download
 
     _download(image, tmp_path / "big.png", config, [config.max_job_bytes])
     assert (tmp_path / "big.png").read_bytes() == big
