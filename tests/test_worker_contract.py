@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import typing
 from pathlib import Path
 from types import SimpleNamespace
@@ -157,3 +158,12 @@ def test_saved_parameters_with_another_spelling_still_load() -> None:
         P.make_params(optimizer="Lion")
     with pytest.raises(ActorbenchError, match="lr_scheduler"):
         P.make_params(lr_scheduler="cosine_annealing")
+
+
+@pytest.mark.skipif(not os.environ.get("SD_SCRIPTS_GIT_DIR"),
+                    reason="needs a clone of kohya-ss/sd-scripts (SD_SCRIPTS_GIT_DIR)")
+def test_the_fixture_is_what_the_generator_reads() -> None:
+    """With a clone at hand, the committed fixture is exactly what the generator produces."""
+    from worker.tools.gen_sdscripts_args import generate
+
+    assert generate(os.environ["SD_SCRIPTS_GIT_DIR"], ARGS["ref"]) == ARGS

@@ -38,7 +38,7 @@ from . import models, trainer
 from .config import WorkerConfig
 from .contract import CONTRACTS, INPUT
 from .errors import JobError, Stopped, one_line
-from .fetch import download, output_prefix
+from .fetch import check_image_url, download, output_prefix
 from .run import RunState, train
 
 __all__ = ["JobError", "RunState", "Stopped", "WorkerConfig", "caption_for", "handle",
@@ -74,6 +74,8 @@ def handle(job_input: Any, progress: Progress = lambda _: None, *,
     actor, trigger = job["actor"], job["trigger_word"].strip()
     version = job.get("version") or "lora"
     prefix = output_prefix(job, config)
+    for image in job["images"]:  # every URL is checked before anything is fetched
+        check_image_url(image["url"], config)
     try:  # a missing or wrong model file fails now, not after minutes of loading
         models.check(config.model_store, params["base_model"])
     except models.StoreError as exc:
