@@ -3,7 +3,7 @@
 What sd-scripts v0.10.1 prints (train_network.py's training loop, library/train_util.py):
 - with ``--sample_at_first``, before the first step, the sampling log line and the step-0
   samples;
-- a tqdm bar ``steps`` (``desc="steps"``); each step draws it twice: ``progress_bar.update(1)``
+- a tqdm bar ``steps`` (``desc="steps"``, on stderr as tqdm does); each step draws it twice: ``progress_bar.update(1)``
   with the previous step's ``avr_loss`` (none at step 1), then ``set_postfix(avr_loss=...)``
   with this step's; sampling at a checkpoint happens between the two;
 - ``avr_loss`` is the moving average of the step losses (``LossRecorder``);
@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
 
     if "--sample_at_first" in argv and prompts:
         sample(0)
-    bar = tqdm(range(steps), smoothing=0, desc="steps", file=sys.stdout, mininterval=0,
+    bar = tqdm(range(steps), smoothing=0, desc="steps", file=sys.stderr, mininterval=0,
                ascii=False)
     recorded: list[float] = []
     averages: list[float] = []
