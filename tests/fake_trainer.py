@@ -3,9 +3,9 @@
 What sd-scripts v0.10.1 prints (train_network.py's training loop, library/train_util.py):
 - with ``--sample_at_first``, before the first step, the sampling log line and the step-0
   samples;
-- a tqdm bar ``steps`` (``desc="steps"``, on stderr as tqdm does); each step draws it twice: ``progress_bar.update(1)``
-  with the previous step's ``avr_loss`` (none at step 1), then ``set_postfix(avr_loss=...)``
-  with this step's; sampling at a checkpoint happens between the two;
+- a tqdm bar ``steps`` (``desc="steps"``, on stderr as tqdm draws); each step draws it twice:
+  ``progress_bar.update(1)`` with the previous step's ``avr_loss`` (none at step 1), then
+  ``set_postfix(avr_loss=...)`` with this step's; sampling at a checkpoint happens between the two;
 - ``avr_loss`` is the moving average of the step losses (``LossRecorder``);
 - sample files ``{output_name}_{step:06d}_{prompt:02d}_{timestamp}.png``; the LoRA
   ``{output_name}.safetensors``.

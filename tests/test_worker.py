@@ -290,3 +290,15 @@ def test_trainer_output_parsing() -> None:
     assert trainer.parse_step("epoch 1/10") is None
     assert trainer.sample_step(Path("a_v1_000500_02_20240101123456_42.png")) == (500, 2)
     assert trainer.sample_step(Path("notes.png")) is None
+
+
+def test_a_stop_before_training_starts_no_trainer(bucket_world, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    client, bucket, job, config = bucket_world
+    from worker.handler import RunState, Stopped
+
+    monkeypatch.setenv("FAKE_TRAINER_PIDFILE", str(tmp_path / "pid"))
+    state = RunState()
+    state.request_stop("stopped by RunPod (a cancel or the execution timeout)")
+    with pytest.raises(Stopped, match="stopped by RunPod"):
+        handle(job, config=config, trainer_cmd=fake_command, s3_client=client, state=state)
+    assert not (tmp_path / "pid").exists() and keys(client, bucket) == []
