@@ -105,11 +105,17 @@ class NotebookAPI:
 
         wb = self._wb()
         plans = wb.engine.plan([wb.registry.get(r).name for r in refs])
+        def caption(p: Any, i: int) -> str:
+            c = p.caption_of(i)
+            return c.status.label if c is not None else "none"
+
         rows = [{"actor": n, "image": c.index, "status": c.status.label,
+                 "caption": caption(p, c.index),
                  "here": c.local.size if c.local else None,
                  "in S3": c.remote.size if c.remote else None, "note": c.problem}
                 for n, p in plans.items() for c in p.changes]
-        df = pd.DataFrame(rows, columns=["actor", "image", "status", "here", "in S3", "note"])
+        df = pd.DataFrame(rows, columns=["actor", "image", "status", "caption", "here", "in S3",
+                                         "note"])
         for col in ("here", "in S3"):
             df[col] = df[col].astype("Int64")
         return df

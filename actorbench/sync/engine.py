@@ -26,7 +26,7 @@ from . import cache, listing, records
 from .apply import ActorRun, Applier
 from .config import IMAGES_PER_ACTOR, SyncConfig
 from .decide import Action, Direction, ImageCheck, Prefer, Transfers, decide
-from .files import image_problem
+from .files import caption_problem, image_problem
 from .manifest import Manifest, ManifestEntry
 from .plan import ActorPlan, ImageStatus, LocalFile, plan_actor
 from .progress import ProgressCallback, ProgressEvent, ProgressKind, no_progress
@@ -257,16 +257,17 @@ class SyncEngine:
 
 def _checker(hashes: HashCache) -> ImageCheck:
     def check(local: LocalFile) -> str:
-        return hashes.checked(local.path, local.size, local.mtime_ns, image_problem)
+        fit = caption_problem if local.path.suffix == ".txt" else image_problem
+        return hashes.checked(local.path, local.size, local.mtime_ns, fit)
     return check
 
 
 def _refresh_baseline(run: ActorRun) -> None:
-    """Images identical on both sides become the new common ancestor."""
+    """Images and captions identical on both sides become the new common ancestor."""
     for ch in run.transfers.items:
         if ch.change.status is ImageStatus.SYNCED:
             c = ch.change
             assert c.local and c.remote
             md5 = run.hashes.md5(c.local.path)
-            run.manifest.entries[c.index] = ManifestEntry(c.local.size, c.local.mtime_ns, md5,
-                                                          c.remote.etag)
+            run.manifest.of(c.kind)[c.index] = ManifestEntry(c.local.size, c.local.mtime_ns,
+                                                             md5, c.remote.etag)
