@@ -120,6 +120,29 @@ class NotebookAPI:
             df[col] = df[col].astype("Int64")
         return df
 
+    def captions(self, ref: str | int) -> pd.DataFrame:
+        """One row per image of the actor: its caption, who wrote it and when, the caption's
+        sync state, and the draft used where there is none."""
+        import pandas as pd
+
+        from .captions import CaptionStore
+        from .captions.service import CaptionService
+        from .team.identity import who_of
+
+        wb = self._wb()
+        store = CaptionStore(wb.layout, str(who_of(wb.settings)))
+        table = CaptionService(wb.registry, wb.engine, store).table(str(ref))
+        rows = [{"image": r.index, "caption": r.caption.text if r.caption else None,
+                 "by": str(r.caption.author) if r.caption else None,
+                 "at": r.caption.at if r.caption else None,
+                 "caption status": r.caption_status, "image status": r.image_status,
+                 "draft": r.draft, "note": r.caption.problem if r.caption else ""}
+                for r in table.rows]
+        df = pd.DataFrame(rows, columns=["image", "caption", "by", "at", "caption status",
+                                         "image status", "draft", "note"])
+        df.attrs["trigger_word"] = table.trigger
+        return df.set_index("image")
+
     def pull(self, *refs: str | int, all: bool = False, only: str | None = None,
              prefer: str | None = None, dry_run: bool = False, progress: bool = True
              ) -> Results:

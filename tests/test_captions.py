@@ -274,3 +274,16 @@ def test_without_captions_the_job_stays_lora_1(wb, fake):
     from worker.contract import INPUT
 
     jsonschema.validate(job, INPUT)  # what an older worker accepts
+
+
+def test_notebook_captions_dataframe(wb):
+    import pandas as pd
+
+    put_remote(wb, A, 0, png(0))
+    write_local(wb, A, 1, png(1))
+    store_of(wb).write(A, 1, "zqkv, smiling")
+    df = wb.captions("1")
+    assert list(df.index) == [0, 1] and df.attrs["trigger_word"] == default_trigger(A)
+    assert df.loc[1, "caption"] == "zqkv, smiling" and df.loc[1, "by"] == "person"
+    assert df.loc[1, "caption status"] == "local_only" and df.loc[0, "caption status"] == "none"
+    assert pd.isna(df.loc[0, "caption"]) and df.loc[0, "draft"] == f"{default_trigger(A)}, photo"
