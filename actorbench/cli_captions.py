@@ -26,7 +26,13 @@ def captions(a: argparse.Namespace) -> None:
     wb = _wb()
     name = wb.registry.get(a.actor).name
     if a.trigger is not None:
-        wb.registry.set_trigger(name, a.trigger or None)
+        word = a.trigger or None
+        wb.registry.set_trigger(name, word)  # checked (and kept) here first
+        if wb.team is not None:  # shared: the later setting wins on every workstation
+            from .team.identity import stamp
+
+            wb.team.registry.record_trigger(wb.registry, name, word, stamp(),
+                                            str(who_of(wb.settings)))
     svc = CaptionService(wb.registry, wb.engine, CaptionStore(wb.layout, str(who_of(wb.settings))))
     done: dict[str, Any] = {}
     if a.undo:
