@@ -287,3 +287,13 @@ def test_notebook_captions_dataframe(wb):
     assert df.loc[1, "caption"] == "zqkv, smiling" and df.loc[1, "by"] == "person"
     assert df.loc[1, "caption status"] == "local_only" and df.loc[0, "caption status"] == "none"
     assert pd.isna(df.loc[0, "caption"]) and df.loc[0, "draft"] == f"{default_trigger(A)}, photo"
+
+
+def test_a_new_image_never_takes_the_index_of_a_caption_left_without_its_image(wb):
+    from actorbench.generate.service import next_free_index
+
+    write_local(wb, A, 0, png(0))
+    wb.layout.caption_path(A, 4).write_text("zqkv, for an image deleted long ago")
+    put_caption_key = wb.layout.caption_key(A, 6)
+    wb.store.put_bytes(put_caption_key, b"zqkv, another", "text/plain; charset=utf-8")
+    assert next_free_index(wb, A) == 7
