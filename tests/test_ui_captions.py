@@ -33,6 +33,9 @@ def test_edit_one_bulk_apply_drafts_undo_and_sync(app, wb):
     assert (folder / f"{A}_1.txt").read_text() == f"{trigger}, smiling, <b>outdoors</b>"
     assert "<b>outdoors" not in cp.message.value and "&lt;b&gt;outdoors" in cp.message.value
     assert "1 by a person" in cp.title.value and "1 Local only" in cp.title.value
+    listed = cp.listing.value
+    assert listed.count("<tr>") == 5 and "ab-status-local_only" in listed  # 4 images + head
+    assert "&lt;b&gt;outdoors" in listed and "<b>outdoors" not in listed
     # bulk: drafts for the picked images; #1 (a person's) is left alone
     for i in (0, 1, 3):
         click(td, "tick", i)

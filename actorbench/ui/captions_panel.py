@@ -54,10 +54,14 @@ class CaptionsPanel(w.VBox):
         self.changes.add_class("ab-caption-changes")
         self.message = w.HTML()
         self.message.add_class("ab-caption-message")
+        self.listing = w.HTML()  # every image's caption, its author and its sync state
+        self.listing.add_class("ab-caption-list")
+        self.all_captions = w.Accordion(children=[self.listing], titles=("All captions",),
+                                        selected_index=None)
         super().__init__([self.title, w.HBox([self.editing, self.text, self.save_button]),
                           w.HBox([self.operation, self.first, self.second,
                                   self.preview_button, self.apply_button, self.undo_button]),
-                          self.changes, self.message])
+                          self.changes, self.message, self.all_captions])
         self.add_class("ab-captions")
         g = guarded(errors)
         self.save_button.on_click(g(self._on_save_click))
@@ -86,12 +90,13 @@ class CaptionsPanel(w.VBox):
             f"{len(captions)} of {len(plan.changes)} images captioned",
             f" ({authors['person']} by a person, {authors['draft']} drafts)" if captions else "",
             (" · " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))) if states else ""])
+        self.listing.value = captions_html(plan, captions)
         if self.index >= 0:
             self.edit(self.index)
 
     def clear(self) -> None:
         self.plan, self.index, self.pending = None, -1, None
-        self.title.value = self.changes.value = self.message.value = ""
+        self.title.value = self.changes.value = self.message.value = self.listing.value = ""
         self.text.value = ""
         self.text.disabled = self.save_button.disabled = self.apply_button.disabled = True
         self.editing.value = h("span", "Preview an image to edit its caption.", cls="ab-hint")
@@ -178,6 +183,21 @@ def _by(caption: Caption | None) -> Html:
     who = f" ({caption.who})" if caption.who else ""
     return h("span", f"by {'a draft' if caption.is_draft else 'a person'}{who}",
              cls=f"ab-caption-{caption.author}")
+
+
+def captions_html(plan: ActorPlan, captions: dict[int, Caption]) -> Html:
+    """One row per image: its status, its caption's sync state, who wrote it, the text."""
+    sync = {c.index: c for c in plan.captions}
+    rows = []
+    for c in plan.changes:
+        cap, state = captions.get(c.index), sync.get(c.index)
+        text = (f"⚠ {cap.problem}" if cap and cap.problem else cap.text if cap else "—")
+        rows.append(h("tr", h("td", f"#{c.index}"), h("td", c.status.label),
+                      h("td", state.status.label if state else "no caption",
+                        cls=f"ab-status-{state.status.value}" if state else "ab-status-none"),
+                      h("td", _by(cap)), h("td", text)))
+    head = h("tr", *(h("th", t) for t in ("#", "image", "caption", "written", "text")))
+    return h("table", head, *rows, cls="ab-table")
 
 
 def preview_html(preview: bulk_edits.Preview) -> Html:
