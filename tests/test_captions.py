@@ -297,3 +297,19 @@ def test_a_new_image_never_takes_the_index_of_a_caption_left_without_its_image(w
     put_caption_key = wb.layout.caption_key(A, 6)
     wb.store.put_bytes(put_caption_key, b"zqkv, another", "text/plain; charset=utf-8")
     assert next_free_index(wb, A) == 7
+
+
+def test_a_caption_name_held_by_a_symlink_is_never_followed(wb, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("api key")
+    write_local(wb, A, 0, png(0))
+    wb.layout.caption_path(A, 0).symlink_to(secret)
+    plan = wb.engine.plan([A])[A]
+    assert [(c.status.value, c.problem) for c in plan.captions] == [
+        ("invalid", "symlink, not followed")]
+    p = wb.engine.push([A])[A]
+    assert wb.store.head(wb.layout.caption_key(A, 0)) is None and p.transferred == 1
+    assert "symlink" in store_of(wb).read(A)[0].problem
+    with pytest.raises(ActorbenchError, match="not a regular file"):
+        store_of(wb).write(A, 0, "zqkv, smiling")
+    assert secret.read_text() == "api key"

@@ -14,6 +14,7 @@ import json
 import os
 import stat
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ..clock import now_iso
@@ -62,7 +63,7 @@ class CaptionStore:
 
     def _caption(self, index: int, path: str, rec: Any) -> Caption:
         try:
-            with open_regular(path) as fh:  # type: ignore[arg-type]
+            with open_regular(Path(path)) as fh:
                 raw = fh.read(MAX_CAPTION_BYTES + 1)
                 mtime = os.fstat(fh.fileno()).st_mtime
         except (UnsafePathError, OSError) as exc:
