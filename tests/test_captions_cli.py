@@ -88,3 +88,18 @@ def test_captions_command_refuses_bad_input_in_one_line(world):
     assert reg[0]["trigger_word"] == "ohwx anna"
     r = cli(["captions", "1", "--set", "0", "x" * 1001], env, cwd, check=2)
     assert "too long" in r.stderr and "nothing was written" in r.stderr
+
+
+def test_train_plan_lists_the_captions_the_job_will_carry(world):
+    env, cwd, _, _ = world
+    trigger = default_trigger(A)
+    cli(["pull", "1"], env, cwd)
+    cli(["captions", "1", "--set", "2", "smiling"], env, cwd)
+    r = cli(["train", "1", "--dry-run", "--json"], env, cwd, check=1)  # 3 images: too few
+    row = json.loads(r.stdout)["plan"][0]
+    assert row["trigger_word"] == trigger
+    assert row["captions"] == [
+        {"index": 0, "caption": f"{trigger}, photo", "source": "draft (no caption)"},
+        {"index": 1, "caption": f"{trigger}, photo", "source": "draft (no caption)"},
+        {"index": 2, "caption": f"{trigger}, smiling", "source": "person"}]
+    assert any("trigger word" in w and "image 2" in w for w in row["warnings"])
