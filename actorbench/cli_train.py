@@ -104,7 +104,7 @@ def _captions_line(r: dict[str, Any]) -> str:
     caps = r.get("captions") or []
     if not caps:
         return ""
-    written = sum(1 for c in caps if c["source"] in ("person", "draft"))
+    written = sum(1 for c in caps if c["source"].split(",")[0] in ("person", "draft"))
     return (f"\n  captions: {written} written, {len(caps) - written} drafts, trigger "
             f"{r['trigger_word']!r} first (actorbench captions {r['actor']} shows them)")
 

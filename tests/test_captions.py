@@ -313,3 +313,12 @@ def test_a_caption_name_held_by_a_symlink_is_never_followed(wb, tmp_path):
     with pytest.raises(ActorbenchError, match="not a regular file"):
         store_of(wb).write(A, 0, "zqkv, smiling")
     assert secret.read_text() == "api key"
+
+
+def test_a_caption_too_long_once_the_trigger_is_first_is_cut_at_a_tag_and_named():
+    long = ", ".join(f"tag{i:03d}" for i in range(125))  # 998 characters, no trigger
+    assert len(long) <= 1000
+    found, sent = findings_of({0: long}, 1)
+    assert len(sent[0].text) <= 1000 and sent[0].text.startswith("zqkv, tag000, ")
+    assert sent[0].text.endswith(", tag123") and sent[0].written
+    assert found["caption_shortened"].indices == (0,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..sync.files import MAX_CAPTION_CHARS
 from ..sync.plan import ActorPlan
 from .model import PLAIN, Caption, with_trigger_first
 
@@ -38,6 +39,10 @@ def caption_rows(plan: ActorPlan, captions: dict[int, Caption], drafts: dict[int
             for c in plan.changes]
 
 
+#: what a carried caption's source says when its last tags were cut to fit the contract
+SHORTENED = "shortened to fit"
+
+
 @dataclass(frozen=True)
 class Carried:
     """The caption a job sends for one image, and where it comes from."""
@@ -48,7 +53,7 @@ class Carried:
 
     @property
     def written(self) -> bool:
-        return self.source in ("person", "draft")
+        return self.source.split(",")[0] in ("person", "draft")
 
 
 def carried(indices: list[int], captions: dict[int, Caption], drafts: dict[int, str],
@@ -65,6 +70,9 @@ def carried(indices: list[int], captions: dict[int, Caption], drafts: dict[int, 
             out[i] = Carried(i, with_trigger_first(draft, trigger), f"draft ({c.problem})")
         else:
             out[i] = Carried(i, with_trigger_first(c.text, trigger), str(c.author))
+        if len(out[i].text) > MAX_CAPTION_CHARS:  # the trigger put first made it too long
+            cut = out[i].text[:MAX_CAPTION_CHARS].rsplit(", ", 1)[0]
+            out[i] = Carried(i, cut, f"{out[i].source}, {SHORTENED}")
     return out
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..captions import Caption, Carried, carried, fixed_trait_phrases, has_trigger, normalise
+from ..captions.overview import SHORTENED
 from ..sync.plan import ActorPlan, ImageStatus, owed_to_s3
 from ..sync.plan import in_s3 as is_in_s3
 from ..thumbs import BadImage, open_image
@@ -187,6 +188,11 @@ def check_captions(sent: dict[int, Carried], captions: dict[int, Caption], trigg
     for i in unusable:
         out.append(Finding("warning", "caption_unusable", f"The caption of image {i} cannot "
                            f"be used ({captions[i].problem}): the draft is sent instead.", (i,)))
+    cut = [i for i, c in sent.items() if c.source.endswith(SHORTENED)]
+    if cut:
+        out.append(Finding("warning", "caption_shortened", f"{_n(cut, 'caption')} "
+                           f"({_images(cut)}) would pass 1000 characters with the trigger "
+                           "put first: the last tags are left out of the job.", tuple(cut)))
     written = {i: captions[i].text for i in sent if i in captions and not captions[i].problem}
     empty = [i for i, t in written.items() if not normalise(t)]
     if empty:
