@@ -54,6 +54,7 @@ def captions(a: argparse.Namespace) -> None:
     table = svc.table(name)
     out = {"actor": name, "trigger_word": table.trigger,
            "images": [r.to_json() for r in table.rows], "problems": table.problems,
+           "unrecognised": table.unrecognised,
            **{k: v for k, v in done.items() if k != "lines"}}
     lines = [f"{name}: trigger {table.trigger!r}, {len(table.rows)} images"]
     if done:
@@ -66,6 +67,8 @@ def captions(a: argparse.Namespace) -> None:
         lines.append(f"  {r.index:>3}  {r.image_status:<15} caption {r.caption_status:<15} "
                      f"{by:<24} {text}")
     lines += [f"  ⚠ {p!r}" for p in table.problems]
+    lines += [f"  ? {'in S3' if u['where'] == 's3' else 'here'}: {u['name']!r}: {u['reason']}"
+              for u in table.unrecognised]
     _emit(out, a.json, "\n".join(lines))
 
 

@@ -81,6 +81,12 @@ def test_captions_command_refuses_bad_input_in_one_line(world):
     assert "image index" in r.stderr and r.stderr.count("\n") == 1
     r = cli(["captions", "1", "--trigger", "a, b"], env, cwd, check=2)
     assert "without commas" in r.stderr
+    stray = cwd / "data" / "actors" / A / "training_data" / f"{A}_9.txt"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("for no image")
+    shown = json.loads(cli(["captions", "1", "--json"], env, cwd).stdout)
+    assert [u["name"] for u in shown["unrecognised"]] == [f"{A}_9.txt"]
+    assert "image 9" in cli(["captions", "1"], env, cwd).stdout
     r = cli(["captions", "1", "--undo"], env, cwd, check=2)
     assert "no bulk edit to undo" in r.stderr
     cli(["captions", "1", "--trigger", "ohwx anna"], env, cwd)

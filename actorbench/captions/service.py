@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..actors.registry import Registry
 from ..errors import ActorbenchError
@@ -25,6 +25,8 @@ class CaptionTable:
     trigger: str
     rows: list[CaptionRow]
     problems: list[str]  # a describer that failed for an image (its draft is plain)
+    #: caption files that caption no image, or are not named canonically: never synced
+    unrecognised: list[dict[str, str]] = field(default_factory=list)
 
 
 class CaptionService:
@@ -56,8 +58,10 @@ class CaptionService:
         plan = self._plan(actor.name)
         problems: list[str] = []
         drafts = self.drafts(actor.name, plan, problems)
+        stray = [u.to_json() for u in plan.unrecognised if u.name.endswith(".txt")]
         return CaptionTable(actor.name, actor.trigger_word,
-                            caption_rows(plan, self.store.read(actor.name), drafts), problems)
+                            caption_rows(plan, self.store.read(actor.name), drafts), problems,
+                            stray)
 
     def preview_drafts(self, ref: str, only: Iterable[int] | None = None) -> bulk.Preview:
         """Drafts for the chosen images (all by default); a person's caption is left alone."""
