@@ -59,6 +59,8 @@ def test_edit_one_bulk_apply_drafts_undo_and_sync(app, wb):
     wait_until(lambda: "Sync to S3 will upload 2 (1 caption)" in td.decision.value)
     td.push_button.click()
     app.wait_idle()
+    assert "2 uploaded" in td.status_line.value and "(of 3 images and 1 caption)" in (  # picked
+        td.status_line.value)
     body, _ = wb.store.open_get(wb.layout.caption_key(A, 1))
     try:
         assert body.read().decode().endswith("<b>outdoors</b>")

@@ -28,7 +28,7 @@ from .config import IMAGES_PER_ACTOR, SyncConfig
 from .decide import Action, Direction, ImageCheck, Prefer, Transfers, decide
 from .files import caption_problem, image_problem
 from .manifest import Manifest, ManifestEntry
-from .plan import ActorPlan, ImageStatus, LocalFile, plan_actor
+from .plan import ActorPlan, FileKind, ImageStatus, LocalFile, plan_actor
 from .progress import ProgressCallback, ProgressEvent, ProgressKind, no_progress
 from .summary import SyncSummary
 
@@ -184,7 +184,10 @@ class SyncEngine:
             transfers = decide(full.select(only), direction, prefer, _checker(hashes),
                                allow_invalid)
             summary = SyncSummary(n, direction, total=len(transfers.items)
-                                  + len(transfers.refused), warnings=list(full.warnings))
+                                  + len(transfers.refused), warnings=list(full.warnings),
+                                  captions=sum(1 for t in transfers.items
+                                               if t.change.kind is FileKind.CAPTION)
+                                  + sum(1 for r in transfers.refused if r.key.endswith(".txt")))
             summary.unrecognised = [u.to_json() for u in full.unrecognised]
             for r in transfers.refused:
                 summary.refuse(r.key, r.reason)
