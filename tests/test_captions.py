@@ -251,6 +251,9 @@ def test_the_job_carries_each_images_caption_trigger_first(wb, fake):
     assert by_name[f"{A}_2.png"] == f"{trigger}, profile view"
     assert by_name[f"{A}_5.png"] == f"{trigger}, photo"
     assert all(len(c) <= 1000 and c.startswith(trigger) for c in by_name.values())
+    recorded = {im["key"].rsplit("/", 1)[1]: im["caption"]
+                for im in svc.versions.load(1)[0].images}
+    assert recorded == by_name  # the version says what it trained with
 
 
 def test_without_captions_the_job_stays_lora_1(wb, fake):

@@ -127,7 +127,8 @@ class TrainingService:
             versions = self.versions.load(actor.id)
             version = TrainingVersion.new(
                 f"v{len(versions) + 1}", now_iso(), prep.params.model_dump(),
-                [{"key": c.key, "etag": c.remote.etag} for c in images if c.remote])
+                [{"key": c.key, "etag": c.remote.etag, **_caption_of(prep, c.index)}
+                 for c in images if c.remote])
             version.estimate = {"seconds": round(prep.estimate.seconds),
                                 "cost_usd": round(prep.estimate.cost_usd, 4),
                                 "gpu": prep.estimate.gpu}
@@ -273,6 +274,12 @@ class TrainingService:
 
     def mark_good(self, actor_ref: str, version_id: str) -> TrainingVersion:
         return self.versions.mark_good(self.wb.registry, actor_ref, version_id, stamp())
+
+
+def _caption_of(prep: Prepared, index: int) -> dict[str, str]:
+    """The caption the version trains image ``index`` with, for its record."""
+    c = prep.validation.captions.get(index)
+    return {"caption": c.text} if c is not None else {}
 
 
 def job_contract(wb: Workbench, actor: str, version: TrainingVersion,
