@@ -155,6 +155,9 @@ def _parser() -> argparse.ArgumentParser:
     from .cli_team import add_commands
 
     add_commands(command)
+    from .cli_captions import add_commands as add_caption_commands
+
+    add_caption_commands(command)
     p = command(demo, actors=False, json_out=False)
     p.add_argument("--s3-dir", type=Path, default=Path(".demo/s3"),
                    help="Folder the demo S3 server keeps.")

@@ -119,20 +119,41 @@ def status(a: argparse.Namespace) -> None:
     plans = wb.engine.plan(names)
     out: list[dict[str, Any]] = []
     for n, plan in plans.items():
+        captions = {c.index: c for c in plan.captions}
         out.append({"actor": n, "counts": plan.counts(), "local_bytes": plan.local_bytes,
                     "remote_bytes": plan.remote_bytes,
                     "images": [{"index": c.index, "key": c.key, "status": c.status.value,
-                                **({"reason": c.problem} if c.problem else {})}
+                                **({"reason": c.problem} if c.problem else {}),
+                                **_caption_json(captions.get(c.index))}
                                for c in plan.changes],
                     "unrecognised": [u.to_json() for u in plan.unrecognised],
                     "warnings": list(plan.warnings)})
     human = "\n".join(
         f"{o['actor']}: " + ", ".join(f"{k} {v}" for k, v in o["counts"].items() if v)
+        + _caption_counts(o["images"])
         + "".join(f"\n  ✗ invalid: {i['key']}: {i['reason']}" for i in o["images"]
                   if i["status"] == "invalid")
+        + "".join(f"\n  ✗ invalid caption: {i['caption']['key']}: {i['caption']['reason']}"
+                  for i in o["images"] if i.get("caption", {}).get("status") == "invalid")
         + _unrecognised_lines(o["unrecognised"])
         + "".join(f"\n  ⚠ {w}" for w in o["warnings"]) for o in out)
     _emit(out[0] if len(out) == 1 else out, a.json, human or "nothing")
+
+
+def _caption_json(c: Any) -> dict[str, Any]:
+    """An image's caption state, for ``status --json`` (nothing if it has no caption)."""
+    if c is None:
+        return {}
+    return {"caption": {"key": c.key, "status": c.status.value,
+                        **({"reason": c.problem} if c.problem else {})}}
+
+
+def _caption_counts(images: list[dict[str, Any]]) -> str:
+    """``; captions: synced 3, local_only 1`` (nothing if no image has a caption)."""
+    from collections import Counter
+
+    c = Counter(i["caption"]["status"] for i in images if "caption" in i)
+    return ("; captions: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()))) if c else ""
 
 
 def _unrecognised_lines(items: list[dict[str, str]]) -> str:

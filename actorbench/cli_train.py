@@ -84,7 +84,10 @@ def _plan_row(p: Prepared) -> dict[str, Any]:
             "base_model": p.params.base_model, "gpu": p.estimate.gpu,
             "seconds": round(p.estimate.seconds), "cost_usd": round(p.estimate.cost_usd, 2),
             "blockers": [f.message for f in p.validation.blockers],
-            "warnings": [f.message for f in p.validation.warnings]}
+            "warnings": [f.message for f in p.validation.warnings],
+            "trigger_word": p.params.trigger_word,
+            "captions": [{"index": i, "caption": c.text, "source": c.source}
+                         for i, c in sorted(p.validation.captions.items())]}
 
 
 def _plan_line(r: dict[str, Any]) -> str:
@@ -92,7 +95,18 @@ def _plan_line(r: dict[str, Any]) -> str:
         return f"{r['actor']}: refused: " + " ".join(r["blockers"])
     return (f"{r['actor']}: {r['images']} images, {r['repeats']} repeats x {r['epochs']} "
             f"epochs -> {r['steps']} steps on {r['gpu']}, about {_minutes(r['seconds'])}, "
-            f"${r['cost_usd']:.2f}" + "".join(f"\n  warning: {w}" for w in r["warnings"]))
+            f"${r['cost_usd']:.2f}" + _captions_line(r)
+            + "".join(f"\n  warning: {w}" for w in r["warnings"]))
+
+
+def _captions_line(r: dict[str, Any]) -> str:
+    """``captions: 5 written, 7 drafts, trigger "zqkvtm" first`` (what the job carries)."""
+    caps = r.get("captions") or []
+    if not caps:
+        return ""
+    written = sum(1 for c in caps if c["source"].split(",")[0] in ("person", "draft"))
+    return (f"\n  captions: {written} written, {len(caps) - written} drafts, trigger "
+            f"{r['trigger_word']!r} first (actorbench captions {r['actor']} shows them)")
 
 
 def _minutes(seconds: float) -> str:

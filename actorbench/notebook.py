@@ -105,14 +105,43 @@ class NotebookAPI:
 
         wb = self._wb()
         plans = wb.engine.plan([wb.registry.get(r).name for r in refs])
+        def caption(p: Any, i: int) -> str:
+            c = p.caption_of(i)
+            return c.status.label if c is not None else "none"
+
         rows = [{"actor": n, "image": c.index, "status": c.status.label,
+                 "caption": caption(p, c.index),
                  "here": c.local.size if c.local else None,
                  "in S3": c.remote.size if c.remote else None, "note": c.problem}
                 for n, p in plans.items() for c in p.changes]
-        df = pd.DataFrame(rows, columns=["actor", "image", "status", "here", "in S3", "note"])
+        df = pd.DataFrame(rows, columns=["actor", "image", "status", "caption", "here", "in S3",
+                                         "note"])
         for col in ("here", "in S3"):
             df[col] = df[col].astype("Int64")
         return df
+
+    def captions(self, ref: str | int) -> pd.DataFrame:
+        """One row per image of the actor: its caption, who wrote it and when, the caption's
+        sync state, and the draft used where there is none."""
+        import pandas as pd
+
+        from .captions import CaptionStore
+        from .captions.service import CaptionService
+        from .team.identity import who_of
+
+        wb = self._wb()
+        store = CaptionStore(wb.layout, str(who_of(wb.settings)))
+        table = CaptionService(wb.registry, wb.engine, store).table(str(ref))
+        rows = [{"image": r.index, "caption": r.caption.text if r.caption else None,
+                 "by": str(r.caption.author) if r.caption else None,
+                 "at": r.caption.at if r.caption else None,
+                 "caption status": r.caption_status, "image status": r.image_status,
+                 "draft": r.draft, "note": r.caption.problem if r.caption else ""}
+                for r in table.rows]
+        df = pd.DataFrame(rows, columns=["image", "caption", "by", "at", "caption status",
+                                         "image status", "draft", "note"])
+        df.attrs["trigger_word"] = table.trigger
+        return df.set_index("image")
 
     def pull(self, *refs: str | int, all: bool = False, only: str | None = None,
              prefer: str | None = None, dry_run: bool = False, progress: bool = True

@@ -255,3 +255,22 @@ def test_a_paid_job_is_never_forgotten(moto_server, tmp_path, fake, atomic_moto_
     monkeypatch.setattr(SharedLedger, "save", real_save)
     job_ids = {v.job_id for v in svc.versions.load(1)}
     assert len(job_ids) == 2 and None not in job_ids and set(fake.jobs) == job_ids
+
+
+def test_a_trigger_word_set_on_one_workstation_reaches_the_other(
+        moto_server, tmp_path, monkeypatch, capsys, atomic_moto_puts):
+    bucket = team_bucket(moto_server, tmp_path)
+    for k, v in team_env(moto_server, tmp_path / "alice", bucket, "alice").items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(SystemExit) as ended:
+        main(["captions", A, "--trigger", "ohwx anna", "--json"])
+        raise SystemExit(0)
+    assert ended.value.code == 0
+    assert json.loads(capsys.readouterr().out)["trigger_word"] == "ohwx anna"
+    bob = Workbench(team_settings(moto_server, tmp_path / "bob", bucket, "bob"))
+    assert bob.registry.get(A).trigger_word == "ohwx anna"
+    got = bob.store.get_bytes(f"{bob.settings.team_prefix}/registry.json")
+    assert got is not None
+    doc = json.loads(got[0])
+    assert doc["triggers"][A]["word"] == "ohwx anna" and doc["triggers"][A]["user"].startswith(
+        "alice@")

@@ -182,3 +182,13 @@ def test_team_settings():
     with pytest.raises(ConfigError, match="outside the training data"):
         Settings.from_env(env={"ACTORBENCH_STATE_PREFIX": "system_actors/training_data/x"},
                           dotenv=False)
+
+
+def test_the_later_trigger_word_wins():
+    a = {"word": "ohwx anna", "at": "2026-11-22T10:00:05+00:00", "user": "a"}
+    b = {"word": "zqkvtm", "at": "2026-11-22T10:00:01+00:00", "user": "b"}
+    out = merge_registry({"triggers": {"x": a}}, {"triggers": {"x": b, "y": b}})
+    assert out["triggers"] == {"x": a, "y": b}
+    assert merge_registry(out, {"triggers": {"x": {**b, "at": "2026-11-22T10:00:09+00:00"}}}
+                          )["triggers"]["x"]["word"] == "zqkvtm"
+    assert "triggers" not in merge_registry({}, {"validated": {}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,32 @@ def check_actor_name(name: str) -> str:
             "(no '/', '..' or spaces)."
         )
     return name
+
+
+#: consonants only: a token spelt from them is no word of any language a text encoder knows
+#: well, so it starts with no meaning of its own (the reason trainers use "sks" or "ohwx")
+_CONSONANTS = "bcdfghjklmnpqrstvwxz"
+#: a trigger word: 2-64 characters, no comma (captions are comma-separated tags), no line
+#: break, and not starting with '#' (comment syntax in some trainers' caption tools)
+TRIGGER_RE = re.compile(r"[^\s,#][^,\n\r\t]{0,62}[^\s,]\Z")
+
+
+def default_trigger(name: str) -> str:
+    """A rare token for ``name``, the same on every machine: ``"zq"`` and four consonants
+    chosen by the SHA-256 of the name (e.g. ``zqkvtm``). Not a real word, so the LoRA gives it
+    a meaning instead of fighting the one the text encoder already has."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return "zq" + "".join(_CONSONANTS[b % len(_CONSONANTS)] for b in digest[:4])
+
+
+def trigger_problem(value: object) -> str:
+    """Why ``value`` cannot be a trigger word ("" if it can)."""
+    if not isinstance(value, str):
+        return "must be a string"
+    if not TRIGGER_RE.match(value) or not value.isprintable():
+        return ("must be 2 to 64 characters, without commas or line breaks, not starting "
+                "with '#' or a space")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +87,13 @@ class Actor:
     @property
     def facets(self) -> Facets:
         return Facets.from_name(self.name)
+
+    @property
+    def trigger_word(self) -> str:
+        """The registry's ``trigger_word``, else ``default_trigger(name)``."""
+        value = self.extra.get("trigger_word")
+        return value if isinstance(value, str) and not trigger_problem(value) else \
+            default_trigger(self.name)
 
     @property
     def ref(self) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import RegistryError, UnknownActorError
 from ..fsutil import atomic_write_json, clean_stale_temps, file_lock
-from .model import Actor, check_actor_name
+from .model import Actor, check_actor_name, trigger_problem
 
 KNOWN = {"id", "name", "training_data", "validated_lora_model"}
 LIBRARY_STATUSES = ("synced", "not_synced", "no_data")
@@ -88,6 +88,8 @@ def actor_from_dict(raw: Any, path: Path, position: int) -> Actor:
         if synced is not None and not isinstance(synced, bool):
             raise RegistryError(path, "must be true or false", actor=name,
                                 field="training_data.synced")
+    if "trigger_word" in raw and (why := trigger_problem(raw["trigger_word"])):
+        raise RegistryError(path, why, actor=name, field="trigger_word")
     vlm = raw.get("validated_lora_model")
     if vlm is not None and not isinstance(vlm, dict):
         raise RegistryError(path, "must be an object", actor=name, field="validated_lora_model")
@@ -234,6 +236,19 @@ class Registry:
         self.actors = [updated if a.name == name else a for a in self.actors]
         self._by_name[name] = updated
         return updated
+
+    def set_trigger(self, ref: str, word: str | None) -> Actor:
+        """Store the actor's trigger word (None: back to ``default_trigger``)."""
+        if word is not None and (why := trigger_problem(word)):
+            raise RegistryError(self.path, why, actor=self.get(ref).name, field="trigger_word")
+
+        def change(raw: dict[str, Any]) -> None:
+            if word is None:
+                raw.pop("trigger_word", None)
+            else:
+                raw["trigger_word"] = word
+
+        return self.update(ref, change)
 
     def save(self) -> None:
         """Write the whole registry (used by the demo and by tests)."""

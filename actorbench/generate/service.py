@@ -43,9 +43,14 @@ def make_backend(name: str, wb: Workbench) -> Any:
 
 
 def next_free_index(wb: Workbench, actor: str) -> int:
-    """Above every index seen locally, in S3, in the manifest or in response.json."""
+    """Above every index seen locally, in S3, in the manifest or in response.json, and
+    every caption's (a caption left without its image must not caption a new one)."""
+    from ..storage.layout import caption_name_re
+
     plan = wb.engine.plan([actor])[actor]
-    used = {c.index for c in plan.changes}
+    captioned = caption_name_re(actor)
+    used = {c.index for c in plan.changes} | {
+        int(m.group(1)) for u in plan.unrecognised if (m := captioned.match(u.name))}
     return max(used, default=-1) + 1
 
 

@@ -13,6 +13,11 @@ from typing import Any, BinaryIO, Protocol, cast
 ByteCallback = Callable[[int], None]
 
 
+def content_type_of(key: str) -> str:
+    """What an uploaded training file is: a caption (``.txt``) or an image."""
+    return "text/plain; charset=utf-8" if key.endswith(".txt") else "image/png"
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str

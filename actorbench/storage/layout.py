@@ -39,6 +39,14 @@ class Layout:
     def image_path(self, name: str, index: int) -> Path:
         return self.training_dir(name) / image_filename(name, index)
 
+    def caption_path(self, name: str, index: int) -> Path:
+        """``{name}_{i}.txt`` beside the image: the file every LoRA trainer reads."""
+        return self.training_dir(name) / caption_filename(name, index)
+
+    def captions_record(self, name: str) -> Path:
+        """Who wrote each caption and when (not beside the images: trainers read that folder)."""
+        return self.actor_dir(name) / ".captions.json"
+
     def request_json(self, name: str) -> Path:
         return self.training_dir(name) / "request.json"
 
@@ -85,6 +93,9 @@ class Layout:
     def image_key(self, name: str, index: int) -> str:
         return self.actor_prefix(name) + image_filename(name, index)
 
+    def caption_key(self, name: str, index: int) -> str:
+        return self.actor_prefix(name) + caption_filename(name, index)
+
     def parse_image_key(self, key: str) -> tuple[str, int] | None:
         """``(actor, index)`` for a training-image key of this library, else None."""
         if not key.startswith(self.prefix + "/"):
@@ -120,3 +131,13 @@ def image_name_re(name: str) -> re.Pattern[str]:
     also matches before a trailing newline.
     """
     return re.compile(rf"{re.escape(name)}_(0|[1-9][0-9]{{0,4}})\.png\Z", re.ASCII)
+
+
+def caption_filename(name: str, index: int) -> str:
+    """``{name}_{i}.txt``: the caption of image ``i`` (same index rules as the image)."""
+    return image_filename(name, index).removesuffix(".png") + ".txt"
+
+
+def caption_name_re(name: str) -> re.Pattern[str]:
+    """``{name}_{i}.txt`` spelt canonically, like ``image_name_re``."""
+    return re.compile(rf"{re.escape(name)}_(0|[1-9][0-9]{{0,4}})\.txt\Z", re.ASCII)

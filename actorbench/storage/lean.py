@@ -38,7 +38,7 @@ import urllib3
 
 from ..errors import StoreError
 from ..fsutil import open_regular
-from .base import BulkGetter, ObjectInfo, StoreDefaults
+from .base import BulkGetter, ObjectInfo, StoreDefaults, content_type_of
 from .hashing import strip_etag, valid_etag
 from .net import Address, Proxies, address, tls_context
 from .retry import DEFAULT, RetryPolicy, is_transient, retry_after, retryable_status
@@ -335,7 +335,7 @@ class LeanS3Store(StoreDefaults):
                  if_none_match: bool = False) -> str:
         with open_regular(Path(path)) as fh:  # a symlink is never uploaded
             data = fh.read()
-        return self._put(key, data, md5_hex, if_match, if_none_match)
+        return self._put(key, data, md5_hex, if_match, if_none_match, content_type_of(key))
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "image/png") -> str:
         return self._put(key, data, hashlib.md5(data, usedforsecurity=False).hexdigest(),

@@ -23,7 +23,13 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ..errors import CredentialsError, StoreError, Unreachable
 from ..fsutil import open_regular
-from .base import ObjectInfo, ObjectStore, StoreDefaults, read_body  # noqa: F401 - re-exported
+from .base import (  # noqa: F401 - re-exported
+    ObjectInfo,
+    ObjectStore,
+    StoreDefaults,
+    content_type_of,
+    read_body,
+)
 from .hashing import strip_etag, valid_etag
 from .retry import DEFAULT, RetryPolicy, is_transient, retry_after, retryable_status
 from .s3errors import explain
@@ -153,7 +159,7 @@ class S3Store(StoreDefaults):
         """Upload with Content-MD5 and a write condition; returns the new ETag."""
         check_key(key)
         kwargs: dict[str, Any] = {
-            "Bucket": self.bucket, "Key": key, "ContentType": "image/png",
+            "Bucket": self.bucket, "Key": key, "ContentType": content_type_of(key),
             "ContentMD5": base64.b64encode(bytes.fromhex(md5_hex)).decode(),
         }
         if if_match:

@@ -5,13 +5,13 @@ from .config import SyncConfig
 from .decide import Action, Direction, Prefer, Transfer, Transfers, action_for, decide
 from .engine import SyncEngine
 from .manifest import Manifest, ManifestEntry
-from .plan import LABELS, ActorPlan, Change, ImageStatus, plan_actor
+from .plan import LABELS, ActorPlan, Change, FileKind, ImageStatus, plan_actor
 from .progress import ProgressCallback, ProgressEvent, ProgressKind, ProgressRecorder, no_progress
 from .selection import format_only, parse_only
 from .summary import SyncSummary
 
-__all__ = ["LABELS", "Action", "ActorPlan", "Change", "Direction", "ImageStatus", "Manifest",
-           "ManifestEntry", "Prefer", "ProgressCallback", "ProgressEvent", "ProgressKind",
-           "ProgressRecorder", "SyncConfig", "SyncEngine", "SyncSummary", "Transfer",
-           "Transfers", "action_for", "conflict_path", "decide", "format_only", "no_progress",
-           "parse_only", "plan_actor"]
+__all__ = ["LABELS", "Action", "ActorPlan", "Change", "Direction", "FileKind", "ImageStatus",
+           "Manifest", "ManifestEntry", "Prefer", "ProgressCallback", "ProgressEvent",
+           "ProgressKind", "ProgressRecorder", "SyncConfig", "SyncEngine", "SyncSummary",
+           "Transfer", "Transfers", "action_for", "conflict_path", "decide", "format_only",
+           "no_progress", "parse_only", "plan_actor"]

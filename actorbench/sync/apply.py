@@ -28,7 +28,7 @@ from ..storage.retry import MAX_ATTEMPTS
 from .config import SyncConfig
 from .decide import Action, Direction, Transfer, Transfers
 from .manifest import Manifest, ManifestEntry
-from .plan import ActorPlan, ImageStatus
+from .plan import ActorPlan, FileKind, ImageStatus
 from .progress import ProgressCallback, ProgressEvent, ProgressKind
 from .records import describe, note_environment
 from .summary import SyncSummary
@@ -36,8 +36,9 @@ from .transfer import Fetched, download, upload
 
 
 def conflict_path(path: Path, side: str) -> Path:
-    """Where the losing side of a conflict is kept: ``{name}_{i}.conflict-{side}.png``."""
-    return path.with_name(f"{path.stem}.conflict-{side}.png")
+    """Where the losing side of a conflict is kept: ``{name}_{i}.conflict-{side}.png``
+    (``.txt`` for a caption)."""
+    return path.with_name(f"{path.stem}.conflict-{side}{path.suffix}")
 
 
 def free_conflict_path(path: Path, side: str) -> Path:
@@ -47,7 +48,7 @@ def free_conflict_path(path: Path, side: str) -> Path:
     n = 2
     candidate = first
     while candidate.exists() or candidate.is_symlink():
-        candidate = path.with_name(f"{path.stem}.conflict-{side}-{n}.png")
+        candidate = path.with_name(f"{path.stem}.conflict-{side}-{n}{path.suffix}")
         n += 1
     return candidate
 
@@ -170,7 +171,9 @@ class Applier:
         self._commit(pending)
 
     def _target(self, t: Transfer) -> Path:
-        path = self.layout.image_path(t.actor, t.change.index)
+        path = (self.layout.caption_path(t.actor, t.change.index)
+                if t.change.kind is FileKind.CAPTION
+                else self.layout.image_path(t.actor, t.change.index))
         return conflict_path(path, "remote") if t.action is Action.KEEP_BOTH else path
 
     def _submit(self, t: Transfer, bulk_failed: Any = None) -> None:
@@ -216,8 +219,8 @@ class Applier:
             ch.base.etag if ch.status is ImageStatus.LOCAL_MODIFIED and ch.base else None)
         etag = upload(self.store, ch.key, ch.local.path, md5, expect, on_bytes, self.cancel)
         with run.lock:  # an edit saved during the upload has another mtime: it stays pending
-            run.manifest.entries[ch.index] = ManifestEntry(before.st_size, before.st_mtime_ns,
-                                                           md5, etag)
+            run.manifest.of(ch.kind)[ch.index] = ManifestEntry(before.st_size,
+                                                               before.st_mtime_ns, md5, etag)
         return None
 
     def _commit(self, batch: list[_Landed]) -> None:
@@ -250,7 +253,7 @@ class Applier:
                 with run.lock:  # (the manifest's size, mtime and MD5 are the hash cache's
                     # entry too: ``classify`` trusts an unchanged size and mtime; a second
                     # copy in .hash-cache.json would cost a file per actor on a first pull)
-                    run.manifest.entries[t.change.index] = ManifestEntry(
+                    run.manifest.of(t.change.kind)[t.change.index] = ManifestEntry(
                         got.size, got.mtime_ns, got.md5, got.etag)
             self._outcome(t, None)
         batch.clear()
@@ -259,7 +262,8 @@ class Applier:
         run = self.runs[t.actor]
         if exc is None:
             if t.action is not Action.KEEP_BOTH:
-                run.done.add(t.change.index)
+                if t.change.kind is FileKind.IMAGE:  # (what S3 now holds, for records)
+                    run.done.add(t.change.index)
                 run.summary.transferred += 1
                 run.summary.bytes += t.size
             self.progress(ProgressEvent(ProgressKind.FILE, t.actor, t.key, ok=True))

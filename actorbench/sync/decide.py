@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .plan import PULLABLE, PUSHABLE, ActorPlan, Change, ImageStatus, LocalFile
+from .plan import PULLABLE, PUSHABLE, ActorPlan, Change, FileKind, ImageStatus, LocalFile
 
 
 class Direction(enum.StrEnum):
@@ -135,7 +135,11 @@ class Transfers:
         verb = "download" if self.direction is Direction.PULL else "upload"
         parts = []
         if c[Action.DOWNLOAD] or c[Action.UPLOAD]:
-            parts.append(f"{verb} {c[Action.DOWNLOAD] + c[Action.UPLOAD]}")
+            captions = sum(1 for t in self.of(Action.DOWNLOAD, Action.UPLOAD)
+                           if t.change.kind is FileKind.CAPTION)
+            parts.append(f"{verb} {c[Action.DOWNLOAD] + c[Action.UPLOAD]}"
+                         + (f" ({captions} caption{'s' if captions != 1 else ''})"
+                            if captions else ""))
         if c[Action.OVERWRITE]:
             side = "S3's" if self.direction is Direction.PULL else "your"
             parts.append(f"overwrite {c[Action.OVERWRITE]} with {side} version "
@@ -155,7 +159,9 @@ class Transfers:
         return {"actor": self.actor, "direction": str(self.direction),
                 "summary": self.describe(), "bytes": self.bytes,
                 "actions": [{"key": t.key, "index": t.change.index, "action": str(t.action),
-                             "status": t.change.status.value, "bytes": t.size}
+                             "status": t.change.status.value, "bytes": t.size,
+                             **({"kind": "caption"} if t.change.kind is FileKind.CAPTION
+                                else {})}
                             for t in self.items if t.action is not Action.SKIP],
                 "skipped": len(self.of(Action.SKIP)),
                 "refused": [{"key": r.key, "reason": r.reason} for r in self.refused]}
@@ -173,11 +179,12 @@ def decide(plan: ActorPlan, direction: Direction, prefer: Prefer | None = None,
     the reason; it is decided on that status, then refused if the action would upload it. An
     image name held by a symlink, fifo or folder (no ``compared``) is never read, nor written
     through or over. ``check`` looks at other upload candidates (a conflict pushed with
-    ``--prefer local``, a remote delete re-uploaded), unless ``allow_invalid``.
+    ``--prefer local``, a remote delete re-uploaded), unless ``allow_invalid``. Captions
+    follow the images, by the same policy.
     """
     items: list[Transfer] = []
     refused: list[Refusal] = []
-    for ch in plan.changes:
+    for ch in [*plan.changes, *plan.captions]:
         problem = ""
         if ch.status is ImageStatus.INVALID and ch.compared is not None:
             problem, ch = ch.problem, replace(ch, status=ch.compared)

@@ -26,9 +26,9 @@ from . import cache, listing, records
 from .apply import ActorRun, Applier
 from .config import IMAGES_PER_ACTOR, SyncConfig
 from .decide import Action, Direction, ImageCheck, Prefer, Transfers, decide
-from .files import image_problem
+from .files import caption_problem, image_problem
 from .manifest import Manifest, ManifestEntry
-from .plan import ActorPlan, ImageStatus, LocalFile, plan_actor
+from .plan import ActorPlan, FileKind, ImageStatus, LocalFile, plan_actor
 from .progress import ProgressCallback, ProgressEvent, ProgressKind, no_progress
 from .summary import SyncSummary
 
@@ -184,7 +184,10 @@ class SyncEngine:
             transfers = decide(full.select(only), direction, prefer, _checker(hashes),
                                allow_invalid)
             summary = SyncSummary(n, direction, total=len(transfers.items)
-                                  + len(transfers.refused), warnings=list(full.warnings))
+                                  + len(transfers.refused), warnings=list(full.warnings),
+                                  captions=sum(1 for t in transfers.items
+                                               if t.change.kind is FileKind.CAPTION)
+                                  + sum(1 for r in transfers.refused if r.key.endswith(".txt")))
             summary.unrecognised = [u.to_json() for u in full.unrecognised]
             for r in transfers.refused:
                 summary.refuse(r.key, r.reason)
@@ -257,16 +260,17 @@ class SyncEngine:
 
 def _checker(hashes: HashCache) -> ImageCheck:
     def check(local: LocalFile) -> str:
-        return hashes.checked(local.path, local.size, local.mtime_ns, image_problem)
+        fit = caption_problem if local.path.suffix == ".txt" else image_problem
+        return hashes.checked(local.path, local.size, local.mtime_ns, fit)
     return check
 
 
 def _refresh_baseline(run: ActorRun) -> None:
-    """Images identical on both sides become the new common ancestor."""
+    """Images and captions identical on both sides become the new common ancestor."""
     for ch in run.transfers.items:
         if ch.change.status is ImageStatus.SYNCED:
             c = ch.change
             assert c.local and c.remote
             md5 = run.hashes.md5(c.local.path)
-            run.manifest.entries[c.index] = ManifestEntry(c.local.size, c.local.mtime_ns, md5,
-                                                          c.remote.etag)
+            run.manifest.of(c.kind)[c.index] = ManifestEntry(c.local.size, c.local.mtime_ns,
+                                                             md5, c.remote.etag)

@@ -1,7 +1,8 @@
-"""Which files count as training images, and which images are fit to push.
+"""Which files count as training images and captions, and which are fit to push.
 
-Only ``{actor}_{i}.png`` spelt canonically is an image (``storage.layout.image_name_re``);
-anything else beside the images is reported, never synced over one and never deleted.
+Only ``{actor}_{i}.png`` spelt canonically is an image (``storage.layout.image_name_re``) and
+only ``{actor}_{i}.txt`` its caption; anything else beside the images is reported, never synced
+over one and never deleted.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ TAIL_BYTES = 4096
 #: train at about 1 MP) and is where thumbs.py stops decoding, so whatever is pushed can be
 #: shown; a 30000x30000 "PNG" of a few hundred bytes must not reach S3 and the trainer
 MAX_PIXELS = 64_000_000
+#: the longest caption synced or sent to a trainer (the job contract's limit, in characters)
+MAX_CAPTION_CHARS = 1000
+#: a caption file larger than this is not read at all (1000 characters of UTF-8 fit in 4000)
+MAX_CAPTION_BYTES = 4 * MAX_CAPTION_CHARS
 
 
 @dataclass(frozen=True)
@@ -64,15 +69,51 @@ def is_known_local(actor: str, name: str) -> bool:
 
 
 def name_problem(actor: str, name: str) -> str:
-    """Why a regular file named ``name`` is not taken for a training image."""
-    m = re.fullmatch(rf"{re.escape(actor)}_(\d+)\.png", name)  # any digits: say which image
+    """Why a regular file named ``name`` is not taken for a training image or caption."""
+    m = re.fullmatch(rf"{re.escape(actor)}_(\d+)\.(png|txt)", name)  # any digits: say which
     try:
         index = int(m.group(1)) if m else None
     except ValueError:
         index = None
-    if index is None:
+    if index is None or m is None:
         return "not a training image name"
+    if m.group(2) == "txt":
+        return f"not a canonical caption name (image {index}'s is {actor}_{index}.txt)"
     return f"not a canonical image name (image {index} is {actor}_{index}.png)"
+
+
+def orphan_caption_reason(index: int) -> str:
+    """Why a caption is reported and not synced: its image is on neither side."""
+    return f"caption of image {index}, which is neither here nor in S3: not synced"
+
+
+def caption_problem(path: Path) -> str:
+    """Why ``path`` is not a caption fit to push ("" if it is): UTF-8 plain text of at most
+    ``MAX_CAPTION_CHARS`` characters, no control characters but newlines and tabs."""
+    try:
+        fh = open_regular(path)
+    except UnsafePathError as exc:
+        return str(exc).removeprefix(f"{path.name}: ").rstrip(".")
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or type(exc).__name__})"
+    with fh:
+        raw = fh.read(MAX_CAPTION_BYTES + 1)
+    return text_problem(raw)
+
+
+def text_problem(raw: bytes) -> str:
+    """Why ``raw`` is not a caption's text ("" if it is)."""
+    if len(raw) > MAX_CAPTION_BYTES:
+        return f"caption too long (over {MAX_CAPTION_BYTES:,} bytes)"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "caption is not UTF-8 text"
+    if len(text) > MAX_CAPTION_CHARS:
+        return f"caption too long ({len(text):,} characters, limit {MAX_CAPTION_CHARS:,})"
+    if any(not ch.isprintable() and ch not in "\n\r\t" for ch in text):
+        return "caption holds control characters"
+    return ""
 
 
 def remote_problem(actor: str, rest: str) -> str:
@@ -131,4 +172,4 @@ def _pillow_problem(fh: object) -> str:
 
 def _conflict_re(actor: str) -> re.Pattern[str]:
     return re.compile(rf"{re.escape(actor)}_(0|[1-9][0-9]{{0,4}})\.conflict-(local|remote)"
-                      r"(-[1-9][0-9]{0,5})?\.png\Z", re.ASCII)
+                      r"(-[1-9][0-9]{0,5})?\.(png|txt)\Z", re.ASCII)

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import enum
-import os
-import stat
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from ..storage.base import ObjectInfo
 from ..storage.hashing import HashCache
-from ..storage.layout import Layout, image_name_re
+from ..storage.layout import Layout, caption_name_re
 from .files import (
     Unrecognised,
+    caption_problem,
     image_problem,
-    is_known_local,
-    name_problem,
-    not_regular_reason,
+    orphan_caption_reason,
     remote_problem,
 )
 from .manifest import Manifest, ManifestEntry
+from .scan import LocalFile, LocalScan, scan_folder
 
 
 class ImageStatus(enum.Enum):
@@ -66,16 +63,17 @@ OWED_TO_S3 = frozenset({ImageStatus.LOCAL_ONLY, ImageStatus.LOCAL_MODIFIED,
                         ImageStatus.CONFLICT, ImageStatus.DELETED_REMOTE})
 
 
-@dataclass(frozen=True)
-class LocalFile:
-    path: Path
-    size: int
-    mtime_ns: int
+class FileKind(enum.StrEnum):
+    """What a synced file is: a training image, or the caption beside it."""
+
+    IMAGE = "image"
+    CAPTION = "caption"
 
 
 @dataclass(frozen=True)
 class Change:
-    """One image's state: what is local, what is remote, what was synced last."""
+    """One image's (or its caption's) state: what is local, what is remote, what was synced
+    last. A caption is decided by the same rules as an image (``kind`` tells them apart)."""
 
     actor: str
     index: int
@@ -86,6 +84,7 @@ class Change:
     base: ManifestEntry | None = None
     problem: str = ""  # why it is INVALID
     compared: ImageStatus | None = None  # what content comparison says, when INVALID stands in
+    kind: FileKind = FileKind.IMAGE
 
     @property
     def size(self) -> int:
@@ -106,10 +105,14 @@ def owed_to_s3(change: Change) -> bool:
 
 @dataclass
 class ActorPlan:
+    """Every image of an actor (``changes``) and every caption of an image that exists on
+    either side (``captions``, apart so that image counts stay image counts)."""
+
     actor: str
     changes: list[Change] = field(default_factory=list)
     unrecognised: list[Unrecognised] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. a bad entry of response.json
+    captions: list[Change] = field(default_factory=list)
 
     def _repr_html_(self) -> str:
         from ..richrepr import plan_html
@@ -127,7 +130,12 @@ class ActorPlan:
         if only is None:
             return self
         return ActorPlan(self.actor, [c for c in self.changes if c.index in only],
-                         self.unrecognised)
+                         self.unrecognised,
+                         captions=[c for c in self.captions if c.index in only])
+
+    def caption_of(self, index: int) -> Change | None:
+        """The caption's state for image ``index`` (None: no caption on either side)."""
+        return next((c for c in self.captions if c.index == index), None)
 
     @property
     def local_bytes(self) -> int:
@@ -136,37 +144,6 @@ class ActorPlan:
     @property
     def remote_bytes(self) -> int:
         return sum(c.remote.size for c in self.changes if c.remote)
-
-
-def scan_local(layout: Layout, actor: str
-               ) -> tuple[dict[int, LocalFile], dict[int, str], list[Unrecognised]]:
-    """Images (regular files named ``{actor}_{i}.png``); image names held by something else,
-    with why (a symlink, fifo or folder is never followed, hashed or replaced); and every
-    other unexpected entry of training_data/."""
-    images: dict[int, LocalFile] = {}
-    blocked: dict[int, str] = {}
-    other: list[Unrecognised] = []
-    pat = image_name_re(actor)
-    try:
-        entries = list(os.scandir(layout.training_dir(actor)))
-    except (FileNotFoundError, NotADirectoryError):
-        return images, blocked, other
-    for entry in entries:
-        try:
-            st = entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            continue
-        m = pat.match(entry.name)
-        if stat.S_ISREG(st.st_mode):
-            if m:
-                images[int(m.group(1))] = LocalFile(Path(entry.path), st.st_size, st.st_mtime_ns)
-            elif not is_known_local(actor, entry.name):
-                other.append(Unrecognised("local", entry.name, name_problem(actor, entry.name)))
-        elif m:
-            blocked[int(m.group(1))] = not_regular_reason(st.st_mode)
-        else:
-            other.append(Unrecognised("local", entry.name, not_regular_reason(st.st_mode)))
-    return images, blocked, other
 
 
 def classify(local: LocalFile | None, remote: ObjectInfo | None, base: ManifestEntry | None,
@@ -217,15 +194,21 @@ def plan_actor(layout: Layout, actor: str, remote: Iterable[ObjectInfo], manifes
     """
     own = hashes is None
     hashes = hashes or HashCache(layout.hash_cache_path(actor))
-    local, blocked, unrecognised = scan_local(layout, actor)
+    scan = scan_folder(layout, actor)
+    local, blocked, unrecognised = scan.images, scan.blocked, scan.other
     remote_by_idx: dict[int, ObjectInfo] = {}
+    remote_captions: dict[int, ObjectInfo] = {}
     prefix = layout.actor_prefix(actor)
+    cpat = caption_name_re(actor)
     for info in remote:
         parsed = layout.parse_image_key(info.key)
+        rest = info.key.removeprefix(prefix)
         if parsed and parsed[0] == actor:
             remote_by_idx[parsed[1]] = info
-        elif why := remote_problem(actor, info.key.removeprefix(prefix)):
-            unrecognised.append(Unrecognised("s3", info.key.removeprefix(prefix), why))
+        elif info.key.startswith(prefix) and (m := cpat.match(rest)):
+            remote_captions[int(m.group(1))] = info
+        elif why := remote_problem(actor, rest):
+            unrecognised.append(Unrecognised("s3", rest, why))
     listed = set(listed_indices)
     indices = sorted(set(local) | set(remote_by_idx) | set(manifest.entries) | listed
                      | set(blocked))
@@ -243,6 +226,36 @@ def plan_actor(layout: Layout, actor: str, remote: Iterable[ObjectInfo], manifes
             change = replace(change, status=ImageStatus.INVALID, problem=problem,
                              compared=status)
         plan.changes.append(change)
+    _plan_captions(layout, actor, plan, scan, remote_captions, manifest, hashes,
+                   exists=set(local) | set(remote_by_idx) | set(blocked))
+    plan.unrecognised.sort(key=lambda u: (u.where, u.name))
     if own:
         hashes.save()
     return plan
+
+
+def _plan_captions(layout: Layout, actor: str, plan: ActorPlan, scan: LocalScan,
+                   remote: dict[int, ObjectInfo], manifest: Manifest, hashes: HashCache,
+                   exists: set[int]) -> None:
+    """Captions by the images' rules; one whose image is on neither side is reported (as
+    unrecognised, on each side that holds it), never synced: it would caption nothing."""
+    indices = sorted(set(scan.captions) | set(remote) | set(scan.blocked_captions))
+    for i in indices:
+        lf, ro, base = scan.captions.get(i), remote.get(i), manifest.captions.get(i)
+        if i not in exists:
+            name = layout.caption_path(actor, i).name
+            if lf is not None or i in scan.blocked_captions:
+                plan.unrecognised.append(Unrecognised("local", name, orphan_caption_reason(i)))
+            if ro is not None:
+                plan.unrecognised.append(Unrecognised("s3", name, orphan_caption_reason(i)))
+            continue
+        status = classify(lf, ro, base, hashes)
+        problem = scan.blocked_captions.get(i, "")
+        if lf is not None and status in PUSHABLE:
+            problem = hashes.checked(lf.path, lf.size, lf.mtime_ns, caption_problem)
+        change = Change(actor, i, status, layout.caption_key(actor, i), lf, ro, base,
+                        kind=FileKind.CAPTION)
+        if problem:
+            change = replace(change, status=ImageStatus.INVALID, problem=problem,
+                             compared=status)
+        plan.captions.append(change)

@@ -31,6 +31,7 @@ class SyncSummary:
     s3_urls: list[str] = field(default_factory=list)
     cancelled: bool = False
     bytes: int = 0
+    captions: int = 0  # of ``total``, how many are captions (the rest are images)
 
     def _repr_html_(self) -> str:
         from ..richrepr import summary_html

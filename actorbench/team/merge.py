@@ -105,7 +105,8 @@ def merge_ledger(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[st
 
 
 def merge_registry(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[str, Any]:
-    """``{"actors": [entries added by actorbench], "validated": {name: mark}}`` merged."""
+    """``{"actors": [entries added by actorbench], "validated": {name: mark},
+    "triggers": {name: {"word", "at", "user"}}}`` merged."""
     stored = stored if isinstance(stored, dict) else {}
     actors = [a for a in stored.get("actors") or [] if isinstance(a, dict)]
     names = {a.get("name") for a in actors}
@@ -114,7 +115,19 @@ def merge_registry(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[
     validated = dict(validated) if isinstance(validated, dict) else {}
     for name, mark in (mine.get("validated") or {}).items():
         validated[name] = later_mark(validated.get(name), mark)
-    return {**stored, "actors": actors, "validated": validated}
+    triggers = stored.get("triggers")
+    triggers = dict(triggers) if isinstance(triggers, dict) else {}
+    for name, rec in (mine.get("triggers") or {}).items():  # the later setting wins
+        old = triggers.get(name)
+        if not isinstance(old, dict) or _trigger_key(rec) > _trigger_key(old):
+            triggers[name] = rec
+    return {**stored, "actors": actors, "validated": validated,
+            **({"triggers": triggers} if triggers else {})}
+
+
+def _trigger_key(rec: dict[str, Any]) -> tuple[datetime, str]:
+    """A trigger word's setting ``{"word", "at", "user"}``: ordered by time, then user."""
+    return _when(rec.get("at")), str(rec.get("user") or "")
 
 
 def merge_params(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[str, Any]:

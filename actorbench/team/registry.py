@@ -2,7 +2,8 @@
 
 ``registry.json`` holds ``{"actors": [entries added by discover], "validated": {name: mark}}``.
 ``refresh`` brings it into the local ``actors.json`` (the cache) before the registry is read;
-``record_mark`` and ``publish`` merge into it (``merge.merge_registry``).
+``record_mark``, ``record_trigger`` and ``publish`` merge into it (``merge.merge_registry``);
+``"triggers": {name: {"word", "at", "user"}}`` shares each actor's trigger word.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..actors.model import trigger_problem
 from ..actors.registry import Registry, _id_key, actor_from_dict, parse_registry, read_json
 from ..errors import ActorbenchError
 from ..fsutil import atomic_write_json, clean_stale_temps, file_lock
@@ -34,6 +36,11 @@ def _valid_mark(mark: object) -> bool:
     return True
 
 
+def _valid_trigger(word: object) -> str | None:
+    """A shared trigger word, checked as ``actors.json`` checks it (None: the default)."""
+    return word if isinstance(word, str) and not trigger_problem(word) else None
+
+
 class SharedRegistry:
     def __init__(self, docs: SharedDocuments, layout: Layout) -> None:
         self.docs, self.layout = docs, layout
@@ -56,6 +63,16 @@ class SharedRegistry:
         winner = (doc.get("validated") or {}).get(name)
         if _valid_mark(winner) and registry.get(name).validated_lora_model != winner:
             registry.update(name, lambda raw: raw.update(validated_lora_model=winner))
+
+    def record_trigger(self, registry: Registry, name: str, word: str | None, at: str,
+                       user: str) -> None:
+        """Share an actor's trigger word (None: back to the default), the later setting
+        winning, and keep the winner in the local ``actors.json``."""
+        rec = {"word": word, "at": at, "user": user}
+        doc = self.docs.update(DOC, lambda cur: merge_registry(cur, {"triggers": {name: rec}}))
+        winner = (doc.get("triggers") or {}).get(name)
+        if isinstance(winner, dict):
+            registry.set_trigger(name, _valid_trigger(winner.get("word")))
 
     def refresh(self, path: Path) -> bool:
         """Bring shared actors and marks into ``actors.json``; True when it changed. A shared
@@ -93,6 +110,19 @@ class SharedRegistry:
                 mark = marks.get(raw["name"])
                 if _valid_mark(mark) and raw.get("validated_lora_model") != mark:
                     raw["validated_lora_model"] = mark
+                    changed = True
+            triggers = doc.get("triggers")
+            triggers = triggers if isinstance(triggers, dict) else {}
+            for raw in data:
+                rec = triggers.get(raw["name"])
+                if not isinstance(rec, dict):
+                    continue
+                word = _valid_trigger(rec.get("word"))
+                if raw.get("trigger_word") != word:
+                    if word is None:
+                        raw.pop("trigger_word", None)
+                    else:
+                        raw["trigger_word"] = word
                     changed = True
             if changed:
                 parse_registry(data, path)

@@ -22,6 +22,9 @@ from ..errors import ConfigError
 
 #: the job contract actorbench sends and expects (docs/runpod-worker.md, worker/contract.py)
 CONTRACT = "actorbench.lora/1"
+#: the same job whose images carry their ``caption`` (plain text, the trigger first, at most
+#: 1000 characters); a worker that knows only /1 refuses it instead of ignoring the captions
+CONTRACT_CAPTIONS = "actorbench.lora/2"
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..captions import CaptionStore, Carried, Describe, drafts_for, facet_words, plain_only
 from ..clock import now_iso
 from ..errors import ActorbenchError
 from ..fsutil import atomic_write_json
 from ..sync.plan import in_s3
 from ..team.identity import stamp, who_of
 from ..workbench import Workbench
-from .adapter import CONTRACT, load_adapter
+from .adapter import CONTRACT, CONTRACT_CAPTIONS, load_adapter
 from .estimate import Estimate, estimate
 from .params import TrainingParams, auto_adjust, make_params
 from .runpod import RunPodClient, RunPodError, check_status, is_job_id
 from .status import ACTIVE, FINAL, RETRYABLE, STATES, JobStatus
-from .validate import Validation, validate_dataset
+from .validate import CaptionInput, Validation, validate_dataset
 from .versions import TrainingVersion, VersionStore
 
 
@@ -41,9 +42,12 @@ class TrainingService:
         svc.poll_until_done(prep.actor)
     """
 
-    def __init__(self, wb: Workbench, client: RunPodClient | None = None) -> None:
+    def __init__(self, wb: Workbench, client: RunPodClient | None = None,
+                 describe: Describe | None = None) -> None:
         self.wb = wb
         self._client = client
+        #: what varies per image (pose, framing), for draft captions; None: plain drafts
+        self.describe = describe
         # team mode: the ledger in the bucket (compare-and-swap); else the local file
         self.versions = (wb.team.ledger if wb.team is not None
                          else VersionStore(wb.layout, who_of(wb.settings).as_dict()))
@@ -78,9 +82,15 @@ class TrainingService:
             self.wb.team.save_params(actor_name, params.model_dump())
 
     def prepare(self, actor_ref: str, params: TrainingParams, adjust: bool = True) -> Prepared:
-        name = self.wb.registry.get(actor_ref).name
+        """Validate, adjust and estimate; a trigger word the caller did not set is the
+        actor's (``actors.json``'s ``trigger_word``, else its rare default)."""
+        actor = self.wb.registry.get(actor_ref)
+        name = actor.name
+        if "trigger_word" not in params.model_fields_set:
+            params = make_params(**{**params.model_dump(), "trigger_word": actor.trigger_word})
         plan = self.wb.engine.plan([name])[name]
-        validation = validate_dataset(plan, params.resolution)
+        validation = validate_dataset(plan, params.resolution,
+                                      self.caption_input(name, params.trigger_word, plan))
         formula = ""
         if adjust and validation.images:
             adj = auto_adjust(params, validation.images)
@@ -90,6 +100,14 @@ class TrainingService:
         measured = calibration(all_local_versions(self.wb.layout))
         return Prepared(name, params, formula, estimate(params, calibration=measured),
                         validation)
+
+    def caption_input(self, name: str, trigger: str, plan: Any) -> CaptionInput:
+        """The actor's captions, and the drafts used where an image has none."""
+        facets = self.wb.registry.get(name).facets
+        traits = tuple(facet_words(facets.ethnicity, facets.gender))
+        images = {c.index: c.key.rsplit("/", 1)[-1] for c in plan.changes}
+        return CaptionInput(CaptionStore(self.wb.layout).read(name), trigger,
+                            drafts_for(images, trigger, self.describe, traits), traits)
 
     # -- launching -----------------------------------------------------------------------
     def launch(self, prep: Prepared, force: bool = False, another: bool = False
@@ -109,13 +127,15 @@ class TrainingService:
             versions = self.versions.load(actor.id)
             version = TrainingVersion.new(
                 f"v{len(versions) + 1}", now_iso(), prep.params.model_dump(),
-                [{"key": c.key, "etag": c.remote.etag} for c in images if c.remote])
+                [{"key": c.key, "etag": c.remote.etag, **_caption_of(prep, c.index)}
+                 for c in images if c.remote])
             version.estimate = {"seconds": round(prep.estimate.seconds),
                                 "cost_usd": round(prep.estimate.cost_usd, 4),
                                 "gpu": prep.estimate.gpu}
             # recorded before /run; in team mode by a compare-and-swap that re-checks
             self.versions.record_launch(actor, versions, version, another=force or another)
-            job_input = job_contract(self.wb, actor.name, version, prep.params, images)
+            job_input = job_contract(self.wb, actor.name, version, prep.params, images,
+                                     prep.validation.captions)
             webhook = None
             if self.wb.settings.webhook_base_url:  # the secret proves a callback is RunPod's
                 webhook = (f"{self.wb.settings.webhook_base_url.rstrip('/')}/{actor.id}/"
@@ -256,19 +276,42 @@ class TrainingService:
         return self.versions.mark_good(self.wb.registry, actor_ref, version_id, stamp())
 
 
+def _caption_of(prep: Prepared, index: int) -> dict[str, str]:
+    """The caption the version trains image ``index`` with, for its record."""
+    c = prep.validation.captions.get(index)
+    return {"caption": c.text} if c is not None else {}
+
+
 def job_contract(wb: Workbench, actor: str, version: TrainingVersion,
-                 params: TrainingParams, images: list[Any]) -> dict[str, Any]:
-    """The job as ``actorbench.lora/1`` (docs/runpod-worker.md): presigned images with the
-    ETags the worker must check, the parameters, and where the LoRA and samples go."""
+                 params: TrainingParams, images: list[Any],
+                 captions: dict[int, Carried] | None = None) -> dict[str, Any]:
+    """The job (docs/runpod-worker.md): presigned images with the ETags the worker must
+    check, the parameters, and where the LoRA and samples go.
+
+    With captions other than ``"{trigger}, photo"`` for every image, each image carries its
+    ``caption`` (the trigger first) and the job says ``actorbench.lora/2``; otherwise it is
+    the ``actorbench.lora/1`` job an older worker knows (it writes ``"{trigger}, photo"``).
+    """
     s = wb.settings
     output: dict[str, Any] = {"bucket": s.bucket, "region": s.region,
                               "prefix": f"{lora_prefix(s.prefix)}/{actor}/{version.id}"}
     if s.endpoint_url:
         output["endpoint_url"] = s.endpoint_url
-    return {"contract": CONTRACT, "actor": actor, "version": version.name,
-            "trigger_word": params.trigger_word,
+    carried_images = {im.index for im in images if im.remote}
+    sent = {i: c for i, c in (captions or {}).items() if i in carried_images}
+    with_captions = bool(sent) and not plain_only(sent, params.trigger_word)
+
+    def caption(index: int) -> dict[str, str]:
+        if not with_captions:
+            return {}
+        c = sent.get(index)
+        return {"caption": c.text if c else f"{params.trigger_word}, photo"}
+
+    return {"contract": CONTRACT_CAPTIONS if with_captions else CONTRACT, "actor": actor,
+            "version": version.name, "trigger_word": params.trigger_word,
             "images": [{"url": wb.store.presign_get(c.key, 6 * 3600), "etag": c.remote.etag,
-                        "name": c.key.rsplit("/", 1)[-1]} for c in images if c.remote],
+                        "name": c.key.rsplit("/", 1)[-1], **caption(c.index)}
+                       for c in images if c.remote],
             "parameters": params.model_dump(), "output": output,
             "samples": {"every_steps": max(1, params.max_train_steps // 4)}}
 

@@ -118,7 +118,7 @@ class TrainingView(w.VBox):
         self._loading = True
         try:
             self.show_params(last or TrainingParams.from_preset(
-                "sdxl", trigger_word=f"ohwx_{name.split('_')[0]} person"))
+                "sdxl", trigger_word=self.state.wb.registry.get(name).trigger_word))
         finally:
             self._loading = False
         if last is not None:

@@ -82,7 +82,12 @@ class TrainingDataView(SyncActions, w.VBox):
         from .generate import GenerateView
 
         self.generate = GenerateView(state, on_done=self._on_generated)
-        self.extra = w.VBox([self.generate])
+        from .captions_panel import CaptionsPanel
+
+        self.captions = CaptionsPanel(state, self.errors, self.selected_indices,
+                                      lambda: bool(self.model.syncing),
+                                      lambda: self.load(fresh=True))
+        self.extra = w.VBox([self.generate, self.captions])
         buttons = w.HBox([self.pull_button, self.push_button, self.cancel_button,
                           self.refresh_button])
         super().__init__([self.errors, w.HBox([self.base, self.header]), buttons,
@@ -116,6 +121,7 @@ class TrainingDataView(SyncActions, w.VBox):
         self.files_bar.bar_style = self.bytes_bar.bar_style = ""
         self.preview.clear()
         self.generate.reset()
+        self.captions.clear()
 
     def _on_state_actor(self, change: dict[str, Any]) -> None:
         """Another actor: nothing said about the last one stays on the page."""
@@ -214,6 +220,7 @@ class TrainingDataView(SyncActions, w.VBox):
             self._show_base(name)
             self.render_header()
             self.images.show(plan, self.state.wb.layout.thumbs_dir())
+            self.captions.show(plan)
             self.render_unrecognised()
             has_base = self.state.wb.layout.base_image_path(name).exists()
             self.generate.set_available(has_base, "" if has_base else (
@@ -308,6 +315,7 @@ class TrainingDataView(SyncActions, w.VBox):
         def show(shown: tuple[bytes | None, bytes, str]) -> None:
             if self.state.actor == change.actor:  # not for an actor no longer shown
                 self.preview.show(change, *shown)
+                self.captions.edit(change.index)
 
         run_in_background(self.model, lambda: read_preview(self.state.wb, change),
                           on_done=show)

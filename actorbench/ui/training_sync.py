@@ -149,5 +149,6 @@ def summary_text(s: SyncSummary) -> str:
         parts.append(plural(len(s.conflicts), "conflict"))
     if s.invalid:
         parts.append(f"{len(s.invalid)} refused as invalid")
+    captions = f" and {plural(s.captions, 'caption')}" if s.captions else ""
     return (f"{'Cancelled: ' if s.cancelled else ''}{', '.join(parts)} "
-            f"(of {plural(s.total, 'image')}).")
+            f"(of {plural(s.total - s.captions, 'image')}{captions}).")
