@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from actorbench.captions.overview import Carried
 from actorbench.training import params as P
 from actorbench.training import vocab
 from actorbench.training.service import job_contract
@@ -87,18 +88,31 @@ def test_the_fixture_is_sd_scripts_at_the_pinned_release() -> None:
         sdscripts_parser("train_network.py").parse_args(["--clip_l=x"])
 
 
-def _job(base_model: str) -> dict[str, Any]:
-    """The job actorbench builds (training.service.job_contract) for a preset, 14 images."""
+def _job(base_model: str, captions: bool = False) -> dict[str, Any]:
+    """The job actorbench builds (training.service.job_contract) for a preset, 14 images
+    (with a person's caption on each when ``captions``: the ``actorbench.lora/2`` job)."""
     params = P.auto_adjust(P.TrainingParams.from_preset(base_model), 14).params
     settings = SimpleNamespace(bucket="ab-bucket", region="eu-west-1",
                                prefix="system_actors/training_data", endpoint_url=None)
     store = SimpleNamespace(presign_get=lambda key, _s: f"https://ab-bucket.s3.eu-west-1."
                             f"amazonaws.com/{key}?X-Amz-Signature=ab")
     wb = SimpleNamespace(settings=settings, store=store)
-    images = [SimpleNamespace(key=f"system_actors/training_data/a1/a1_{i}.png",
+    images = [SimpleNamespace(key=f"system_actors/training_data/a1/a1_{i}.png", index=i,
                               remote=SimpleNamespace(etag="0" * 32)) for i in range(14)]
     version = TrainingVersion.new("v1", "2026-12-07T00:00:00Z", params.model_dump(), [])
-    return job_contract(wb, "a1", version, params, images)  # type: ignore[arg-type]
+    carried = ({i: Carried(i, f"{params.trigger_word}, three-quarter view, photo {i}", "person")
+                for i in range(14)} if captions else None)
+    return job_contract(wb, "a1", version, params, images,  # type: ignore[arg-type]
+                        captions=carried)
+
+
+@pytest.mark.parametrize("base_model", vocab.BASE_MODELS)
+def test_a_job_with_captions_is_lora_2_and_the_worker_accepts_it(base_model: str) -> None:
+    job = _job(base_model, captions=True)
+    assert job["contract"] == "actorbench.lora/2"
+    assert all(im["caption"].startswith(job["trigger_word"]) for im in job["images"])
+    jsonschema.validate(job, contract.INPUT)
+    assert _job(base_model)["contract"] == "actorbench.lora/1"
 
 
 @pytest.mark.parametrize("base_model", vocab.BASE_MODELS)
