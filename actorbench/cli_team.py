@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .cli_base import _emit, _wb
+from .cli_base import Exit, _emit, _wb
 from .errors import ActorbenchError
 from .terminal import inert
 
@@ -72,12 +72,15 @@ def mark_good(a: argparse.Namespace) -> None:
     chosen = svc.mark_good(actor.name, match[0].id)
     good = wb.registry.get(actor.name).validated_lora_model or {}
     human = f"{actor.name}: {inert(chosen.name)} is the validated model (marked by {_by(good)})."
-    if good.get("version_id") != chosen.id:  # a later mark from another workstation won
+    if good.get("version_id") != chosen.id:  # a later mark (by revision) was kept instead
         human = (f"{actor.name}: {inert(chosen.name)} was marked, but a later mark by "
                  f"{_by(good)} at {inert(good.get('marked_at'))} chose "
                  f"{inert(good.get('version_name'))}.")
-    _emit({"actor": actor.name, "marked": chosen.id, "validated_lora_model": good}, a.json,
-          human)
+    took = good.get("version_id") == chosen.id
+    _emit({"actor": actor.name, "marked": chosen.id, "took_effect": took,
+           "validated_lora_model": good}, a.json, human)
+    if not took:  # a script must not go on as if its choice were the good model
+        raise Exit(1)
 
 
 def add_commands(command: Command) -> None:
