@@ -15,6 +15,11 @@ from urllib.parse import urlsplit
 TOKEN_ENV = "ACTORBENCH_APP_TOKEN"
 PASSWORD_ENV = "ACTORBENCH_APP_PASSWORD_HASH"
 HOSTS_ENV = "ACTORBENCH_APP_HOSTS"
+#: the app's unguessable base path (``/ab-<random>/``): every URL and the login cookie's Path
+BASE_ENV = "ACTORBENCH_APP_BASE"
+#: the login cookie: sent to this app's path only, never on a cross-site request, and gone
+#: when the browser ends its session (the server's cookie secret ends with the run anyway)
+COOKIE_OPTIONS = {"samesite": "Strict", "expires_days": None}
 #: the names that always reach a loopback-bound dashboard
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 #: the kernel websocket protocol the dashboard speaks; Voila 0.5.13 loops on anything else
@@ -29,6 +34,13 @@ _HOST_RE = re.compile(
 def new_token() -> str:
     """A fresh per-run token (256 bits, URL-safe), as Jupyter makes one."""
     return secrets.token_urlsafe(32)
+
+
+def new_base() -> str:
+    """A fresh per-run base path: cookies ignore ports, so another local user's server on
+    127.0.0.1 receives the login cookie only if it knows this path (it is never on a command
+    line: it travels in the environment, as the token does)."""
+    return f"/ab-{secrets.token_urlsafe(18)}/"
 
 
 def allowed_hosts(extra: str | list[str] = "") -> frozenset[str]:

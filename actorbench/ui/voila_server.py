@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.log import access_log
 from traitlets import Integer
@@ -45,6 +46,8 @@ from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from ..appsec import (
+    BASE_ENV,
+    COOKIE_OPTIONS,
     HOSTS_ENV,
     LOOPBACK_NAMES,
     PASSWORD_ENV,
@@ -229,7 +232,11 @@ class GuardedVoila(Voila):
         self.template_paths.insert(0, str(PAGE_TEMPLATE))
 
     def initialize(self, argv: list[str] | None = None) -> None:
+        base = os.environ.pop(BASE_ENV, "")
+        if base:  # before Voila derives its server and websocket URLs from it
+            self.base_url = base
         super().initialize(argv)
+        self.config.IdentityProvider.cookie_options = dict(COOKIE_OPTIONS)
         _strip_secrets_from_request_info()
         token = os.environ.pop(TOKEN_ENV, "")
         password = os.environ.pop(PASSWORD_ENV, "")
@@ -264,9 +271,13 @@ class GuardedVoila(Voila):
     def init_handlers(self) -> list[Any]:
         handlers = super().init_handlers()
         out = []
+        root = self.server_url or self.base_url
         for spec in handlers:
             if isinstance(spec, tuple) and len(spec) >= 2 and spec[1] in _SWAP:
                 spec = (spec[0], _SWAP[spec[1]], *spec[2:])
+            if isinstance(spec, tuple) and isinstance(spec[0], str) and not spec[0].startswith(
+                    root):  # /login and /logout come unprefixed: under the base path too
+                spec = (url_path_join(root, spec[0]), *spec[1:])
             out.append(spec)
         return out
 
