@@ -19,7 +19,7 @@ import nbformat
 import pytest
 import requests
 
-from actorbench.appsec import BASE_ENV, TOKEN_ENV, new_base
+from actorbench.appsec import BASE_ENV, PASSWORD_ENV, TOKEN_ENV, new_base
 from actorbench.demo import free_port
 from actorbench.demo.server import wait_for_port
 from actorbench.ui.serve import voila_command
@@ -110,3 +110,65 @@ def test_kernels_speak_over_ipc_in_a_private_folder(served: Served):
     served.proc.terminate()
     served.proc.wait(15)
     assert list(served.connections.iterdir()) == []
+
+
+@pytest.fixture
+def with_password(tmp_path: Path) -> Iterator[Served]:
+    from jupyter_server.auth import passwd
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('hi')")]
+    nbformat.write(nb, tmp_path / "q.ipynb")
+    port, base = free_port(), new_base()
+    env = {**os.environ, PASSWORD_ENV: passwd("right horse battery"), BASE_ENV: base}
+    proc = subprocess.Popen(voila_command(port, tmp_path / "q.ipynb", preheat=False),
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=60, proc=proc)  # type: ignore[arg-type]
+        yield Served(f"http://127.0.0.1:{port}", base, "", tmp_path, proc)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _login(served: Served, password: str) -> requests.Response:
+    s = requests.Session()
+    page = s.get(f"{served.root}{served.base}login", timeout=30)
+    xsrf = s.cookies.get("_xsrf") or ""
+    return s.post(f"{served.root}{served.base}login", timeout=30, allow_redirects=False,
+                  data={"password": password, "_xsrf": xsrf}, cookies=page.cookies)
+
+
+@pytest.mark.attack("password guessing on a team server's login form, a 90 MB body before "
+                    "the login, a request that never finishes its header, GET /logout",
+                    "5 wrong passwords a minute per address then 429 (hashed off the event "
+                    "loop); a body over 64 KiB refused unread; the header times out; /logout "
+                    "clears the cookie and goes to the login page")
+def test_the_server_bounds_logins_bodies_and_slow_requests(with_password: Served):
+    import socket
+
+    served = with_password
+    good = _login(served, "right horse battery")
+    assert good.status_code == 302 and "username-" in good.headers.get("Set-Cookie", "")
+    logout = requests.get(f"{served.root}{served.base}logout", timeout=30,
+                          allow_redirects=False, cookies=good.cookies)
+    assert logout.status_code == 302 and logout.headers["Location"].endswith(
+        f"{served.base}login")
+    codes = [_login(served, f"guess {i}").status_code for i in range(7)]
+    assert codes == [401] * 5 + [429] * 2, codes
+    assert _login(served, "right horse battery").status_code == 429  # until the window ends
+    port = int(served.root.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as big:
+        big.sendall(f"POST {served.base}login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                    f"Content-Length: {90 * 1000**2}\r\n\r\n".encode() + b"x" * 1000)
+        t0 = time.monotonic()
+        answer = big.recv(4096)
+        assert time.monotonic() - t0 < 5
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 400"), answer  # never buffered
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as slow:
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the blank line
+        t0 = time.monotonic()
+        assert slow.recv(4096) == b""  # closed by the server ...
+        assert time.monotonic() - t0 < 30  # ... after its header timeout (20 s)
+    assert requests.get(f"{served.root}{served.base}login", timeout=30).status_code == 200

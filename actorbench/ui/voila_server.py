@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from jupyter_server.auth.logout import LogoutHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.log import access_log
@@ -44,6 +45,7 @@ from traitlets import Integer
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+from voila.voila_identity_provider import VoilaLoginHandler
 
 from ..appsec import (
     BASE_ENV,
@@ -57,6 +59,7 @@ from ..appsec import (
     host_allowed,
     origin_allowed,
 )
+from .voila_limits import HTTP_LIMITS, GuardedLoginHandler, GuardedLogoutHandler
 
 
 def _refuse_foreign_socket(handler: web.RequestHandler, hosts: frozenset[str]) -> None:
@@ -93,7 +96,8 @@ class GuardedRequestInfoSocketHandler(RequestInfoSocketHandler):
 
 
 _SWAP = {VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
-         RequestInfoSocketHandler: GuardedRequestInfoSocketHandler}
+         RequestInfoSocketHandler: GuardedRequestInfoSocketHandler,
+         VoilaLoginHandler: GuardedLoginHandler, LogoutHandler: GuardedLogoutHandler}
 
 #: query parameters never handed to a kernel through the preheat socket
 SECRET_PARAMS = frozenset({"token"})
@@ -267,6 +271,12 @@ class GuardedVoila(Voila):
         settings["actorbench_hosts"] = self.actorbench_hosts
         settings["log_function"] = Activity.log_request
         return settings
+
+    def listen(self) -> None:
+        listen = self.app.listen  # timeouts and the body cap, before any handler (or login)
+        self.app.listen = lambda port, address="", **kw: listen(
+            port, address, **{**HTTP_LIMITS, **kw})
+        super().listen()
 
     def init_handlers(self) -> list[Any]:
         handlers = super().init_handlers()
