@@ -138,8 +138,11 @@ def status(a: argparse.Namespace) -> None:
 def _unrecognised_lines(items: list[dict[str, str]]) -> str:
     from .sync.files import printable
 
+    shown = items[:200]  # a bucket may hold 100,000 odd files: the rest are counted
+    rest = len(items) - len(shown)
     return "".join(f"\n  ? unrecognised {'in S3' if u['where'] == 's3' else 'locally'}: "
-                   f"{printable(u['name'])}: {u['reason']}" for u in items)
+                   f"{printable(u['name'])}: {u['reason']}" for u in shown) + (
+        f"\n  ? and {rest} more unrecognised file(s)" if rest else "")
 
 
 def pull(a: argparse.Namespace) -> None:
