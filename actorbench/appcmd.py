@@ -23,16 +23,15 @@ from typing import Any
 from .appsec import (
     BASE_ENV,
     HOSTS_ENV,
+    MIN_TOKEN_CHARS,
     PASSWORD_ENV,
     TOKEN_ENV,
     is_loopback_bind,
     new_base,
     new_token,
+    secret_problem,
 )
 from .errors import ConfigError
-
-#: a fixed token shorter than this is refused for a team server
-MIN_TOKEN_CHARS = 24
 
 
 def app_secret(ip: str, env: dict[str, str]) -> tuple[str, str]:
@@ -42,10 +41,9 @@ def app_secret(ip: str, env: dict[str, str]) -> tuple[str, str]:
     must choose the secret (so teammates can be told it) and it must be long enough.
     """
     token, password = env.get(TOKEN_ENV, ""), env.get(PASSWORD_ENV, "")
-    if password and not password.startswith(("argon2:", "sha1:")):
-        raise ConfigError(f"{PASSWORD_ENV} must be a hash from "
-                          "`python -c 'from jupyter_server.auth import passwd; print(passwd())'`"
-                          ", never the password itself.")
+    problem = secret_problem(token, password)  # a short token or a malformed hash: anywhere
+    if problem:
+        raise ConfigError(problem)
     if is_loopback_bind(ip):
         return (token or (new_token() if not password else "")), password
     if not token and not password:
@@ -55,9 +53,6 @@ def app_secret(ip: str, env: dict[str, str]) -> tuple[str, str]:
             f"{MIN_TOKEN_CHARS} characters, e.g. from `python -c 'import secrets; "
             f"print(secrets.token_urlsafe(32))'`) or {PASSWORD_ENV}, and put TLS in a "
             "reverse proxy in front (README: A team server).")
-    if token and len(token) < MIN_TOKEN_CHARS:
-        raise ConfigError(f"{TOKEN_ENV} is too short for a team server: use at least "
-                          f"{MIN_TOKEN_CHARS} random characters.")
     return token, password
 
 

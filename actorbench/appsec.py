@@ -27,6 +27,12 @@ V1_SUBPROTOCOL = "v1.kernel.websocket.jupyter.org"
 #: addresses that bind to loopback only; anything else needs a secret
 _LOOPBACK_BINDS = frozenset({"127.0.0.1", "localhost", "::1"})
 
+#: a token shorter than this is refused, on loopback too (other local users can guess)
+MIN_TOKEN_CHARS = 24
+#: what ``jupyter_server.auth.passwd`` makes: argon2 (its default) or a salted sha hash
+_HASH_RE = re.compile(r"^(?:argon2:\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+"
+                      r"\$[A-Za-z0-9+/]{16,}|sha(?:1|256|512):[0-9a-f]{8,}:[0-9a-f]{40,128})$")
+
 _HOST_RE = re.compile(
     r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9.-]+))(?::(?P<port>\d{1,5}))?$")
 
@@ -41,6 +47,16 @@ def new_base() -> str:
     127.0.0.1 receives the login cookie only if it knows this path (it is never on a command
     line: it travels in the environment, as the token does)."""
     return f"/ab-{secrets.token_urlsafe(18)}/"
+
+
+def secret_problem(token: str, password_hash: str) -> str | None:
+    """Why the dashboard's secret is unsafe (None: it will do)."""
+    if password_hash and not _HASH_RE.match(password_hash):
+        return (f"{PASSWORD_ENV} must be a hash from `python -c 'from jupyter_server.auth "
+                "import passwd; print(passwd())'`, never the password itself.")
+    if token and len(token) < MIN_TOKEN_CHARS:
+        return f"{TOKEN_ENV} is too short: use at least {MIN_TOKEN_CHARS} random characters."
+    return None
 
 
 def allowed_hosts(extra: str | list[str] = "") -> frozenset[str]:

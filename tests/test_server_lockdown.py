@@ -33,6 +33,7 @@ class Served:
     token: str
     connections: Path
     proc: subprocess.Popen[bytes]
+    log: Path | None = None
 
 
 @pytest.fixture
@@ -43,12 +44,15 @@ def served(tmp_path: Path) -> Iterator[Served]:
     # short: a unix socket's path has at most 107 bytes (a kernel's name is 50 of them)
     connections = Path(tempfile.mkdtemp(prefix="abk-"))
     port, token, base = free_port(), "t" * 43, new_base()
-    proc = subprocess.Popen(voila_command(port, tmp_path / "q.ipynb", connections=connections),
-                            cwd=tmp_path, env={**os.environ, TOKEN_ENV: token, BASE_ENV: base},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "voila.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(voila_command(port, tmp_path / "q.ipynb",
+                                              connections=connections), cwd=tmp_path,
+                                env={**os.environ, TOKEN_ENV: token, BASE_ENV: base},
+                                stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, timeout=60, proc=proc)  # type: ignore[arg-type]
-        yield Served(f"http://127.0.0.1:{port}", base, token, connections, proc)
+        yield Served(f"http://127.0.0.1:{port}", base, token, connections, proc, log)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -172,3 +176,30 @@ def test_the_server_bounds_logins_bodies_and_slow_requests(with_password: Served
         assert slow.recv(4096) == b""  # closed by the server ...
         assert time.monotonic() - t0 < 30  # ... after its header timeout (20 s)
     assert requests.get(f"{served.root}{served.base}login", timeout=30).status_code == 200
+
+
+@pytest.mark.attack("the token in the server log (a failed request carrying it) and in the "
+                    "next visitor's preheated kernel (Voila hands it the last visit's full URL)",
+                    "the log and every kernel's environment hold no token")
+def test_the_token_reaches_neither_the_log_nor_a_kernel(served: Served):
+    for _ in range(2):  # the second visit is served by the kernel the first one's refill made
+        r = requests.get(f"{served.root}{served.base}", timeout=120,
+                         params={"token": served.token, "actor": "0001"})
+        assert r.status_code == 200
+    requests.get(f"{served.root}{served.base}nothing-here", params={"token": served.token},
+                 timeout=30)
+    time.sleep(3)  # the refill after the second visit
+    envs = []
+    for pid in descendants(served.proc.pid):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"ipykernel_launcher" in cmd:
+                envs.append(Path(f"/proc/{pid}/environ").read_bytes())
+        except OSError:
+            continue
+    assert len(envs) >= 2
+    assert all(served.token.encode() not in env for env in envs)
+    assert any(b"VOILA_REQUEST_URL=" in env and b"actor=0001" in env for env in envs)
+    assert served.log is not None
+    log = served.log.read_text()
+    assert "nothing-here" in log and served.token not in log

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..errors import UnsafePathError
 from ..storage.base import ObjectInfo
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout, image_name_re
@@ -147,6 +148,10 @@ def scan_local(layout: Layout, actor: str
     blocked: dict[int, str] = {}
     other: list[Unrecognised] = []
     pat = image_name_re(actor)
+    for folder in (layout.actor_dir(actor), layout.training_dir(actor)):
+        if folder.is_symlink():  # its images would be another folder's: pushed or overwritten
+            raise UnsafePathError(f"{folder} is a symbolic link: actorbench does not follow "
+                                  "it (make it a real folder inside the data folder).")
     try:
         entries = list(os.scandir(layout.training_dir(actor)))
     except (FileNotFoundError, NotADirectoryError):

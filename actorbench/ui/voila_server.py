@@ -58,6 +58,7 @@ from ..appsec import (
     allowed_hosts,
     host_allowed,
     origin_allowed,
+    secret_problem,
 )
 from .voila_limits import HTTP_LIMITS, GuardedLoginHandler, GuardedLogoutHandler
 
@@ -109,6 +110,23 @@ def without_secrets(query: str) -> str:
     return urlencode([(k, v) for k, v in pairs if k.lower() not in SECRET_PARAMS])
 
 
+def redact_url(url: str) -> str:
+    """``/x?token=...&actor=1`` -> ``/x?actor=1`` (absolute URLs too)."""
+    head, sep, query = url.partition("?")
+    return head + (("?" + without_secrets(query)) if sep and without_secrets(query) else "")
+
+
+def without_secret_env(env: dict[str, str]) -> dict[str, str]:
+    """A kernel's environment without the token: Voila hands the visitor's full URL
+    (``VOILA_REQUEST_URL``, and to the *next* visitor's preheated kernel) and query string."""
+    out = dict(env)
+    if "VOILA_REQUEST_URL" in out:
+        out["VOILA_REQUEST_URL"] = redact_url(out["VOILA_REQUEST_URL"])
+    if "QUERY_STRING" in out:
+        out["QUERY_STRING"] = without_secrets(out["QUERY_STRING"])
+    return out
+
+
 def _strip_secrets_from_request_info() -> None:
     """Voila sends each visitor's request info (its query string, with the token of the URL
     the app prints) to whoever opens ``/voila/query/<kernel id>``, without asking who: the
@@ -138,6 +156,8 @@ def capped(base: type) -> type:
             # a refill of Voila's preheat pool waits for a free slot instead of failing:
             # Voila refills only after serving a preheated page, so one refused refill
             # would end preheating for the server's life (the visitor awaiting it waits too)
+            if kwargs.get("env"):
+                kwargs["env"] = without_secret_env(kwargs["env"])
             refill = (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True"
             while refill and len(self.list_kernel_ids()) >= self.max_kernels:
                 await asyncio.sleep(1.0)
@@ -173,8 +193,9 @@ class Activity:
         status = handler.get_status()
         log = access_log.info if status < 400 else (
             access_log.warning if status < 500 else access_log.error)
-        log("%d %s %.2fms", status, handler._request_summary(),  # as tornado writes it
-            1000.0 * handler.request.request_time())
+        req = handler.request  # as tornado writes it, without the token a URL may carry
+        log("%d %s %s (%s) %.2fms", status, req.method, redact_url(req.uri or ""),
+            req.remote_ip, 1000.0 * req.request_time())
 
 
 def served_is_fresh(manager: type) -> type:
@@ -246,6 +267,9 @@ class GuardedVoila(Voila):
         password = os.environ.pop(PASSWORD_ENV, "")
         if not token and not password:
             sys.exit(f"actorbench: refusing to serve without {TOKEN_ENV} or {PASSWORD_ENV}.")
+        problem = secret_problem(token, password)
+        if problem:
+            sys.exit(f"actorbench: {problem}")
         self.token = token
         if password:
             self.config.PasswordIdentityProvider.hashed_password = password
