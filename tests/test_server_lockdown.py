@@ -202,6 +202,8 @@ def test_the_token_reaches_neither_the_log_nor_a_kernel(served: Served):
     assert len(envs) >= 2
     assert all(served.token.encode() not in env for env in envs)
     assert any(b"VOILA_REQUEST_URL=" in env and b"actor=0001" in env for env in envs)
+    # a deep link's query socket (ui/visit.py) is found under the base path
+    assert all(f"VOILA_SERVER_URL={served.base}\0".encode() in env for env in envs)
     assert served.log is not None
     log = served.log.read_text()
     assert "nothing-here" in log and served.token not in log
