@@ -207,3 +207,35 @@ def test_the_token_reaches_neither_the_log_nor_a_kernel(served: Served):
     assert served.log is not None
     log = served.log.read_text()
     assert "nothing-here" in log and served.token not in log
+
+
+@pytest.mark.attack("more dashboard pages than the kernel cap, with preheating (the pool's "
+                    "refill waits for a free slot)", "503 at once with a sentence saying "
+                    "what to do, instead of a visitor held for 60 s")
+def test_past_the_cap_a_visitor_is_told_at_once(tmp_path: Path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('hi')")]
+    nbformat.write(nb, tmp_path / "q.ipynb")
+    port, token, base = free_port(), "u" * 43, new_base()
+    proc = subprocess.Popen(voila_command(port, tmp_path / "q.ipynb", max_kernels=2,
+                                          cull_idle_s=120), cwd=tmp_path,
+                            env={**os.environ, TOKEN_ENV: token, BASE_ENV: base},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}{base}"
+    try:
+        wait_for_port(port, timeout=60, proc=proc)  # type: ignore[arg-type]
+        time.sleep(3)  # the pool's first kernel is ready
+        codes, took = [], []
+        for _ in range(4):
+            t0 = time.monotonic()
+            r = requests.get(url, params={"token": token}, timeout=120)
+            codes.append(r.status_code)
+            took.append(time.monotonic() - t0)
+            if r.status_code == 503:
+                assert "pages are open: close one and reload" in r.text, r.text[:500]
+            time.sleep(2)  # the refill of the kernel just served
+        assert codes[:2] == [200, 200] and codes[2:] == [503, 503], (codes, took)
+        assert max(took[2:]) < 5, took
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -145,12 +145,17 @@ def _strip_secrets_from_request_info() -> None:
     RequestInfoSocketHandler.send_updates = classmethod(send_updates)
 
 
+#: what a visitor past the kernel cap reads (the error page shows the reason phrase)
+FULL = "Too many dashboard pages are open: close one and reload"
+
+
 def capped(base: type) -> type:
     """``base`` (a MappingKernelManager) that answers 503 past ``max_kernels`` kernels."""
 
     class Capped(base):
         max_kernels = Integer(8, config=True,
                               help="Kernels running at once; a page past that gets 503.")
+        waiting_refills = 0  # preheat refills waiting for a free slot
 
         async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
             # a refill of Voila's preheat pool waits for a free slot instead of failing:
@@ -159,11 +164,15 @@ def capped(base: type) -> type:
             if kwargs.get("env"):
                 kwargs["env"] = without_secret_env(kwargs["env"])
             refill = (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True"
-            while refill and len(self.list_kernel_ids()) >= self.max_kernels:
-                await asyncio.sleep(1.0)
+            if refill:
+                self.waiting_refills += 1
+                try:
+                    while len(self.list_kernel_ids()) >= self.max_kernels:
+                        await asyncio.sleep(1.0)
+                finally:
+                    self.waiting_refills -= 1
             if len(self.list_kernel_ids()) >= self.max_kernels:
-                raise web.HTTPError(503, "Too many dashboard pages are open; close one and "
-                                         "reload.")
+                raise web.HTTPError(503, FULL, reason=FULL)
             return await super().start_kernel(*args, **kwargs)
 
     Capped.__name__ = Capped.__qualname__ = "CappedKernelManager"
@@ -212,6 +221,12 @@ def served_is_fresh(manager: type) -> type:
         async def get_rendered_notebook(self, *args: Any, **kwargs: Any) -> Any:
             from jupyter_server._tz import utcnow
 
+            name = kwargs.get("notebook_name", args[0] if args else None)
+            pool = getattr(self, "_pools", {}).get(name) or []
+            if getattr(self, "waiting_refills", 0) and pool and not pool[0].done():
+                # the pool's next kernel waits for a slot that may not free for minutes:
+                # say so now instead of holding the visitor until the browser gives up
+                raise web.HTTPError(503, FULL, reason=FULL)
             self._visits += 1
             out = await super().get_rendered_notebook(*args, **kwargs)
             with contextlib.suppress(KeyError):
