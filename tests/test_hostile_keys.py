@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from actorbench.cli import main
 from actorbench.discover import discover
 from tests.helpers import png, put_remote, statuses
 
@@ -21,7 +22,8 @@ HOSTILE = (f"{B}_\x1b]52;c;ZWNobyBwd25lZA==\x07.png", f"{B}_2\x1b[2J\r.png", "x\
 @pytest.mark.attack("object keys holding ESC, BEL and CR (an OSC 52 sequence) in one actor's "
                     "S3 prefix", "listed URL-encoded and decoded: unrecognised for that actor; "
                     "every actor syncs, discover works")
-def test_a_key_with_control_characters_leaves_every_actor_syncing(wb):
+def test_a_key_with_control_characters_leaves_every_actor_syncing(wb, backend, store_kind,
+                                                                  monkeypatch, capsys):
     for i, actor in enumerate((A, B, C)):
         put_remote(wb, actor, 1, png(i))
     prefix = wb.layout.actor_prefix(B)
@@ -39,3 +41,13 @@ def test_a_key_with_control_characters_leaves_every_actor_syncing(wb):
     found = discover(wb.store, wb.layout, wb.settings.registry_path, wb.settings.region,
                      dry_run=True)
     assert (found.folders, found.added, found.unsafe) == (3, [], [])
+    # the CLI lists them, spelled out: no escape reaches the terminal
+    env = {**backend.env, "ACTORBENCH_DATA_DIR": str(wb.settings.data_dir),
+           "ACTORBENCH_BUCKET": wb.settings.bucket, "ACTORBENCH_S3_CLIENT": store_kind}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    capsys.readouterr()
+    main(["status", "--all"])
+    out = capsys.readouterr().out
+    assert "\\x1b]52;c;ZWNobyBwd25lZA==\\x07" in out and "\\x1b[2J\\x0d" in out, out
+    assert not any(c in out for c in "\x1b\x07\r"), out
