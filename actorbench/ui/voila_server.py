@@ -21,6 +21,13 @@ speed, refills the preheat pool only once the server is quiet: ``REFILL_QUIET_S`
 - **kernels are culled and capped**: kernels no page is connected to are shut down after
   ``--MappingKernelManager.cull_idle_timeout`` (set by ``serve.voila_command``), and at most
   ``CappedKernelManager.max_kernels`` run at once (503 beyond that).
+- **against other local users**: the app lives under the base path ``ACTORBENCH_APP_BASE``
+  names (popped, like the token; ``/login`` and ``/logout`` too), the login cookie is scoped
+  to it, ``SameSite=Strict`` and a session cookie (``appsec.COOKIE_OPTIONS``); kernels speak
+  over IPC in a 0700 folder (``serve.voila_command``); neither the log nor a kernel's
+  environment carries the token; a short token or a malformed hash is refused;
+- **bounded**: header and body timeouts and a body cap before any handler, the login
+  rate-limited and hashed off the event loop (``voila_limits``).
 
 Besides, the page is Voila's lab template plus a few lines of script (``voila_page/``) that
 make the Library's cards clickable.
