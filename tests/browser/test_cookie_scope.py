@@ -45,7 +45,11 @@ class _Recorder(BaseHTTPRequestHandler):
                     "path and SameSite=Strict")
 def test_another_port_receives_nothing_that_opens_the_dashboard(browser, tmp_path):  # type: ignore[no-untyped-def]
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("print('dashboard')")]
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import ipywidgets as w\n"
+        "button, label = w.Button(description='go'), w.Label('dashboard')\n"
+        "button.on_click(lambda _: setattr(label, 'value', 'the kernel answered'))\n"
+        "display(w.VBox([button, label]))")]
     nbformat.write(nb, tmp_path / "d.ipynb")
     port, token, base = free_port(), "c" * 43, new_base()
     proc = subprocess.Popen(voila_command(port, tmp_path / "d.ipynb", preheat=False),
@@ -60,6 +64,8 @@ def test_another_port_receives_nothing_that_opens_the_dashboard(browser, tmp_pat
         page = ctx.new_page()
         page.goto(f"http://127.0.0.1:{port}{base}?token={token}", timeout=120000)
         page.wait_for_selector("text=dashboard", timeout=120000)
+        page.click("button:has-text('go')")  # the kernel's websocket works under the base path
+        page.wait_for_selector("text=the kernel answered", timeout=60000)
         login = [c for c in ctx.cookies() if c["name"].startswith("username-")]
         assert login and login[0]["path"] in (base, base.rstrip("/"))
         assert login[0]["sameSite"] == "Strict" and login[0]["expires"] == -1  # session
