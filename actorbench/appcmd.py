@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .appsec import (
+    BASE_ENV,
     HOSTS_ENV,
+    MIN_TOKEN_CHARS,
     PASSWORD_ENV,
     TOKEN_ENV,
     is_loopback_bind,
+    new_base,
     new_token,
+    secret_problem,
 )
 from .errors import ConfigError
-
-#: a fixed token shorter than this is refused for a team server
-MIN_TOKEN_CHARS = 24
 
 
 def app_secret(ip: str, env: dict[str, str]) -> tuple[str, str]:
@@ -38,10 +41,9 @@ def app_secret(ip: str, env: dict[str, str]) -> tuple[str, str]:
     must choose the secret (so teammates can be told it) and it must be long enough.
     """
     token, password = env.get(TOKEN_ENV, ""), env.get(PASSWORD_ENV, "")
-    if password and not password.startswith(("argon2:", "sha1:")):
-        raise ConfigError(f"{PASSWORD_ENV} must be a hash from "
-                          "`python -c 'from jupyter_server.auth import passwd; print(passwd())'`"
-                          ", never the password itself.")
+    problem = secret_problem(token, password)  # a short token or a malformed hash: anywhere
+    if problem:
+        raise ConfigError(problem)
     if is_loopback_bind(ip):
         return (token or (new_token() if not password else "")), password
     if not token and not password:
@@ -51,18 +53,26 @@ def app_secret(ip: str, env: dict[str, str]) -> tuple[str, str]:
             f"{MIN_TOKEN_CHARS} characters, e.g. from `python -c 'import secrets; "
             f"print(secrets.token_urlsafe(32))'`) or {PASSWORD_ENV}, and put TLS in a "
             "reverse proxy in front (README: A team server).")
-    if token and len(token) < MIN_TOKEN_CHARS:
-        raise ConfigError(f"{TOKEN_ENV} is too short for a team server: use at least "
-                          f"{MIN_TOKEN_CHARS} random characters.")
     return token, password
 
 
-def app_url(ip: str, port: int, token: str) -> str:
-    """The address to open, carrying the token when there is one."""
+def app_url(ip: str, port: int, token: str, base: str = "/") -> str:
+    """The address to open (under the app's base path), carrying the token if there is one."""
     host = "127.0.0.1" if ip in ("127.0.0.1", "0.0.0.0", "localhost") else ip
     if ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    return f"http://{host}:{port}{base}" + (f"?token={token}" if token else "")
+
+
+def app_base(env: dict[str, str]) -> str:
+    """The base path: the user's (a team server's stable address), else a fresh one."""
+    base = env.get(BASE_ENV, "")
+    if not base:
+        return new_base()
+    if not (base.startswith("/") and base.endswith("/")) or "//" in base or len(base) < 16:
+        raise ConfigError(f"{BASE_ENV} must be a path like /ab-<16+ random characters>/, not "
+                          f"{base!r}.")
+    return base
 
 
 def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any],
@@ -80,6 +90,9 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
     token, password = app_secret(a.ip, env)
     env["ACTORBENCH_APP_IP"] = a.ip  # the kernel's deep-link socket connects there
     env[TOKEN_ENV], env[PASSWORD_ENV] = token, password
+    env[BASE_ENV] = base = app_base(env)
+    # the kernels' IPC sockets: a 0700 folder of this run, removed however the app stops
+    connections = Path(tempfile.mkdtemp(prefix="ab-kernels-"))
     if not is_loopback_bind(a.ip):
         echo(f"warning: serving on {a.ip} over plain HTTP; put TLS in a reverse proxy in front "
              "(README: A team server).", err=True)
@@ -107,8 +120,8 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
 
         if not NOTEBOOK.exists():
             raise ConfigError(f"{NOTEBOOK} not found: run from a checkout of actorbench.")
-        cmd = voila_command(a.port, ip=a.ip)
-        shown = app_url(a.ip, a.port, token) if token else app_url(a.ip, a.port, "")
+        cmd = voila_command(a.port, ip=a.ip, connections=connections)
+        shown = app_url(a.ip, a.port, token, base)
         echo("Starting the dashboard ...")
         proc = subprocess.Popen(cmd, env=env)
         try:
@@ -131,6 +144,7 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
     finally:
         for s in reversed(started):
             s.stop()
+        shutil.rmtree(connections, ignore_errors=True)
 
 
 def port_is_free(ip: str, port: int) -> None:

@@ -15,12 +15,23 @@ from urllib.parse import urlsplit
 TOKEN_ENV = "ACTORBENCH_APP_TOKEN"
 PASSWORD_ENV = "ACTORBENCH_APP_PASSWORD_HASH"
 HOSTS_ENV = "ACTORBENCH_APP_HOSTS"
+#: the app's unguessable base path (``/ab-<random>/``): every URL and the login cookie's Path
+BASE_ENV = "ACTORBENCH_APP_BASE"
+#: the login cookie: sent to this app's path only, never on a cross-site request, and gone
+#: when the browser ends its session (the server's cookie secret ends with the run anyway)
+COOKIE_OPTIONS = {"samesite": "Strict", "expires_days": None}
 #: the names that always reach a loopback-bound dashboard
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 #: the kernel websocket protocol the dashboard speaks; Voila 0.5.13 loops on anything else
 V1_SUBPROTOCOL = "v1.kernel.websocket.jupyter.org"
 #: addresses that bind to loopback only; anything else needs a secret
 _LOOPBACK_BINDS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+#: a token shorter than this is refused, on loopback too (other local users can guess)
+MIN_TOKEN_CHARS = 24
+#: what ``jupyter_server.auth.passwd`` makes: argon2 (its default) or a salted sha hash
+_HASH_RE = re.compile(r"^(?:argon2:\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+"
+                      r"\$[A-Za-z0-9+/]{16,}|sha(?:1|256|512):[0-9a-f]{8,}:[0-9a-f]{40,128})$")
 
 _HOST_RE = re.compile(
     r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9.-]+))(?::(?P<port>\d{1,5}))?$")
@@ -29,6 +40,23 @@ _HOST_RE = re.compile(
 def new_token() -> str:
     """A fresh per-run token (256 bits, URL-safe), as Jupyter makes one."""
     return secrets.token_urlsafe(32)
+
+
+def new_base() -> str:
+    """A fresh per-run base path: cookies ignore ports, so another local user's server on
+    127.0.0.1 receives the login cookie only if it knows this path (it is never on a command
+    line: it travels in the environment, as the token does)."""
+    return f"/ab-{secrets.token_urlsafe(18)}/"
+
+
+def secret_problem(token: str, password_hash: str) -> str | None:
+    """Why the dashboard's secret is unsafe (None: it will do)."""
+    if password_hash and not _HASH_RE.match(password_hash):
+        return (f"{PASSWORD_ENV} must be a hash from `python -c 'from jupyter_server.auth "
+                "import passwd; print(passwd())'`, never the password itself.")
+    if token and len(token) < MIN_TOKEN_CHARS:
+        return f"{TOKEN_ENV} is too short: use at least {MIN_TOKEN_CHARS} random characters."
+    return None
 
 
 def allowed_hosts(extra: str | list[str] = "") -> frozenset[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .errors import ActorbenchError
 from .settings import Settings
+from .terminal import inert
 from .workbench import Workbench
 
 STATE: dict[str, Any] = {}
@@ -21,7 +22,8 @@ class Exit(Exception):  # like typer.Exit: leave with a code, nothing to print
 
 
 def echo(text: str, err: bool = False) -> None:
-    print(text, file=sys.stderr if err else sys.stdout, flush=True)
+    """Print a block of lines; whatever a file, a server or the bucket put in it stays text."""
+    print(inert(text, keep="\n"), file=sys.stderr if err else sys.stdout, flush=True)
 
 
 def _wb(workers: int | None = None) -> Workbench:

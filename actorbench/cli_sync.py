@@ -12,6 +12,7 @@ from .errors import ActorbenchError
 from .sync.progress import ProgressEvent
 from .sync.selection import parse_only
 from .sync.summary import transferred_verb
+from .terminal import inert
 from .workbench import Workbench
 
 
@@ -157,10 +158,11 @@ def _caption_counts(images: list[dict[str, Any]]) -> str:
 
 
 def _unrecognised_lines(items: list[dict[str, str]]) -> str:
-    from .sync.files import printable
-
+    shown = items[:200]  # a bucket may hold 100,000 odd files: the rest are counted
+    rest = len(items) - len(shown)
     return "".join(f"\n  ? unrecognised {'in S3' if u['where'] == 's3' else 'locally'}: "
-                   f"{printable(u['name'])}: {u['reason']}" for u in items)
+                   f"{inert(u['name'])}: {inert(u['reason'])}" for u in shown) + (
+        f"\n  ? and {rest} more unrecognised file(s)" if rest else "")
 
 
 def pull(a: argparse.Namespace) -> None:

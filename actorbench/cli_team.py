@@ -7,8 +7,9 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .cli_base import _emit, _wb
+from .cli_base import Exit, _emit, _wb
 from .errors import ActorbenchError
+from .terminal import inert
 
 if TYPE_CHECKING:
     from .training import TrainingService
@@ -34,7 +35,7 @@ def _row(v: Any) -> dict[str, Any]:
 def _by(record: dict[str, Any] | None) -> str:
     if not record or not record.get("user"):
         return "?"
-    return f"{record['user']}@{record.get('machine') or '?'}"
+    return inert(f"{record['user']}@{record.get('machine') or '?'}")
 
 
 def versions(a: argparse.Namespace) -> None:
@@ -46,12 +47,13 @@ def versions(a: argparse.Namespace) -> None:
     lines = [f"{actor.name} (id {actor.id}): {len(rows)} version(s)"
              + (" [team]" if wb.team is not None else "")]
     for r in rows:
-        lines.append(f"  {r['name']:<5} {r['id']}  {r['status']:<13} {r['created_at']}  "
-                     f"by {_by(r)}" + (f"  job {r['job_id']}" if r.get("job_id") else "")
+        t = {k: inert(r.get(k) or "") for k in ("name", "id", "status", "created_at", "job_id")}
+        lines.append(f"  {t['name']:<5} {t['id']}  {t['status']:<13} {t['created_at']}  "
+                     f"by {_by(r)}" + (f"  job {t['job_id']}" if t["job_id"] else "")
                      + ("  ✓ good" if r.get("isGood") else ""))
     if good:
-        lines.append(f"  good: {good.get('version_name')} ({good.get('version_id')}), marked by "
-                     f"{_by(good)} at {good.get('marked_at')}")
+        lines.append(f"  good: {inert(good.get('version_name'))} ({inert(good.get('version_id'))})"
+                     f", marked by {_by(good)} at {inert(good.get('marked_at'))}")
     _emit({"actor": actor.name, "id": actor.id, "team": wb.team is not None,
            "versions": rows, "validated_lora_model": good}, a.json, "\n".join(lines))
 
@@ -69,12 +71,16 @@ def mark_good(a: argparse.Namespace) -> None:
                               "lists them.")
     chosen = svc.mark_good(actor.name, match[0].id)
     good = wb.registry.get(actor.name).validated_lora_model or {}
-    human = f"{actor.name}: {chosen.name} is the validated model (marked by {_by(good)})."
-    if good.get("version_id") != chosen.id:  # a later mark from another workstation won
-        human = (f"{actor.name}: {chosen.name} was marked, but a later mark by {_by(good)} "
-                 f"at {good.get('marked_at')} chose {good.get('version_name')}.")
-    _emit({"actor": actor.name, "marked": chosen.id, "validated_lora_model": good}, a.json,
-          human)
+    human = f"{actor.name}: {inert(chosen.name)} is the validated model (marked by {_by(good)})."
+    if good.get("version_id") != chosen.id:  # a later mark (by revision) was kept instead
+        human = (f"{actor.name}: {inert(chosen.name)} was marked, but a later mark by "
+                 f"{_by(good)} at {inert(good.get('marked_at'))} chose "
+                 f"{inert(good.get('version_name'))}.")
+    took = good.get("version_id") == chosen.id
+    _emit({"actor": actor.name, "marked": chosen.id, "took_effect": took,
+           "validated_lora_model": good}, a.json, human)
+    if not took:  # a script must not go on as if its choice were the good model
+        raise Exit(1)
 
 
 def add_commands(command: Command) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cli_base import Exit, _emit, _wb, echo
 from .errors import ActorbenchError, AlreadyTraining
+from .terminal import inert
 
 if TYPE_CHECKING:
     from .training import Prepared, TrainingVersion
@@ -70,8 +71,8 @@ def train(a: argparse.Namespace) -> None:
             launched.append({"actor": prep.actor, **_version(v)})
         except (AlreadyTraining, ActorbenchError) as exc:
             refused.append({"actor": prep.actor, "reason": str(exc)})
-    lines = [human] + [f"launched {r['actor']} {r['name']} (job {r['job_id']})"
-                       for r in launched] + [f"not launched {r['actor']}: {r['reason']}"
+    lines = [human] + [f"launched {r['actor']} {r['name']} (job {inert(r['job_id'])})"
+                       for r in launched] + [f"not launched {r['actor']}: {inert(r['reason'])}"
                                              for r in refused]
     _emit({"plan": plan, "launched": launched, "refused": refused}, a.json, "\n".join(lines))
     if refused or any(r["blockers"] for r in plan):
@@ -160,12 +161,12 @@ def _follow(action: str, rest: list[str], as_json: bool) -> None:
         chosen = act(actor.name, chosen.id)
     rows = [_version(v) for v in ([chosen] if chosen is not None else versions)]
     human = "\n".join(
-        f"{actor.name} {r['name']}: {r['stage']}"
+        f"{actor.name} {inert(r['name'])}: {inert(r['stage'])}"
         + (f" (step {r['step']} / {r['total_steps']}"
            + (f", {_minutes(r['eta_s'])} left" if r.get("eta_s") else "") + ")"
            if r["stage"] in ("training", "sampling") and r.get("step") is not None else "")
-        + (f": {r['error']}" if r.get("error") else "")
-        + (f" -> {r['lora_url']}" if r.get("lora_url") else "") for r in rows) \
+        + (f": {inert(r['error'])}" if r.get("error") else "")
+        + (f" -> {inert(r['lora_url'])}" if r.get("lora_url") else "") for r in rows) \
         or f"{actor.name}: no training versions yet."
     _emit({"actor": actor.name, "versions": rows}, as_json, human)
 

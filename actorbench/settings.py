@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,14 +30,45 @@ def project_root(start: Path | None = None) -> Path:
     return start
 
 
-def _find_dotenv(start: Path) -> Path | None:
-    for folder in [start, *start.parents]:
-        candidate = folder / ".env"
-        if candidate.is_file():
-            return candidate
-        if (folder / "pyproject.toml").is_file():
-            return None
-    return None
+def find_dotenv(start: Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The one ``.env`` settings read: in the folder ``ACTORBENCH_ENV_DIR`` names, else at the
+    project root. Never a parent's: a shared parent folder may hold anyone's ``.env``."""
+    env = os.environ if env is None else env
+    named = env.get("ACTORBENCH_ENV_DIR")
+    candidate = (Path(named) if named else project_root(start)) / ".env"
+    return candidate if candidate.is_file() else None
+
+
+_find_dotenv = find_dotenv  # the name doctor imports
+
+
+def check_trusted_file(path: Path | str, setting: str) -> None:
+    """Refuse a file (or the link to it) that another user owns or others may write.
+
+    Such a file could send credentials elsewhere (a ``.env`` naming an endpoint) or trust an
+    attacker's certificate (``AWS_CA_BUNDLE``). Root's files are trusted: root can do anything.
+    """
+    path = Path(path)
+    me = os.geteuid()
+    for label, info in (("the link", path.lstat()), ("it", path.stat())):
+        if info.st_uid not in (me, 0):
+            raise ConfigError(f"{setting} {str(path)!r} is refused: {label} belongs to user "
+                              f"{info.st_uid}, not to you (uid {me}); use a file of your own.")
+        if info.st_mode & 0o022 and not stat.S_ISLNK(info.st_mode):
+            raise ConfigError(f"{setting} {str(path)!r} is refused: others may write to it "
+                              f"(mode {stat.S_IMODE(info.st_mode):o}); chmod go-w it.")
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """The values of a ``.env`` of this user's own (``ConfigError`` otherwise)."""
+    check_trusted_file(path, ".env")
+    from dotenv import dotenv_values  # only when there is a file (start-up time)
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+#: settings that name a file actorbench (or boto3) reads: checked like the .env
+FILE_SETTINGS = ("AWS_CA_BUNDLE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
 
 
 @dataclass(frozen=True)
@@ -82,13 +114,13 @@ class Settings:
         """Read settings from ``env`` (default ``os.environ``) over a ``.env`` file."""
         merged: dict[str, str] = {}
         if dotenv is True:
-            found = _find_dotenv(Path.cwd())
-            dotenv = found
+            dotenv = find_dotenv(env=env)
         if isinstance(dotenv, Path) and dotenv.is_file():
-            from dotenv import dotenv_values  # only when there is a file (start-up time)
-
-            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+            merged.update(read_dotenv(dotenv))
         merged.update(os.environ if env is None else env)
+        for name in FILE_SETTINGS:
+            if merged.get(name) and Path(merged[name]).exists():
+                check_trusted_file(merged[name], name)
 
         def get(*names: str) -> str | None:
             for name in names:

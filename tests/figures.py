@@ -25,6 +25,23 @@ def attack(what: str, outcome: str) -> None:
     ATTACKS[what] = outcome
 
 
+#: the choice issue #28 asked to state: what carries the dashboard's login, and why
+SCOPE = [
+    "Cookies ignore ports: a login cookie with `Path=/` on 127.0.0.1 reaches every server on "
+    "127.0.0.1, another local user's included, whatever its port. So `actorbench app` serves "
+    "the whole dashboard under a fresh unguessable base path (`/ab-<24 random characters>/`, "
+    "passed to the server in its environment, never on a command line, and printed only in the "
+    "URL), and the cookie's `Path` is that base path: a server that does not know it never "
+    "receives the cookie. The cookie is also `SameSite=Strict` (a cross-site page cannot send "
+    "the browser anywhere with it, even to the right path) and a session cookie (no 30-day "
+    "`Max-Age`; its signing key is new each run anyway). A path was chosen over a per-run "
+    "host name (`<random>.localhost`) because it needs no DNS or hosts entry and works the "
+    "same behind a team server's reverse proxy (`ACTORBENCH_APP_BASE` fixes it there). "
+    "Kernels speak over IPC sockets in a 0700 folder rather than CurveZMQ, which Voila and "
+    "jupyter_client do not offer; the folder belongs to the run and is removed when it stops.",
+]
+
+
 def render(data: dict[str, object], date: str) -> str:
     figures: dict[str, int] = data.get("figures", {})  # type: ignore[assignment]
     attacks: dict[str, str] = data.get("attacks", {})  # type: ignore[assignment]
@@ -35,6 +52,7 @@ def render(data: dict[str, object], date: str) -> str:
              "| attack | outcome |", "|---|---|"]
     esc = str.maketrans({"|": "\\|", "\n": " "})
     lines += [f"| {k.translate(esc)} | {v.translate(esc)} |" for k, v in sorted(attacks.items())]
+    lines += ["", "## Why the login is scoped the way it is", "", *SCOPE]
     lines += ["", "## Faults, crashes and checks", "", "| what | count |", "|---|---|"]
     lines += [f"| {k} | {v:,} |" for k, v in sorted(figures.items())]
     lines += ["", "Nothing was lost: every assertion on file contents, manifests, "

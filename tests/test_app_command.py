@@ -72,14 +72,16 @@ def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path
     reader.start()
     try:
         assert serving.wait(180), "".join(lines[-30:])
-        printed = re.search(rf"serving on (http://127\.0\.0\.1:{port}/\?token=([\w-]{{40,}})) ",
-                            "".join(lines))
-        assert printed, "".join(lines[-30:])  # the URL carries a fresh token, as Jupyter's does
-        url = printed.group(1)
+        printed = re.search(rf"serving on (http://127\.0\.0\.1:{port}(/ab-[\w-]{{24}}/)"
+                            rf"\?token=([\w-]{{40,}})) ", "".join(lines))
+        # the URL carries a fresh token, as Jupyter's does, under a fresh base path
+        assert printed, "".join(lines[-30:])
+        url, base = printed.group(1), printed.group(2)
         r = requests.get(url, timeout=120)  # printed once it listens: the first try loads
         assert r.status_code == 200 and "voila" in r.text.lower()
-        assert requests.get(f"http://127.0.0.1:{port}/", timeout=60,
+        assert requests.get(f"http://127.0.0.1:{port}{base}", timeout=60,
                             allow_redirects=False).status_code == 302  # no token: the login
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=60).status_code == 404
         # loopback only: the port answers on 127.0.0.1 and on no other address of this host
         other = socket.gethostbyname(socket.gethostname())
         if not other.startswith("127."):
@@ -89,6 +91,10 @@ def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path
         assert (tmp_path / "data" / "actors.json").exists()  # the demo world was built
         below = descendants(proc.pid)
         assert below, "voila and the S3 server should run as child processes"
+        connections = {Path(c[c.index("-f") + 1]).parents[1] for c in (
+            Path(f"/proc/{p}/cmdline").read_text().split("\0") for p in below
+            if Path(f"/proc/{p}/cmdline").exists()) if "ipykernel_launcher" in c and "-f" in c}
+        assert len(connections) == 1 and next(iter(connections)).name.startswith("ab-kernels-")
     finally:
         proc.send_signal(signal.SIGTERM)  # a plain `kill`, not Ctrl-C
         try:
@@ -106,6 +112,7 @@ def test_app_serves_the_dashboard_on_loopback_and_kill_stops_everything(tmp_path
         time.sleep(0.5)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the dashboard port is still open"
+    assert not any(c.exists() for c in connections), "the kernels' IPC folder outlived the app"
 
 
 def test_app_refuses_a_port_in_use_clearly_and_leaves_nothing_running(tmp_path):

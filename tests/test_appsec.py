@@ -45,5 +45,20 @@ def test_secret_rules() -> None:
         app_secret("0.0.0.0", {"ACTORBENCH_APP_TOKEN": "abc"})
     with pytest.raises(ConfigError, match="hash"):
         app_secret("127.0.0.1", {"ACTORBENCH_APP_PASSWORD_HASH": "hunter2"})
-    token, pw = app_secret("0.0.0.0", {"ACTORBENCH_APP_PASSWORD_HASH": "argon2:$x"})
-    assert (token, pw) == ("", "argon2:$x")
+    from jupyter_server.auth import passwd
+
+    good = passwd("right horse battery")
+    token, pw = app_secret("0.0.0.0", {"ACTORBENCH_APP_PASSWORD_HASH": good})
+    assert (token, pw) == ("", good)
+
+
+@pytest.mark.attack("a 1-character token on loopback, a malformed password hash (argon2:$x, "
+                    "sha1:zz)", "refused before serving, one line naming the setting")
+def test_a_short_token_or_a_malformed_hash_is_refused_on_loopback_too() -> None:
+    for env in ({"ACTORBENCH_APP_TOKEN": "a"}, {"ACTORBENCH_APP_TOKEN": "x" * 23},
+                {"ACTORBENCH_APP_PASSWORD_HASH": "argon2:$x"},
+                {"ACTORBENCH_APP_PASSWORD_HASH": "sha1:zz:yy"}):
+        with pytest.raises(ConfigError, match="ACTORBENCH_APP_") as err:
+            app_secret("127.0.0.1", env)
+        assert "\n" not in str(err.value)
+    assert app_secret("127.0.0.1", {"ACTORBENCH_APP_TOKEN": "x" * 24})[0] == "x" * 24

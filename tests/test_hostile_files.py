@@ -333,3 +333,23 @@ def test_training_data_page_shows_invalid_badges_and_unrecognised_files(wb, tmp_
             [wb.layout.image_key(A, 0), wb.layout.actor_prefix(A) + f"{A}_07.png"])
     finally:
         app.close()
+
+
+@pytest.mark.attack("an actor's training_data folder that is a symlink to a folder outside the "
+                    "data folder", "not followed: plan, push and pull refuse it with one line "
+                    "naming the folder; nothing outside is read or written")
+def test_a_symlinked_training_folder_is_not_followed(wb, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / f"{A}_0.png").write_bytes(png(5))
+    tdir = wb.layout.training_dir(A)
+    tdir.parent.mkdir(parents=True, exist_ok=True)
+    tdir.symlink_to(outside, target_is_directory=True)
+    put_remote(wb, A, 1, png(1))
+    for attempt in (lambda: wb.engine.plan([A]), lambda: wb.engine.push([A]),
+                    lambda: wb.engine.pull([A])):
+        with pytest.raises(Exception, match="is a symbolic link") as err:
+            attempt()
+        assert str(tdir) in str(err.value) and "\n" not in str(err.value)
+    assert sorted(p.name for p in outside.iterdir()) == [f"{A}_0.png"]
+    assert wb.store.head(wb.layout.image_key(A, 0)) is None

@@ -107,11 +107,12 @@ def test_second_workstation_is_told_who_launched(moto_server, tmp_path, fake,
         assert [v.isGood for v in svc.versions.load(1)] == [False, True]
 
 
-def completed(vid: str, name: str, user: str) -> TrainingVersion:
+def completed(vid: str, name: str, user: str, bucket: str = "story-boards-assets"
+              ) -> TrainingVersion:
     v = TrainingVersion.new(name, "2026-11-22T10:00:00+00:00", {"base_model": "sdxl"}, [])
     v.id, v.status, v.job_id = vid, JobStatus.COMPLETED, f"job-{vid}"
     v.user, v.machine = user, "ws1"
-    v.lora_url = f"s3://story-boards-assets/loras/{vid}.safetensors"
+    v.lora_url = f"s3://{bucket}/system_actors/loras/{A}/{vid}/{A}.safetensors"  # the library's
     return v
 
 
@@ -124,7 +125,8 @@ def test_cli_versions_and_mark_good(team, moto_server, tmp_path, monkeypatch, ca
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     svc = TrainingService(Workbench(Settings.from_env(env=env, dotenv=False)))
-    svc.versions.save(1, [completed("aaa111", "v1", "dave"), completed("bbb222", "v2", "carol")])
+    svc.versions.save(1, [completed("aaa111", "v1", "dave", bucket),
+                          completed("bbb222", "v2", "carol", bucket)])
     main(["mark-good", A, "v1"])
     assert "v1 is the validated model (marked by carol@" in capsys.readouterr().out
     main(["versions", A])

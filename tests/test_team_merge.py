@@ -12,11 +12,14 @@ from actorbench.settings import Settings
 from actorbench.storage.memory import MemoryStore
 from actorbench.team.documents import SharedDocuments
 from actorbench.team.merge import (
+    in_future,
     later_mark,
     merge_ledger,
     merge_params,
     merge_registry,
     merge_version,
+    next_revision,
+    revision,
     state_key,
 )
 
@@ -135,6 +138,21 @@ def test_registry_and_params_merge():
     new = {"params": {"rank": 16}, "saved_at": "2026-11-22T10:00:02+00:00", "user": "b"}
     assert merge_params(old, new) is new and merge_params(new, old) is new
     assert merge_params(None, old) is old
+
+
+def test_the_revision_orders_marks_and_saves_not_the_clock():
+    pinned = {**mark("a", "9999-12-31T00:00:00+00:00", "mallory"), "revision": 7}
+    real = {**mark("b", "2026-11-22T10:00:00+00:00"), "revision": next_revision(pinned)}
+    assert real["revision"] == 8
+    assert later_mark(pinned, real) is real and later_mark(real, pinned) is real
+    # a mark ``valid`` refuses never wins, whatever its revision
+    assert later_mark(real, {**pinned, "revision": 99}, lambda m: m["user"] != "mallory") is real
+    assert later_mark({**pinned, "revision": 99}, None, lambda m: False) is None
+    assert revision({"revision": True}) == revision({"revision": -3}) == revision(None) == 0
+    ahead = {"params": {"rank": 666}, "saved_at": "9999-12-31T00:00:00+00:00", "revision": 50}
+    mine = {"params": {"rank": 16}, "saved_at": "2026-11-22T10:00:00+00:00", "revision": 1}
+    assert merge_params(ahead, mine) is mine  # dated in the future: never kept
+    assert in_future("9999-01-01T00:00:00+00:00") and not in_future("2026-01-01T00:00:00Z")
 
 
 class RacingStore(MemoryStore):

@@ -119,14 +119,15 @@ def test_two_workstations_lose_nothing_and_never_launch_twice(moto_server, tmp_p
                 for vid, (attempt, status) in seen["states"].items():
                     assert state_key(final[vid]) >= state_key(
                         {"attempt": attempt, "status": status})
-        # one good version per actor: the last mark, by timestamp then user
+        # one good version per actor: the mark written last, in the bucket's order (each mark
+        # took the next revision inside its compare-and-swap), whatever the clocks said
         marks = [m for log in logs for m in log["marks"] if m["actor"] == actor]
         if not marks:
             continue
-        winner = max(marks, key=mark_key)
         good = history[-1]["good"]
-        assert (good["version_id"], good["marked_at"], good["user"]) == (
-            winner["version_id"], winner["marked_at"], winner["user"])
+        assert good["revision"] == len(marks)  # every mark counted once, none lost
+        winner = next(m for m in marks if (m["version_id"], m["marked_at"], m["user"]) == (
+            good["version_id"], good["marked_at"], good["user"]))
         assert [i for i, v in final.items() if v["isGood"]] == [winner["version_id"]]
         shared = registry_history[-1]["validated"][actor]
         assert (shared["version_id"], shared["marked_at"]) == (winner["version_id"],

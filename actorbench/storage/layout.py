@@ -109,6 +109,12 @@ class Layout:
         return (actor, int(m.group(1))) if m else None
 
 
+def lora_prefix(training_prefix: str) -> str:
+    """Trained LoRAs live beside the training data: ``system_actors/loras``."""
+    parent = training_prefix.rstrip("/").rsplit("/", 1)[0] if "/" in training_prefix else ""
+    return f"{parent}/loras" if parent else "loras"
+
+
 def _safe(name: str) -> bool:
     try:
         check_actor_name(name)

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
 import urllib3
 
@@ -281,7 +281,8 @@ class LeanS3Store(StoreDefaults):
         """Objects under ``prefix`` in key order (after ``start_after``), page by page."""
         token: str | None = None
         while True:
-            q = {"list-type": "2", "prefix": prefix, "max-keys": "1000"}
+            # encoding-type=url: a key may hold characters XML 1.0 cannot carry (\x1b, \x07)
+            q = {"list-type": "2", "prefix": prefix, "max-keys": "1000", "encoding-type": "url"}
             if token:
                 q["continuation-token"] = token
             elif start_after:
@@ -291,9 +292,11 @@ class LeanS3Store(StoreDefaults):
                 root = ET.fromstring(resp.data)
             except ET.ParseError:
                 raise StoreError(f"S3 listing of {prefix!r} is not valid XML.") from None
+            encoded = _text(root, "EncodingType") == "url"  # a server may ignore the ask
             for c in root.iter(NS + "Contents"):
                 lm = _text(c, "LastModified")
-                yield ObjectInfo(_text(c, "Key"), int(_text(c, "Size") or 0),
+                key = unquote_plus(_text(c, "Key")) if encoded else _text(c, "Key")
+                yield ObjectInfo(key, int(_text(c, "Size") or 0),
                                  strip_etag(_text(c, "ETag")),
                                  datetime.fromisoformat(lm.replace("Z", "+00:00")) if lm
                                  else None)

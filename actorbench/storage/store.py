@@ -116,6 +116,8 @@ class S3Store(StoreDefaults):
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
         """Objects under ``prefix`` in key order (after ``start_after``), page by page."""
+        # botocore asks for encoding-type=url itself and decodes the keys (a key may hold
+        # characters XML cannot carry); passing EncodingType here would turn its decoding off
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": 1000}
         if start_after:
             kwargs["StartAfter"] = start_after

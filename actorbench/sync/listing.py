@@ -6,12 +6,25 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from ..errors import AccessRefused
+from ..errors import AccessRefused, StoreError
 from ..storage.base import ObjectInfo, ObjectStore
 from ..storage.layout import Layout
 from .config import SyncConfig
 
 T = TypeVar("T")
+#: objects one actor's prefix may hold before its listing is refused (it would fill memory)
+MAX_LISTED = 200_000
+
+
+def _capped(infos: Iterator[ObjectInfo], prefix: str) -> list[ObjectInfo]:
+    out = []
+    for info in infos:
+        out.append(info)
+        if len(out) > MAX_LISTED:
+            raise StoreError(f"{prefix} holds more than {MAX_LISTED:,} objects: the listing "
+                             "was stopped there (clean the prefix up, or sync another actor).",
+                             permanent=True)
+    return out
 
 
 def list_remote(store: ObjectStore, layout: Layout, names: list[str], config: SyncConfig,
@@ -38,18 +51,19 @@ def list_remote(store: ObjectStore, layout: Layout, names: list[str], config: Sy
     if len(names) > config.list_concurrent_up_to:
         wanted = set(names)
         root = layout.prefix + "/"
-        for infos in pmap(lambda r: list(_list_range(store, root, *r)),
+        for infos in pmap(lambda r: _capped(_list_range(store, root, *r), root),
                           ranges(sorted(wanted), config.actors_per_page)):
             for info in infos:
                 actor = info.key[len(root):].split("/", 1)[0]
                 if actor in wanted:
                     out[actor].append(info)
     elif len(names) == 1:  # (refused: raised, as when every actor is refused)
-        out[names[0]] = list(store.list(layout.actor_prefix(names[0])))
+        out[names[0]] = _capped(store.list(layout.actor_prefix(names[0])),
+                                layout.actor_prefix(names[0]))
     elif names:
         def one(n: str) -> list[ObjectInfo] | AccessRefused:
             try:
-                return list(store.list(layout.actor_prefix(n)))
+                return _capped(store.list(layout.actor_prefix(n)), layout.actor_prefix(n))
             except AccessRefused as exc:
                 if denied is None or getattr(exc, "code", "") != "AccessDenied":
                     raise

@@ -7,6 +7,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import UnsafePathError
 from ..storage.layout import Layout, caption_name_re, image_name_re
 from .files import Unrecognised, is_known_local, name_problem, not_regular_reason
 
@@ -34,6 +35,10 @@ def scan_folder(layout: Layout, actor: str) -> LocalScan:
     something that is not a regular file, and every other unexpected entry."""
     scan = LocalScan()
     pat, cpat = image_name_re(actor), caption_name_re(actor)
+    for folder in (layout.actor_dir(actor), layout.training_dir(actor)):
+        if folder.is_symlink():  # its images would be another folder's: pushed or overwritten
+            raise UnsafePathError(f"{folder} is a symbolic link: actorbench does not follow "
+                                  "it (make it a real folder inside the data folder).")
     try:
         entries = list(os.scandir(layout.training_dir(actor)))
     except (FileNotFoundError, NotADirectoryError):

@@ -20,6 +20,8 @@ from ..storage.base import ObjectStore
 
 #: compare-and-swap attempts before a writer gives up (and says so: nothing is dropped quietly)
 ATTEMPTS = 12
+#: a shared document larger than this is refused, not parsed (a ledger of ~10,000 versions)
+MAX_DOC_BYTES = 16 * 1000**2
 Change = Callable[[dict[str, Any] | None], dict[str, Any]]
 
 
@@ -55,6 +57,9 @@ class SharedDocuments:
 
     def parse(self, key: str, data: bytes) -> dict[str, Any]:
         where = f"s3://{self.store.bucket}/{key}"
+        if len(data) > MAX_DOC_BYTES:
+            raise RegistryError(where, f"is {len(data):,} bytes, over the {MAX_DOC_BYTES:,}-byte "
+                                "cap of a shared document; refused, not read")
         try:
             doc = json.loads(data)
         except (ValueError, RecursionError) as exc:

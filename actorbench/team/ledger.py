@@ -19,7 +19,8 @@ from ..storage.layout import Layout
 from ..training.status import ACTIVE, JobStatus
 from ..training.versions import TrainingVersion, VersionStore, mark_record, markable
 from .documents import SharedDocuments
-from .merge import merge_ledger
+from .marks import MarkRules
+from .merge import merge_ledger, next_revision
 
 #: told of every mark written: ``(actor name, the winning mark)`` (the shared registry)
 OnMark = Callable[[Registry, str, dict[str, Any]], None]
@@ -36,6 +37,12 @@ class SharedLedger(VersionStore):
                  on_mark: OnMark | None = None) -> None:
         super().__init__(layout, who)
         self.docs, self.on_mark = docs, on_mark
+        self.rules = MarkRules(docs.store.bucket, layout.prefix)
+
+    def _believed(self, mark: dict[str, Any], versions: list[dict[str, Any]]) -> bool:
+        """A mark names a completed version of this ledger with its own LoRA, dated no later
+        than now (the actor's name is checked where it is known: ``mark_good``, the registry)."""
+        return self.rules.why_not(mark, "*", versions, any_actor=True) is None
 
     def doc_name(self, actor_id: str | int) -> str:
         return f"ledgers/{self.path(actor_id).name}"  # path() refuses an unsafe id
@@ -56,7 +63,12 @@ class SharedLedger(VersionStore):
         for i, raw in enumerate(versions):
             if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
                 raise RegistryError(where, f"version #{i} must be an object with a string id")
-        return doc
+        good = doc.get("good")
+        if not isinstance(good, dict) or not self._believed(good, versions):
+            good = None  # an edited mark is not believed: no version is the good one
+        good_id = good.get("version_id") if good else None
+        return {**doc, "good": good, "versions": [{**v, "isGood": v["id"] == good_id}
+                                                  for v in versions]}
 
     def load(self, actor_id: str | int) -> list[TrainingVersion]:
         """The shared ledger (refreshing the local copy); before anyone shared one, the local
@@ -79,7 +91,8 @@ class SharedLedger(VersionStore):
     def save(self, actor_id: str | int, versions: list[TrainingVersion]) -> None:
         mine = {"actor_id": str(actor_id), "versions": [v.to_dict() for v in versions]}
         doc = self.docs.update(self.doc_name(actor_id),
-                               lambda cur: merge_ledger(self._checked(actor_id, cur), mine))
+                               lambda cur: merge_ledger(self._checked(actor_id, cur), mine,
+                                                        self._believed))
         self._cache(actor_id, doc)
 
     def record_launch(self, actor: Actor, versions: list[TrainingVersion],
@@ -102,7 +115,7 @@ class SharedLedger(VersionStore):
             while version.name in names:  # two confirmed launches at once: both get a name
                 version.name, n = f"v{n}", n + 1
             return merge_ledger(current, {"actor_id": str(actor.id),
-                                          "versions": [version.to_dict()]})
+                                          "versions": [version.to_dict()]}, self._believed)
 
         doc = self.docs.update(self.doc_name(actor.id), change)
         self._cache(actor.id, doc)
@@ -110,16 +123,26 @@ class SharedLedger(VersionStore):
 
     def mark_good(self, registry: Registry, actor_ref: str, version_id: str,
                   marked_at: str) -> TrainingVersion:
-        """One choice per actor: the later mark wins (``merge.later_mark``), here and in the
-        shared registry; the record says who marked it."""
+        """One choice per actor, ordered by the bucket: the mark carries the next revision of
+        the ledger's (given inside the compare-and-swap, so it wins over every mark stored),
+        here and in the shared registry; the record says who marked it. Only a completed
+        version whose LoRA lies under ``loras/<actor>/<version id>/`` can be marked."""
         actor = registry.get(actor_ref)
         chosen: list[TrainingVersion] = []
 
         def change(current: dict[str, Any] | None) -> dict[str, Any]:
+            raw = (current or {}).get("good")  # its revision counts even if not believed
             current = self._checked(actor.id, current)
             stored = [TrainingVersion.from_dict(v) for v in (current or {}).get("versions", [])]
             chosen[:] = [markable(actor.name, stored, version_id)]
-            return merge_ledger(current, {"good": mark_record(chosen[0], marked_at, self.who)})
+            if not self.rules.own_lora(chosen[0].lora_url, actor.name, chosen[0].id):
+                raise ActorbenchError(
+                    f"Version {chosen[0].name} of {actor.name} cannot be marked good: its LoRA "
+                    f"is not under s3://{self.rules.bucket}/{self.rules.loras}/{actor.name}/"
+                    f"{chosen[0].id}/, where this library's trainings put it.")
+            mark = {**mark_record(chosen[0], marked_at, self.who), "revision": next_revision(raw)}
+            return merge_ledger(current, {"good": mark},
+                                lambda m, vs: self.rules.why_not(m, actor.name, vs) is None)
 
         with self.lock(actor.id):
             doc = self.docs.update(self.doc_name(actor.id), change)

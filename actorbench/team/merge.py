@@ -12,8 +12,13 @@ is dropped.
   cancel reached it did complete). A RunPod retry raises ``attempt``, so its IN_QUEUE is ahead
   of the FAILED it retries. The losing side still gives what the winner lacks (job id, LoRA
   URL, timings).
-* "Mark as good" is one choice per actor: the later ``marked_at`` wins, ties broken by user,
-  then machine, then version id. Saved parameters: the later ``saved_at`` wins, the same way.
+* "Mark as good" is one choice per actor, ordered by the bucket, not by a writer's clock: each
+  mark carries ``revision``, one more than the mark it replaces, given inside the
+  compare-and-swap (so the writer that got there last has the highest). A mark a document
+  holds is only a candidate if ``valid`` accepts it (the ledger and registry check the
+  version, where its LoRA lies and that ``marked_at`` is not in the future); ties (marks from
+  before revisions) fall back to ``marked_at``, user, machine, version id. Saved parameters:
+  the same, with ``saved_at``.
 * New actors: the union by name; the entry stored first keeps its id.
 
 Everything here works on the JSON documents (dicts), not on objects: pure and easy to test.
@@ -21,6 +26,7 @@ Everything here works on the JSON documents (dicts), not on objects: pure and ea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +41,8 @@ RANK: dict[str, int] = {
 #: fields the winning side of a version may lack and the other side may know
 FILLED = ("job_id", "lora_url", "user", "machine", "estimate")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+#: how far ahead of this clock another workstation's stamp may be (NTP keeps them closer)
+CLOCK_SKEW_S = 300.0
 
 
 def rank(status: object) -> int:
@@ -74,29 +82,55 @@ def _when(value: object) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def mark_key(mark: dict[str, Any]) -> tuple[datetime, str, str, str]:
-    return (_when(mark.get("marked_at")), str(mark.get("user") or ""),
+def revision(record: object) -> int:
+    """A mark's or a save's place in the bucket's order; 0 for one written before revisions
+    (or one whose revision is not a whole number >= 0)."""
+    got = record.get("revision") if isinstance(record, dict) else None
+    return got if isinstance(got, int) and not isinstance(got, bool) and got >= 0 else 0
+
+
+def next_revision(*records: object) -> int:
+    """The revision a new mark or save written over ``records`` (the stored ones) carries."""
+    return max((revision(r) for r in records), default=0) + 1
+
+
+def in_future(stamp: object, now: datetime | None = None, skew: float = CLOCK_SKEW_S) -> bool:
+    """True when ``stamp`` is later than now plus the clock skew allowed between workstations."""
+    now = now or datetime.now(UTC)
+    return (_when(stamp) - now).total_seconds() > skew
+
+
+def mark_key(mark: dict[str, Any]) -> tuple[int, datetime, str, str, str]:
+    return (revision(mark), _when(mark.get("marked_at")), str(mark.get("user") or ""),
             str(mark.get("machine") or ""), str(mark.get("version_id") or ""))
 
 
-def later_mark(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Of two "mark as good" records, the one that wins (None: no mark)."""
-    if not isinstance(a, dict):
-        return b if isinstance(b, dict) else None
-    if not isinstance(b, dict):
-        return a
+Valid = Callable[[dict[str, Any]], bool]
+
+
+def later_mark(a: dict[str, Any] | None, b: dict[str, Any] | None,
+               valid: Valid | None = None) -> dict[str, Any] | None:
+    """Of two "mark as good" records, the one that wins (None: no mark, or none ``valid``)."""
+    a, b = ((m if isinstance(m, dict) and (valid is None or valid(m)) else None) for m in (a, b))
+    if a is None or b is None:
+        return a or b
     return b if mark_key(b) > mark_key(a) else a
 
 
-def merge_ledger(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[str, Any]:
+def merge_ledger(stored: dict[str, Any] | None, mine: dict[str, Any],
+                 valid: Callable[[dict[str, Any], list[dict[str, Any]]], bool] | None = None
+                 ) -> dict[str, Any]:
     """An actor's ledger ``{"actor", "versions": [...], "good": mark}`` with ``mine`` merged
-    in; each version's ``isGood`` follows the winning mark."""
+    in; each version's ``isGood`` follows the winning mark (one ``valid`` accepts, given the
+    merged versions)."""
     stored = stored if isinstance(stored, dict) else {}
     by_id: dict[str, dict[str, Any]] = {}
     for v in list(stored.get("versions") or []) + list(mine.get("versions") or []):
         vid = v["id"]
         by_id[vid] = merge_version(by_id[vid], v) if vid in by_id else dict(v)
-    good = later_mark(stored.get("good"), mine.get("good"))
+    merged = list(by_id.values())
+    good = later_mark(stored.get("good"), mine.get("good"),
+                      None if valid is None else lambda m: valid(m, merged))
     good_id = good.get("version_id") if good else None
     versions = [{**v, "isGood": v["id"] == good_id} for v in by_id.values()]
     out = {**stored, **{k: v for k, v in mine.items() if k not in stored}}
@@ -104,9 +138,11 @@ def merge_ledger(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[st
     return out
 
 
-def merge_registry(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[str, Any]:
+def merge_registry(stored: dict[str, Any] | None, mine: dict[str, Any],
+                   valid: Callable[[str, dict[str, Any]], bool] | None = None) -> dict[str, Any]:
     """``{"actors": [entries added by actorbench], "validated": {name: mark},
-    "triggers": {name: {"word", "at", "user"}}}`` merged."""
+    "triggers": {name: {"word", "at", "user"}}}`` merged; with ``valid``, a mark it refuses
+    (given the actor's name) never wins."""
     stored = stored if isinstance(stored, dict) else {}
     actors = [a for a in stored.get("actors") or [] if isinstance(a, dict)]
     names = {a.get("name") for a in actors}
@@ -114,7 +150,8 @@ def merge_registry(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[
     validated = stored.get("validated")
     validated = dict(validated) if isinstance(validated, dict) else {}
     for name, mark in (mine.get("validated") or {}).items():
-        validated[name] = later_mark(validated.get(name), mark)
+        check = None if valid is None else (lambda m, n=name: valid(n, m))
+        validated[name] = later_mark(validated.get(name), mark, check)
     triggers = stored.get("triggers")
     triggers = dict(triggers) if isinstance(triggers, dict) else {}
     for name, rec in (mine.get("triggers") or {}).items():  # the later setting wins
@@ -131,11 +168,13 @@ def _trigger_key(rec: dict[str, Any]) -> tuple[datetime, str]:
 
 
 def merge_params(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[str, Any]:
-    """Saved parameters ``{"params", "saved_at", "user", "machine"}``: the later save wins."""
-    if not isinstance(stored, dict):
+    """Saved parameters ``{"params", "saved_at", "user", "machine", "revision"}``: the save
+    with the higher revision wins; one stamped in the future is never kept."""
+    if not isinstance(stored, dict) or in_future(stored.get("saved_at")):
         return mine
 
-    def key(d: dict[str, Any]) -> tuple[datetime, str, str]:
-        return (_when(d.get("saved_at")), str(d.get("user") or ""), str(d.get("machine") or ""))
+    def key(d: dict[str, Any]) -> tuple[int, datetime, str, str]:
+        return (revision(d), _when(d.get("saved_at")), str(d.get("user") or ""),
+                str(d.get("machine") or ""))
 
     return mine if key(mine) > key(stored) else stored

@@ -18,22 +18,12 @@ from ..fsutil import atomic_write_json, clean_stale_temps, file_lock
 from ..storage.layout import Layout
 from ..training.runpod import check_url
 from .documents import SharedDocuments
+from .marks import MarkRules
 from .merge import merge_registry
 
 DOC = "registry.json"
 #: where a workstation keeps an actor's files: never shared, filled in by each one
 LOCAL_FIELDS = ("local_path", "base_image_path", "synced")
-
-
-def _valid_mark(mark: object) -> bool:
-    """A mark from the bucket (anyone with write access may have edited it)."""
-    if not isinstance(mark, dict) or not isinstance(mark.get("lora_url"), str):
-        return False
-    try:
-        check_url(mark["lora_url"], "A shared mark's lora_url")
-    except ActorbenchError:
-        return False
-    return True
 
 
 def _valid_trigger(word: object) -> str | None:
@@ -44,6 +34,29 @@ def _valid_trigger(word: object) -> str | None:
 class SharedRegistry:
     def __init__(self, docs: SharedDocuments, layout: Layout) -> None:
         self.docs, self.layout = docs, layout
+        self.rules = MarkRules(docs.store.bucket, layout.prefix)
+
+    def _valid_mark(self, name: str, mark: object) -> bool:
+        """A mark from the bucket (anyone with write access may have edited it): a URL, to
+        this library's LoRA of that actor, not dated in the future (``marks.MarkRules``)."""
+        if not isinstance(mark, dict) or not isinstance(mark.get("lora_url"), str):
+            return False
+        try:
+            check_url(mark["lora_url"], "A shared mark's lora_url")
+        except ActorbenchError:
+            return False
+        return self.rules.why_not(mark, name) is None
+
+    def _in_ledger(self, actor_id: str | int, name: str, mark: Any) -> bool:
+        """The mark names a completed version of the actor's shared ledger, with its LoRA (read
+        only when a mark would change what this workstation believes)."""
+        try:
+            doc, _ = self.docs.read(f"ledgers/{self.layout.versions_path(actor_id).name}")
+        except ActorbenchError:
+            return False
+        versions = doc.get("versions") if doc else None
+        return isinstance(mark, dict) and isinstance(versions, list) and self.rules.why_not(
+            mark, name, [v for v in versions if isinstance(v, dict)]) is None
 
     def publish(self, entries: list[dict[str, Any]]) -> None:
         """Share actors added here (by ``discover``) with the other workstations."""
@@ -59,9 +72,13 @@ class SharedRegistry:
 
     def record_mark(self, registry: Registry, name: str, mark: dict[str, Any]) -> None:
         """Merge a mark into the shared registry, and the winner into the local one."""
-        doc = self.docs.update(DOC, lambda cur: merge_registry(cur, {"validated": {name: mark}}))
+        doc = self.docs.update(DOC, lambda cur: merge_registry(cur, {"validated": {name: mark}},
+                                                               self._valid_mark))
         winner = (doc.get("validated") or {}).get(name)
-        if _valid_mark(winner) and registry.get(name).validated_lora_model != winner:
+        actor = registry.get(name)
+        believed = self._valid_mark(name, winner) and (
+            winner == mark or self._in_ledger(actor.id, name, winner))
+        if believed and actor.validated_lora_model != winner:
             registry.update(name, lambda raw: raw.update(validated_lora_model=winner))
 
     def record_trigger(self, registry: Registry, name: str, word: str | None, at: str,
@@ -108,7 +125,12 @@ class SharedRegistry:
             marks = marks if isinstance(marks, dict) else {}
             for raw in data:
                 mark = marks.get(raw["name"])
-                if _valid_mark(mark) and raw.get("validated_lora_model") != mark:
+                if raw.get("validated_lora_model") == mark:
+                    if mark is not None and not self._valid_mark(raw["name"], mark):
+                        del raw["validated_lora_model"]  # believed before these rules
+                        changed = True
+                elif self._valid_mark(raw["name"], mark) and self._in_ledger(
+                        raw["id"], raw["name"], mark):
                     raw["validated_lora_model"] = mark
                     changed = True
             triggers = doc.get("triggers")

@@ -19,7 +19,7 @@ from ..storage.layout import Layout
 from .documents import SharedDocuments
 from .identity import Who, stamp, who_of
 from .ledger import SharedLedger
-from .merge import merge_params
+from .merge import in_future, merge_params, next_revision
 from .probe import check_conditional_writes
 from .registry import SharedRegistry
 
@@ -58,12 +58,15 @@ class Team:
     def refresh_params(self, actor_name: str, path: Path) -> None:
         """Write the shared parameters of the actor to ``path`` (the local cache)."""
         doc, _ = self.docs.read(self.params_doc(actor_name))
-        if doc is not None and isinstance(doc.get("params"), dict):
+        if (doc is not None and isinstance(doc.get("params"), dict)
+                and not in_future(doc.get("saved_at"))):  # a save dated ahead: not believed
             atomic_write_json(path, doc["params"])
 
     def save_params(self, actor_name: str, params: dict[str, Any]) -> None:
+        """Share the parameters: the save carries the next revision, so it wins over any."""
         mine = {"params": params, "saved_at": stamp(), **self.who.as_dict()}
-        self.docs.update(self.params_doc(actor_name), lambda cur: merge_params(cur, mine))
+        self.docs.update(self.params_doc(actor_name), lambda cur: merge_params(
+            cur, {**mine, "revision": next_revision(cur)}))
 
     # -- following the team --------------------------------------------------------------------
     def fingerprint(self) -> dict[str, str]:

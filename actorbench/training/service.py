@@ -12,6 +12,7 @@ from ..captions import CaptionStore, Carried, Describe, drafts_for, facet_words,
 from ..clock import now_iso
 from ..errors import ActorbenchError
 from ..fsutil import atomic_write_json
+from ..storage.layout import lora_prefix
 from ..sync.plan import in_s3
 from ..team.identity import stamp, who_of
 from ..workbench import Workbench
@@ -314,12 +315,6 @@ def job_contract(wb: Workbench, actor: str, version: TrainingVersion,
                        for c in images if c.remote],
             "parameters": params.model_dump(), "output": output,
             "samples": {"every_steps": max(1, params.max_train_steps // 4)}}
-
-
-def lora_prefix(training_prefix: str) -> str:
-    """Trained LoRAs live beside the training data: ``system_actors/loras``."""
-    parent = training_prefix.rstrip("/").rsplit("/", 1)[0] if "/" in training_prefix else ""
-    return f"{parent}/loras" if parent else "loras"
 
 
 def apply_status(v: TrainingVersion, st: dict[str, Any]) -> None:

@@ -27,11 +27,20 @@ def plan_header_html(plan: ActorPlan, used: int, has_base: bool, folder: Path) -
             f"{plural(len(plan.changes), 'image')}</div>{empty}")
 
 
+#: unrecognised files listed by name; the rest are counted
+UNRECOGNISED_SHOWN = 200
+
+
 def unrecognised_html(plan: ActorPlan) -> str:
     """The files beside the training images that are not ones (listed, never synced)."""
+    shown = plan.unrecognised[:UNRECOGNISED_SHOWN]  # a bucket may hold 100,000 odd files
     items = [f"<li><code>{esc(printable(u.name))}</code> "
              f"({'in S3' if u.where == 's3' else 'local'}): {esc(u.reason)}</li>"
-             for u in plan.unrecognised]
-    return (f"<details open><summary>{plural(len(items), 'file')} that "
-            f"{'is' if len(items) == 1 else 'are'} not training images "
-            f"(never synced)</summary><ul>{''.join(items)}</ul></details>" if items else "")
+             for u in shown]
+    rest = len(plan.unrecognised) - len(shown)
+    if rest:
+        items.append(f"<li>… and {plural(rest, 'more file')}</li>")
+    total = len(plan.unrecognised)
+    return (f"<details open><summary>{plural(total, 'file')} that "
+            f"{'is' if total == 1 else 'are'} not training images "
+            f"(never synced)</summary><ul>{''.join(items)}</ul></details>" if total else "")

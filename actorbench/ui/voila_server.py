@@ -21,6 +21,13 @@ speed, refills the preheat pool only once the server is quiet: ``REFILL_QUIET_S`
 - **kernels are culled and capped**: kernels no page is connected to are shut down after
   ``--MappingKernelManager.cull_idle_timeout`` (set by ``serve.voila_command``), and at most
   ``CappedKernelManager.max_kernels`` run at once (503 beyond that).
+- **against other local users**: the app lives under the base path ``ACTORBENCH_APP_BASE``
+  names (popped, like the token; ``/login`` and ``/logout`` too), the login cookie is scoped
+  to it, ``SameSite=Strict`` and a session cookie (``appsec.COOKIE_OPTIONS``); kernels speak
+  over IPC in a 0700 folder (``serve.voila_command``); neither the log nor a kernel's
+  environment carries the token; a short token or a malformed hash is refused;
+- **bounded**: header and body timeouts and a body cap before any handler, the login
+  rate-limited and hashed off the event loop (``voila_limits``).
 
 Besides, the page is Voila's lab template plus a few lines of script (``voila_page/``) that
 make the Library's cards clickable.
@@ -37,14 +44,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from jupyter_server.auth.logout import LogoutHandler
+from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.log import access_log
 from traitlets import Integer
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+from voila.voila_identity_provider import VoilaLoginHandler
 
 from ..appsec import (
+    BASE_ENV,
+    COOKIE_OPTIONS,
     HOSTS_ENV,
     LOOPBACK_NAMES,
     PASSWORD_ENV,
@@ -53,7 +65,9 @@ from ..appsec import (
     allowed_hosts,
     host_allowed,
     origin_allowed,
+    secret_problem,
 )
+from .voila_limits import HTTP_LIMITS, GuardedLoginHandler, GuardedLogoutHandler
 
 
 def _refuse_foreign_socket(handler: web.RequestHandler, hosts: frozenset[str]) -> None:
@@ -90,7 +104,8 @@ class GuardedRequestInfoSocketHandler(RequestInfoSocketHandler):
 
 
 _SWAP = {VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
-         RequestInfoSocketHandler: GuardedRequestInfoSocketHandler}
+         RequestInfoSocketHandler: GuardedRequestInfoSocketHandler,
+         VoilaLoginHandler: GuardedLoginHandler, LogoutHandler: GuardedLogoutHandler}
 
 #: query parameters never handed to a kernel through the preheat socket
 SECRET_PARAMS = frozenset({"token"})
@@ -100,6 +115,23 @@ def without_secrets(query: str) -> str:
     """``token=...&actor=0002`` -> ``actor=0002``: what a preheated kernel may learn."""
     pairs = parse_qsl(query, keep_blank_values=True)
     return urlencode([(k, v) for k, v in pairs if k.lower() not in SECRET_PARAMS])
+
+
+def redact_url(url: str) -> str:
+    """``/x?token=...&actor=1`` -> ``/x?actor=1`` (absolute URLs too)."""
+    head, sep, query = url.partition("?")
+    return head + (("?" + without_secrets(query)) if sep and without_secrets(query) else "")
+
+
+def without_secret_env(env: dict[str, str]) -> dict[str, str]:
+    """A kernel's environment without the token: Voila hands the visitor's full URL
+    (``VOILA_REQUEST_URL``, and to the *next* visitor's preheated kernel) and query string."""
+    out = dict(env)
+    if "VOILA_REQUEST_URL" in out:
+        out["VOILA_REQUEST_URL"] = redact_url(out["VOILA_REQUEST_URL"])
+    if "QUERY_STRING" in out:
+        out["QUERY_STRING"] = without_secrets(out["QUERY_STRING"])
+    return out
 
 
 def _strip_secrets_from_request_info() -> None:
@@ -120,23 +152,34 @@ def _strip_secrets_from_request_info() -> None:
     RequestInfoSocketHandler.send_updates = classmethod(send_updates)
 
 
+#: what a visitor past the kernel cap reads (the error page shows the reason phrase)
+FULL = "Too many dashboard pages are open: close one and reload"
+
+
 def capped(base: type) -> type:
     """``base`` (a MappingKernelManager) that answers 503 past ``max_kernels`` kernels."""
 
     class Capped(base):
         max_kernels = Integer(8, config=True,
                               help="Kernels running at once; a page past that gets 503.")
+        waiting_refills = 0  # preheat refills waiting for a free slot
 
         async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
             # a refill of Voila's preheat pool waits for a free slot instead of failing:
             # Voila refills only after serving a preheated page, so one refused refill
             # would end preheating for the server's life (the visitor awaiting it waits too)
+            if kwargs.get("env"):
+                kwargs["env"] = without_secret_env(kwargs["env"])
             refill = (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True"
-            while refill and len(self.list_kernel_ids()) >= self.max_kernels:
-                await asyncio.sleep(1.0)
+            if refill:
+                self.waiting_refills += 1
+                try:
+                    while len(self.list_kernel_ids()) >= self.max_kernels:
+                        await asyncio.sleep(1.0)
+                finally:
+                    self.waiting_refills -= 1
             if len(self.list_kernel_ids()) >= self.max_kernels:
-                raise web.HTTPError(503, "Too many dashboard pages are open; close one and "
-                                         "reload.")
+                raise web.HTTPError(503, FULL, reason=FULL)
             return await super().start_kernel(*args, **kwargs)
 
     Capped.__name__ = Capped.__qualname__ = "CappedKernelManager"
@@ -166,8 +209,9 @@ class Activity:
         status = handler.get_status()
         log = access_log.info if status < 400 else (
             access_log.warning if status < 500 else access_log.error)
-        log("%d %s %.2fms", status, handler._request_summary(),  # as tornado writes it
-            1000.0 * handler.request.request_time())
+        req = handler.request  # as tornado writes it, without the token a URL may carry
+        log("%d %s %s (%s) %.2fms", status, req.method, redact_url(req.uri or ""),
+            req.remote_ip, 1000.0 * req.request_time())
 
 
 def served_is_fresh(manager: type) -> type:
@@ -184,6 +228,12 @@ def served_is_fresh(manager: type) -> type:
         async def get_rendered_notebook(self, *args: Any, **kwargs: Any) -> Any:
             from jupyter_server._tz import utcnow
 
+            name = kwargs.get("notebook_name", args[0] if args else None)
+            pool = getattr(self, "_pools", {}).get(name) or []
+            if getattr(self, "waiting_refills", 0) and pool and not pool[0].done():
+                # the pool's next kernel waits for a slot that may not free for minutes:
+                # say so now instead of holding the visitor until the browser gives up
+                raise web.HTTPError(503, FULL, reason=FULL)
             self._visits += 1
             out = await super().get_rendered_notebook(*args, **kwargs)
             with contextlib.suppress(KeyError):
@@ -229,12 +279,19 @@ class GuardedVoila(Voila):
         self.template_paths.insert(0, str(PAGE_TEMPLATE))
 
     def initialize(self, argv: list[str] | None = None) -> None:
+        base = os.environ.pop(BASE_ENV, "")
+        if base:  # before Voila derives its server and websocket URLs from it
+            self.base_url = base
         super().initialize(argv)
+        self.config.IdentityProvider.cookie_options = dict(COOKIE_OPTIONS)
         _strip_secrets_from_request_info()
         token = os.environ.pop(TOKEN_ENV, "")
         password = os.environ.pop(PASSWORD_ENV, "")
         if not token and not password:
             sys.exit(f"actorbench: refusing to serve without {TOKEN_ENV} or {PASSWORD_ENV}.")
+        problem = secret_problem(token, password)
+        if problem:
+            sys.exit(f"actorbench: {problem}")
         self.token = token
         if password:
             self.config.PasswordIdentityProvider.hashed_password = password
@@ -261,12 +318,22 @@ class GuardedVoila(Voila):
         settings["log_function"] = Activity.log_request
         return settings
 
+    def listen(self) -> None:
+        listen = self.app.listen  # timeouts and the body cap, before any handler (or login)
+        self.app.listen = lambda port, address="", **kw: listen(
+            port, address, **{**HTTP_LIMITS, **kw})
+        super().listen()
+
     def init_handlers(self) -> list[Any]:
         handlers = super().init_handlers()
         out = []
+        root = self.server_url or self.base_url
         for spec in handlers:
             if isinstance(spec, tuple) and len(spec) >= 2 and spec[1] in _SWAP:
                 spec = (spec[0], _SWAP[spec[1]], *spec[2:])
+            if isinstance(spec, tuple) and isinstance(spec[0], str) and not spec[0].startswith(
+                    root):  # /login and /logout come unprefixed: under the base path too
+                spec = (url_path_join(root, spec[0]), *spec[1:])
             out.append(spec)
         return out
 
