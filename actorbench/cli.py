@@ -52,7 +52,7 @@ def report(a: argparse.Namespace) -> None:
 
 def doctor(a: argparse.Namespace) -> None:
     """Check settings, credentials, bucket, region, clock, permissions, disk and actors."""
-    from .doctor import exit_code, format_table, run_from_env
+    from .diagnostics import exit_code, format_table, run_from_env
 
     checks = run_from_env(STATE.get("overrides", {}), write=a.write)
     code = exit_code(checks)
@@ -64,7 +64,7 @@ def doctor(a: argparse.Namespace) -> None:
 
 def discover(a: argparse.Namespace) -> None:
     """Add the actor folders found under the prefix to actors.json (existing entries kept)."""
-    from .discover import discover as run
+    from .sync.discover import discover as run
 
     wb = _wb()
     r = run(wb.store, wb.layout, wb.settings.registry_path, wb.settings.region,

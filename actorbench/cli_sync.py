@@ -4,45 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from typing import Any
 
 from .cli_base import Exit, _emit, _names, _wb, echo
 from .errors import ActorbenchError
-from .sync.progress import ProgressEvent
+from .present.progress import TqdmProgress
 from .sync.selection import parse_only
 from .sync.summary import transferred_verb
 from .workbench import Workbench
-
-
-class _TqdmProgress:
-    """Adapts sync progress events to one tqdm bar of bytes (stderr)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.bar: Any = None
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=0, unit="B", unit_scale=True, file=sys.stderr, desc="sync")
-        self.files = 0
-        self.lock = threading.Lock()
-
-    def __call__(self, ev: ProgressEvent) -> None:
-        if self.bar is None:
-            return
-        with self.lock:
-            if ev.kind == "plan":
-                self.bar.total = (self.bar.total or 0) + ev.bytes_total
-                self.bar.refresh()
-            elif ev.kind == "bytes":
-                self.bar.update(ev.nbytes)
-            elif ev.kind == "file":
-                self.files += 1
-                self.bar.set_postfix(files=self.files, refresh=False)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _dry_run(wb: Workbench, names: list[str], direction: str, only: set[int] | None,
@@ -65,7 +34,7 @@ def _sync(direction: str, actors: list[str] | None, all_: bool, only: str | None
     if dry_run:
         _dry_run(wb, names, direction, parse_only(only), prefer, allow_invalid, as_json)
         return
-    progress = _TqdmProgress(enabled=sys.stderr.isatty() and not as_json)
+    progress = TqdmProgress(enabled=sys.stderr.isatty() and not as_json, file=sys.stderr)
     try:
         if direction == "pull":
             summaries = wb.engine.pull(names, only=parse_only(only), prefer=prefer,

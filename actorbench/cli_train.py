@@ -101,29 +101,13 @@ def _minutes(seconds: float) -> str:
 
 
 def _version(v: TrainingVersion) -> dict[str, Any]:
+    from .training.status import stage_of
+
     prog = v.progress or {}
     return {"id": v.id, "name": v.name, "status": str(v.status), "job_id": v.job_id,
             "stage": stage_of(v), "step": prog.get("step"), "total_steps":
             prog.get("total_steps"), "eta_s": prog.get("eta_s"), "lora_url": v.lora_url,
             "error": v.error, "user": v.user, "machine": v.machine}
-
-
-def stage_of(v: TrainingVersion) -> str:
-    """queued -> downloading -> training -> sampling -> uploading -> done, from the job."""
-    from .training.status import JobStatus
-
-    status = str(v.status)
-    if status == JobStatus.COMPLETED:
-        return "done"
-    if status in (JobStatus.IN_QUEUE, JobStatus.LAUNCHING):
-        return "queued"
-    if status == JobStatus.IN_PROGRESS:
-        stage = (v.progress or {}).get("stage")
-        return stage if isinstance(stage, str) and stage in _STAGES else "training"
-    return status.lower()
-
-
-_STAGES = ("queued", "downloading", "training", "sampling", "uploading", "done")
 
 
 def _follow(action: str, rest: list[str], as_json: bool) -> None:

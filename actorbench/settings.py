@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,6 +39,20 @@ def _find_dotenv(start: Path) -> Path | None:
         if (folder / "pyproject.toml").is_file():
             return None
     return None
+
+
+@dataclass(frozen=True)
+class Who:
+    """A person at a workstation: ``ACTORBENCH_USER`` (default the OS user) and the host name."""
+
+    user: str
+    machine: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"user": self.user, "machine": self.machine}
+
+    def __str__(self) -> str:
+        return f"{self.user}@{self.machine}"
 
 
 @dataclass(frozen=True)
@@ -168,6 +184,17 @@ class Settings:
     @property
     def registry_path(self) -> Path:
         return self.data_dir / "actors.json"
+
+    @property
+    def who(self) -> Who:
+        """Who acts with these settings: ``user`` over the OS user, and this host's name."""
+        user = self.user
+        if not user:
+            try:
+                user = getpass.getuser()
+            except (OSError, KeyError):  # no USER variables and no passwd entry (a bare container)
+                user = "unknown"
+        return Who(str(user), socket.gethostname() or "unknown")
 
 
 def parse_size(raw: str, name: str) -> int:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from actorbench.actors import Registry
-from actorbench.discover import discover
-from actorbench.doctor import FAIL, OK, exit_code, format_table, run_doctor, setting_origins
+from actorbench.diagnostics import FAIL, OK, exit_code, format_table, run_doctor, setting_origins
 from actorbench.storage.client import make_s3_client
 from actorbench.storage.urls import format_s3_url
+from actorbench.sync.discover import discover
 from actorbench.workbench import Workbench
 from tests.conftest import settings_for
 from tests.helpers import png

@@ -15,6 +15,7 @@ import pytest
 
 from actorbench.errors import ActorbenchError
 from actorbench.generate import Img2ImgBackend, Img2ImgError
+from actorbench.present.html import Html, css_class, esc, h, table
 from actorbench.training import (
     RunPodClient,
     RunPodError,
@@ -24,7 +25,6 @@ from actorbench.training import (
 )
 from actorbench.ui import App
 from actorbench.ui.common import error_html
-from actorbench.ui.html import Html, css_class, esc, h, table
 from actorbench.ui.training import STATUS_CLASS, version_row
 from tests.helpers import put_remote
 from tests.hostile import (

@@ -14,11 +14,11 @@ from actorbench.appcmd import sample_uploader
 from actorbench.demo import start_fake_runpod
 from actorbench.errors import UnsafePathError
 from actorbench.fsutil import atomic_write_json
+from actorbench.present.html import esc
 from actorbench.reports.plots import loss_curve, loss_points, png
 from actorbench.reports.training import build_training_report
 from actorbench.training import TrainingParams, TrainingService, TrainingVersion
 from actorbench.ui import App
-from actorbench.ui.html import esc
 from actorbench.ui.reports_training import actors_table, totals_words
 from actorbench.ui.sample_thumbs import SampleThumbs, sample_key
 from actorbench.ui.training_model import VersionsModel

@@ -12,7 +12,7 @@ import traitlets as t
 
 from actorbench.errors import ActorbenchError, describe_error
 from actorbench.fsutil import atomic_write_json
-from actorbench.palette import IMAGE, JOB_TONE, job_swatch, status_css
+from actorbench.present.palette import IMAGE, JOB_TONE, job_swatch, status_css
 from actorbench.sync.plan import IN_S3, OWED_TO_S3, ImageStatus
 from actorbench.sync.summary import SyncSummary, transferred_verb
 from actorbench.training import JobStatus, TrainingParams, TrainingVersion, VersionStore

@@ -111,11 +111,6 @@ class ActorPlan:
     unrecognised: list[Unrecognised] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. a bad entry of response.json
 
-    def _repr_html_(self) -> str:
-        from ..richrepr import plan_html
-
-        return plan_html(self)
-
     def counts(self) -> dict[str, int]:
         c = Counter(ch.status.value for ch in self.changes)
         return {s.value: c.get(s.value, 0) for s in ImageStatus}

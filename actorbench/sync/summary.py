@@ -32,11 +32,6 @@ class SyncSummary:
     cancelled: bool = False
     bytes: int = 0
 
-    def _repr_html_(self) -> str:
-        from ..richrepr import summary_html
-
-        return summary_html(self)
-
     def error(self, key: str, message: str) -> None:
         self.failed += 1
         self.errors.append({"key": key, "error": message})

@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..clock import stamp
 from ..fsutil import atomic_write_json
-from ..settings import Settings
+from ..settings import Settings, Who
 from ..storage.base import ObjectStore
 from ..storage.layout import Layout
 from .documents import SharedDocuments
-from .identity import Who, stamp, who_of
 from .ledger import SharedLedger
 from .merge import merge_params
 from .probe import check_conditional_writes
@@ -49,7 +49,7 @@ class Team:
              probe: bool = True) -> Team:
         if probe:
             check_conditional_writes(store, settings.team_prefix, server_name(settings))
-        return cls(store, layout, settings.team_prefix, who_of(settings))
+        return cls(store, layout, settings.team_prefix, settings.who)
 
     # -- saved parameters ----------------------------------------------------------------------
     def params_doc(self, actor_name: str) -> str:

@@ -7,14 +7,15 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..present.html import Html, esc, h, table
+from ..present.progress import TransferMeter
+from ..present.words import human_bytes, library_status_word, plural
 from ..sync.progress import ProgressEvent
 from ..sync.summary import SyncSummary, transferred_verb
 from .background import run_in_background
 from .common import ErrorBox, Worker, guarded
-from .html import Html, esc, h, table
 from .models import ANY, BatchModel, CacheModel
 from .state import AppState
-from .words import TransferMeter, human_bytes, library_status_word, plural
 
 
 class BatchView(w.VBox):

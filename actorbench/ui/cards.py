@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..actors.model import NAME_RE
+from ..present.html import Html, esc, h, join
+from ..present.words import plural
 from ..sync.plan import ImageStatus
-from .html import Html, esc, h, join
-from .words import plural
 
 if TYPE_CHECKING:
     from ..actors.model import Actor

@@ -12,13 +12,13 @@ from typing import Any
 import ipywidgets as w
 
 from ..errors import ActorbenchError, describe_error
-from ..palette import status_css
+from ..present.html import esc as esc  # (pages import it from here as well as from .html)
+from ..present.html import h
+from ..present.palette import status_css
 from ..workbench import Workbench
 from .background import PageModel, run_in_background
 from .cards import actor_header as actor_header  # (for every page's header)
 from .cards import empty_state as empty_state  # (what is missing, and what to do about it)
-from .html import esc as esc  # (pages import it from here as well as from .html)
-from .html import h
 
 #: a tile's thumbnail on the page, in CSS pixels (``tiles.tile_thumb_px`` sizes the image)
 TILE_CSS_PX = 140

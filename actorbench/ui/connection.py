@@ -7,10 +7,10 @@ from typing import Any
 import ipywidgets as w
 import traitlets as t
 
-from ..doctor import FAIL, STATUSES, WARN, Check, exit_code, run_doctor, setting_origins
+from ..diagnostics import FAIL, STATUSES, WARN, Check, exit_code, run_doctor, setting_origins
+from ..present.html import Html, css_class, h
 from ..settings import Settings
 from .common import ErrorBox, Worker, guarded
-from .html import Html, css_class, h
 from .state import AppState
 
 STYLE = Html("""<style>

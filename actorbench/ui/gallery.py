@@ -17,12 +17,12 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..present.html import h
 from ..storage.layout import Layout
 from ..thumbs import BadImage, cached_thumbnail, read_cached_thumbnail
 from .background import PageModel, run_in_background
 from .cards import ACTIONS, Tally, card_html, empty_state
 from .common import ErrorBox, data_uri, guarded, parse_pick, resized, screen_px
-from .html import h
 from .state import AppState
 
 #: cards on one page of the gallery: few enough to draw at once, enough to browse

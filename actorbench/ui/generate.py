@@ -7,11 +7,11 @@ from collections.abc import Callable
 import ipywidgets as w
 
 from ..generate import generate_images
+from ..present.html import h
+from ..present.words import plural
 from .background import PageModel
 from .common import ErrorBox, Worker, esc, guarded
-from .html import h
 from .state import AppState
-from .words import plural
 
 
 class GenerateView(w.VBox):

@@ -20,11 +20,11 @@ import ipywidgets as w
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from ..errors import ActorbenchError
+from ..present.html import h
 from ..sync.plan import ActorPlan, Change
 from ..sync.selection import format_only
 from ..thumbs import cached_thumbnails, read_cached_thumbnail
 from .common import ErrorBox, guarded, parse_pick
-from .html import h
 from .models import TrainingDataModel
 from .tiles import ImageTile, tile_thumb_px
 

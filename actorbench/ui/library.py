@@ -12,7 +12,8 @@ import ipywidgets as w
 import traitlets as t
 
 from ..actors.registry import LIBRARY_STATUSES, ActorQuery
-from ..palette import IMAGE
+from ..present.html import h
+from ..present.palette import IMAGE
 from ..sync.plan import ImageStatus
 from .background import PageModel, run_in_background
 from .cards import (
@@ -27,7 +28,6 @@ from .cards import (
 )
 from .common import BASE_CSS_PX, ErrorBox, Worker, base_image_html, esc, guarded, resized
 from .gallery import PAGE_SIZE, GalleryView
-from .html import h
 from .state import AppState
 from .team_follow import follow_team
 

@@ -9,10 +9,10 @@ import traitlets as t
 
 from ..actors.registry import ActorQuery
 from ..errors import ActorbenchError
+from ..present.words import plural
 from ..sync.selection import format_only, parse_only
 from .background import PageModel
 from .state import AppState
-from .words import plural
 
 DIRECTIONS = ("pull", "push")
 ANY = "Any"  # a facet filter that lets every actor through

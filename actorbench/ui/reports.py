@@ -12,18 +12,18 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ..palette import IMAGE
+from ..present.html import Html, css_class, h, join
+from ..present.palette import IMAGE
+from ..present.words import duration, human_bytes, percent, plural, short_time
 from ..reports import PLOTS, build_report
 from ..reports.plots import png
 from ..reports.tables import COLUMN_TITLES, STATUS_COLS, CoverageReport
 from ..sync.plan import ImageStatus
 from .cards import ethnicity_words
 from .common import ErrorBox, Worker, guarded
-from .html import Html, css_class, h, join
 from .models import SORTABLE, ReportsModel
 from .reports_training import TrainingReportPanel
 from .state import AppState
-from .words import duration, human_bytes, percent, plural, short_time
 
 #: the table's columns: (title, how a row's cell is shown)
 SHOWN = ["actor", "ethnicity", "gender", "age", "images", "status", "downloaded", "backed_up",

@@ -9,10 +9,10 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
+from ..present.html import Html, h, join
+from ..present.words import percent, plural
 from ..reports.training import TrainingReport
-from .html import Html, h, join
 from .training_rows import money
-from .words import percent, plural
 
 #: the per-actor table: (title, column of ``TrainingReport.actors``)
 COLUMNS = [("Actor", "actor"), ("Versions", "versions"), ("Completed", "completed"),

@@ -7,14 +7,15 @@ import threading
 import ipywidgets as w
 
 from ..errors import AlreadyTraining
+from ..present.html import esc, h
+from ..present.words import job_status_word
 from ..sync.plan import ActorPlan
 from ..training import Prepared, TrainingParams, TrainingService, TrainingVersion
-from ..training.estimate import estimate
+from ..training.estimates import estimate
 from ..training.status import ACTIVE, RUNNING
 from ..training.validate import Validation, validate_dataset
 from .background import run_in_background
 from .common import ErrorBox, Worker, guarded
-from .html import esc, h
 from .state import AppState
 from .team_follow import follow_team
 from .training_form import ParamsForm, guidelines
@@ -24,7 +25,6 @@ from .training_rows import TRAINING_CSS, overview_html, validation_html
 from .training_rows import version_row as version_row
 from .training_status import JobStatusPanel
 from .versions_preview import VersionsPanel
-from .words import job_status_word
 
 
 class TrainingView(w.VBox):

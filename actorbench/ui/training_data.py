@@ -13,6 +13,9 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..present.html import h
+from ..present.progress import TransferMeter
+from ..present.words import plural, sentence
 from ..sync.decide import Direction, Transfers, decide
 from ..sync.plan import ActorPlan, Change
 from .background import run_in_background
@@ -25,7 +28,6 @@ from .common import (
     guarded,
     resized,
 )
-from .html import h
 from .image_grid import ImageGrid
 from .models import TrainingDataModel
 from .plan_html import plan_header_html, unrecognised_html
@@ -34,7 +36,6 @@ from .state import AppState
 from .tiles import ImageTile, tile_thumb_px
 from .tiles import human_bytes as human_bytes  # (the Cache page imports it from here)
 from .training_sync import SyncActions
-from .words import TransferMeter, plural, sentence
 
 #: tiles built with the page (an actor has ~14-20 training images); more are added on demand
 TILES_UP_FRONT = 20

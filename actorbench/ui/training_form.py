@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from ..present.html import esc
 from ..training import GPU_PRICE_PER_S, GUIDELINES, PRESETS
-from .html import esc
 from .training_model import FIELDS, TrainingModel
 
 

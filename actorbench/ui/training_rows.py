@@ -6,21 +6,17 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from ..cli_train import stage_of
-from ..palette import JOB_TONE, job_tone
+from ..present.html import Html, css_class, h, join
+from ..present.palette import JOB_TONE, job_tone
+from ..present.words import duration, job_status_word, plural, short_time
 from ..sync.plan import ActorPlan
 from ..training import TrainingVersion
+from ..training.status import STAGES, Stage, stage_of
 from ..training.validate import Validation
-from .html import Html, css_class, h, join
 from .library import counts_html
-from .words import duration, job_status_word, plural, short_time
 
 #: a job's badge class (the palette's image status of the same meaning), by status
 STATUS_CLASS = {status: tone.value for status, tone in JOB_TONE.items()}
-#: the stepper's words, by stage (``cli_train.stage_of``)
-STAGE_WORDS = {"queued": "Queued", "downloading": "Downloading", "training": "Training",
-               "sampling": "Sampling", "uploading": "Uploading", "done": "Done"}
-STAGES = tuple(STAGE_WORDS)  # in order
 #: the Training page's own styles (the stepper, the samples, the compare view)
 TRAINING_CSS = """<style>
 .ab-stepper { display:flex; gap:4px; list-style:none; padding:0; margin:4px 0; flex-wrap:wrap; }
@@ -70,17 +66,17 @@ def stage_label(v: TrainingVersion) -> str:
     eta = _count(progress.get("eta_s"))
     where = f"step {step} / {total}" if step is not None and total else ""
     left = f"about {duration(eta)} left" if eta else ""
-    if stage == "queued":
+    if stage == Stage.QUEUED:
         return "Queued: waiting for a GPU"
-    if stage == "downloading":
+    if stage == Stage.DOWNLOADING:
         return " · ".join(["Downloading the training images", *([left] if left else [])])
-    if stage == "training":
+    if stage == Stage.TRAINING:
         return "Training" + (f": {where}" if where else "") + (f" · {left}" if left else "")
-    if stage == "sampling":
+    if stage == Stage.SAMPLING:
         return "Sampling: rendering sample images" + (f" at {where}" if where else "")
-    if stage == "uploading":
+    if stage == Stage.UPLOADING:
         return "Uploading the LoRA and its samples"
-    if stage == "done":
+    if stage == Stage.DONE:
         return "Done: LoRA and samples are in S3"
     return job_status_word(v.status) + (f": {v.error}" if v.error else "")
 
@@ -93,7 +89,7 @@ def stage_html(v: TrainingVersion) -> Html:
     if stage not in STAGES:
         return h("div", label, cls=["ab-stage", "ab-stage-ended"], data_stage="ended")
     now = STAGES.index(stage)
-    steps = [h("li", STAGE_WORDS[s], cls=["ab-step", "ab-step-current" if i == now else
+    steps = [h("li", Stage(s).label, cls=["ab-step", "ab-step-current" if i == now else
                                            "ab-step-past" if i < now else "ab-step-todo"])
              for i, s in enumerate(STAGES)]
     return h("div", h("ol", *steps, cls="ab-stepper"), label,

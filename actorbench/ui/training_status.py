@@ -7,11 +7,11 @@ from __future__ import annotations
 import ipywidgets as w
 
 from ..errors import AlreadyTraining
+from ..present.html import esc, h
+from ..present.words import job_status_word, short_time
 from ..training import JobStatus, Prepared, TrainingVersion
 from ..training.status import ACTIVE, RUNNING
-from .html import esc, h
 from .training_rows import progress_fraction, stage_html, who_words
-from .words import job_status_word, short_time
 
 
 class JobStatusPanel(w.VBox):

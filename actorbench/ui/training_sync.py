@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from ..present.words import plural
 from ..sync.plan import ImageStatus
 from ..sync.progress import ProgressEvent
 from ..sync.summary import SyncSummary, transferred_verb
 from ..thumbs import BadImage, cached_thumbnail
 from .common import esc
-from .words import plural
 
 #: bytes events arrive by the hundred: the progress label follows them this often at most
 LABEL_EVERY_S = 0.25
@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 
     import ipywidgets as w
 
+    from ..present.progress import TransferMeter
     from .common import Worker
     from .image_grid import ImageGrid
     from .models import TrainingDataModel
     from .state import AppState
     from .tiles import ImageTile
-    from .words import TransferMeter
 
 
 class SyncActions:

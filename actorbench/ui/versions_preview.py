@@ -14,12 +14,13 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..present.html import Html, esc, h
+from ..present.words import short_time
 from ..training import TrainingService, TrainingVersion
 from ..training.service import lora_prefix
 from .background import PageModel, run_in_background
 from .common import ErrorBox, guarded, resized, screen_px
 from .gallery import CardThumbs, card_thumb_px
-from .html import Html, esc, h
 from .sample_thumbs import SAMPLE_PX, SampleThumbs
 from .state import AppState
 from .training_model import VersionsModel
@@ -31,7 +32,6 @@ from .training_rows import (
     versions_table,
     who_words,
 )
-from .words import short_time
 
 
 def samples_of(v: TrainingVersion, last_only: bool = False) -> list[dict[str, Any]]:

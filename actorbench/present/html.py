@@ -14,16 +14,20 @@ Usage::
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Collection, Iterable
 from typing import Any
-
-from ..text import escape_text
 
 #: tag, class and attribute names written by code (never by data) look like this
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 #: elements without content or end tag
 _VOID = frozenset({"br", "hr", "img", "input", "wbr"})
+
+
+def escape_text(value: object) -> str:
+    """``value`` as text, safe between tags and inside a double-quoted attribute."""
+    return html.escape(str(value), quote=True)
 
 
 class Html(str):

@@ -1,91 +1,32 @@
-"""`actorbench doctor`: can this machine reach the library? One ``Check`` row per question.
-
-Pure logic, no printing: ``run_doctor`` returns rows, ``format_table`` and ``exit_code`` turn
-them into what the CLI prints and returns; the dashboard's Connection page shows the same rows.
-
-Usage::
-
-    checks = run_doctor(Settings.from_env(), setting_origins(), write=False)
-    print(format_table(checks)); sys.exit(exit_code(checks))
-"""
+"""The doctor's checks of this machine: settings and where each came from, credentials, the
+disk, the registry; and ``run_doctor``, every check in order (the S3 ones from ``s3``)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ActorbenchError, ConfigError
-from .fsutil import format_size, free_bytes
-from .settings import Settings
-
-OK, WARN, FAIL = "ok", "warn", "fail"
-STATUSES = (OK, WARN, FAIL)
-#: what a failure means for the exit status: the settings (2) or the machine around them (3)
-CONFIG, ENVIRONMENT = "config", "environment"
-
-#: Settings field -> the variables ``Settings.from_env`` reads for it, first one wins
-SETTING_VARS: dict[str, tuple[str, ...]] = {
-    "data_dir": ("ACTORBENCH_DATA_DIR",),
-    "bucket": ("ACTORBENCH_BUCKET", "S3_BUCKET"),
-    "prefix": ("ACTORBENCH_PREFIX",),
-    "region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
-    "endpoint_url": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
-    "s3_client": ("ACTORBENCH_S3_CLIENT",),
-    "workers": ("ACTORBENCH_WORKERS",),
-    "connections": ("ACTORBENCH_CONNECTIONS",),
-    "min_free": ("ACTORBENCH_MIN_FREE",),
-    "access_key": ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
-    "secret_key": ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_SECRET"),
-    "session_token": ("AWS_SESSION_TOKEN",),
-    "profile": ("AWS_PROFILE",),
-}
-#: the settings shown as rows (credentials get a row of their own, without secrets)
-SHOWN = ("data_dir", "bucket", "prefix", "region", "endpoint_url", "s3_client", "workers",
-         "connections", "min_free")
-#: a row's name when the setting is not set by a variable (the variable people know)
-ROW_NAMES = {"endpoint_url": "AWS_ENDPOINT_URL"}
-#: CLI options that override a setting
-OPTIONS = {"data_dir": "--data-dir", "bucket": "--bucket", "prefix": "--prefix",
-           "region": "--region", "endpoint_url": "--endpoint-url", "workers": "--workers",
-           "connections": "--workers"}
-
-
-@dataclass(frozen=True)
-class Check:
-    """One row: what was checked, how it went, what was seen, and how to fix a problem."""
-
-    name: str
-    status: str  # ok | warn | fail
-    detail: str
-    fix: str = ""
-    kind: str = ENVIRONMENT  # a failure's exit status: config 2, environment 3
-
-    @property
-    def failed(self) -> bool:
-        return self.status == FAIL
-
-    def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status, "detail": self.detail,
-                "fix": self.fix, "kind": self.kind}
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a setting's value came from: a variable in the environment or .env, a CLI
-    option, or the default."""
-
-    var: str  # the variable (or option) that set it; the field's first variable for defaults
-    source: str  # "environment" | ".env" | "option" | "default"
-
-    def __str__(self) -> str:
-        if self.source == "default":
-            return "default"
-        if self.source == "option":
-            return f"option {self.var}"
-        return f"{self.var} in {self.source}"
+from ..errors import ActorbenchError, ConfigError
+from ..fsutil import free_bytes
+from ..settings import Settings
+from ..units import format_size
+from .checks import (
+    CONFIG,
+    ENVIRONMENT,
+    FAIL,
+    OK,
+    OPTIONS,
+    ROW_NAMES,
+    SETTING_VARS,
+    SHOWN,
+    WARN,
+    Check,
+    Origin,
+)
+from .s3 import S3Checks, probe_client
+from .team import team_check
 
 
 def setting_origins(env: Mapping[str, str] | None = None, dotenv: Path | None | bool = True,
@@ -95,7 +36,7 @@ def setting_origins(env: Mapping[str, str] | None = None, dotenv: Path | None | 
     names the fields a CLI option overrode."""
     import os
 
-    from .settings import _find_dotenv  # the same .env from_env would find
+    from ..settings import _find_dotenv  # the same .env from_env would find
 
     env = os.environ if env is None else env
     from_file: dict[str, str] = {}
@@ -163,7 +104,7 @@ def settings_checks(s: Settings, origins: Mapping[str, Origin]) -> list[Check]:
 
 def store_kind(s: Settings) -> str:
     """The backend sync uses (as ``Workbench.store`` decides it)."""
-    from .storage.net import store_kind as decided
+    from ..storage.net import store_kind as decided
 
     return decided(s)
 
@@ -234,7 +175,7 @@ def disk_check(s: Settings) -> Check:
 
 def registry_check(path: Path) -> tuple[Check, set[str] | None]:
     """Does actors.json load; the names it knows (None when it is missing or broken)."""
-    from .actors.registry import Registry
+    from ..actors.registry import Registry
 
     if not path.exists():
         return Check("actors.json", WARN, f"{path} does not exist",
@@ -254,8 +195,6 @@ def run_doctor(s: Settings, origins: Mapping[str, Origin] | None = None, write: 
                client: Any | None = None, now: Callable[[], float] = time.time
                ) -> list[Check]:
     """Every check, in order; S3 checks stop at the first one that makes the rest moot."""
-    from .doctor_s3 import S3Checks, probe_client
-
     origins = origins if origins is not None else setting_origins()
     checks = settings_checks(s, origins)
     cred, have_creds = credentials_check(s, origins)
@@ -271,32 +210,6 @@ def run_doctor(s: Settings, origins: Mapping[str, Origin] | None = None, write: 
     checks += [disk_check(s), reg_check, team_check(s, write, reachable=not any(
         c.failed for c in checks))]
     return checks
-
-
-def team_check(s: Settings, write: bool, reachable: bool = True) -> Check:
-    """Team mode: off, on (where the shared state lives), and with ``write``, whether the
-    server refuses stale writes (the probe team mode runs before its first shared write)."""
-    if not s.team:
-        return Check("team", OK, "off: this workstation works alone (ACTORBENCH_TEAM=1 shares "
-                                 "ledgers, marks and parameters in the bucket)")
-    where = f"s3://{s.bucket}/{s.team_prefix}/"
-    if not write:
-        return Check("team", OK, f"on: shared state under {where} (run with --write to check "
-                                 "that the server refuses stale writes)")
-    if not reachable:
-        return Check("team", WARN, "on: not probed (fix the failures above first)")
-    from .errors import ActorbenchError
-    from .team.probe import check_conditional_writes
-    from .workbench import Workbench
-
-    try:
-        check_conditional_writes(Workbench(s).store, s.team_prefix, s.endpoint_url or "AWS S3")
-    except ActorbenchError as exc:
-        return Check("team", FAIL, " ".join(str(exc).split()),
-                     "Use a server that honours If-Match / If-None-Match, or unset "
-                     "ACTORBENCH_TEAM.", CONFIG)
-    return Check("team", OK, f"on: shared state under {where}; the server refuses stale "
-                             "writes (If-Match / If-None-Match)")
 
 
 def run_from_env(overrides: Mapping[str, Any], write: bool = False) -> list[Check]:

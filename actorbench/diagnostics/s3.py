@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .actors.model import check_actor_name
-from .doctor import CONFIG, ENVIRONMENT, FAIL, OK, WARN, Check, Origin
-from .errors import UnsafePathError
-from .settings import Settings
-from .sync.files import printable
+from ..actors.model import check_actor_name
+from ..errors import UnsafePathError
+from ..settings import Settings
+from ..sync.files import printable
+from .checks import CONFIG, ENVIRONMENT, FAIL, OK, WARN, Check, Origin
 
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 3.0, 5.0
 #: SigV4 requests more than 5 minutes off the server's clock fail (RequestTimeTooSkewed)
@@ -40,7 +40,7 @@ def probe_client(s: Settings, signed: bool = True) -> Any:
         extra = {"s3": {"addressing_style": "path"},
                  "request_checksum_calculation": "when_required",
                  "response_checksum_validation": "when_required"}
-    from .storage.net import Proxies, address
+    from ..storage.net import Proxies, address
 
     proxy = Proxies.from_settings(s).for_url(address(s.bucket, s.region, s.endpoint_url).endpoint)
     if proxy:  # as sync reaches S3: the same proxy and CA bundle

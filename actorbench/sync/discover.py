@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .actors.model import Facets, check_actor_name
-from .actors.registry import _id_key, parse_registry, read_json
-from .errors import UnsafePathError
-from .fsutil import atomic_write_json, clean_stale_temps, file_lock
-from .storage.base import ObjectStore
-from .storage.layout import Layout
-from .storage.urls import format_s3_url
-from .sync.files import printable
+from ..actors.model import Facets, check_actor_name
+from ..actors.registry import _id_key, parse_registry, read_json
+from ..errors import UnsafePathError
+from ..fsutil import atomic_write_json, clean_stale_temps, file_lock
+from ..storage.base import ObjectStore
+from ..storage.layout import Layout
+from ..storage.urls import format_s3_url
+from .files import printable
 
 #: the number a name starts with: ``0042_latino_30_male``, ``17-extra``, ``7``
 _LEADING_NUMBER = re.compile(r"(\d{1,9})(?:[_-]|\Z)", re.ASCII)

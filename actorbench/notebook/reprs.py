@@ -1,7 +1,8 @@
-"""Rich HTML for JupyterLab (``_repr_html_``): an actor, a plan, a decision, a summary.
+"""Rich HTML for JupyterLab: an actor, a plan, a decision, a summary.
 
-Domain objects render themselves without ipywidgets; every string from a file or a server goes
-through :func:`esc` (names, keys, reasons), and status classes come from the known enums.
+The domain types carry no HTML: ``install()`` registers these functions as IPython's
+``text/html`` formatters for them (``ab.open()`` and ``%load_ext actorbench.notebook`` call it).
+Every string from a file or a server goes through :func:`esc` (names, keys, reasons).
 """
 
 from __future__ import annotations
@@ -9,16 +10,16 @@ from __future__ import annotations
 import base64
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .text import escape_text as esc
-from .text import plural
+from ..present.html import escape_text as esc
+from ..present.words import plural
 
 if TYPE_CHECKING:
-    from .actors.model import Actor
-    from .sync.decide import Transfers
-    from .sync.plan import ActorPlan
-    from .sync.summary import SyncSummary
+    from ..actors.model import Actor
+    from ..sync.decide import Transfers
+    from ..sync.plan import ActorPlan
+    from ..sync.summary import SyncSummary
 
 _STYLE = ("<style>.abr{font-family:sans-serif;font-size:13px}.abr-chip{display:inline-block;"
           "padding:1px 7px;margin:1px 3px 1px 0;border-radius:9px;background:#eef;"
@@ -34,7 +35,7 @@ def _thumb(path: Path | None, size: int = 96) -> str:
     if path is None or not path.is_file():
         return ""
     try:
-        from .thumbs import thumbnail_bytes
+        from ..thumbs import thumbnail_bytes
 
         data = thumbnail_bytes(path, size)
     except Exception:  # no thumbnail is no reason to fail a repr
@@ -79,7 +80,7 @@ def transfers_html(t: Transfers) -> str:
 
 
 def summary_html(s: SyncSummary) -> str:
-    from .sync.summary import transferred_verb
+    from ..sync.summary import transferred_verb
 
     verb = transferred_verb(s.direction)
     chips = [chip(f"{s.transferred} {verb}"), chip(f"{s.skipped} already in place"),
@@ -89,3 +90,38 @@ def summary_html(s: SyncSummary) -> str:
     errs = "".join(f"<li>{esc(e['key'])}: {esc(e['error'])}</li>" for e in s.errors)
     return (f'{_STYLE}<div class="abr"><b>{esc(s.actor)}</b> {"".join(chips)}'
             + (f"<ul>{errs}</ul>" if errs else "") + "</div>")
+
+
+#: (module, class) -> its HTML: the types IPython is told about (by name: nothing imported)
+FORMATTERS: dict[tuple[str, str], Any] = {
+    ("actorbench.actors.model", "Actor"): actor_html,
+    ("actorbench.sync.plan", "ActorPlan"): plan_html,
+    ("actorbench.sync.decide", "Transfers"): transfers_html,
+    ("actorbench.sync.summary", "SyncSummary"): summary_html,
+}
+
+
+def html_of(value: object) -> str:
+    """The HTML of a value these reprs know (``""`` for another)."""
+    t = type(value)
+    fn = FORMATTERS.get((t.__module__, t.__name__))
+    if fn is not None:
+        return str(fn(value))
+    own = getattr(value, "_repr_html_", None)
+    return str(own()) if callable(own) else ""
+
+
+def install(ip: Any | None = None) -> bool:
+    """Register the reprs with IPython (the running shell, or ``ip``); False outside IPython."""
+    if ip is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        ip = get_ipython()
+    if ip is None:
+        return False
+    html = ip.display_formatter.formatters["text/html"]
+    for (module, name), fn in FORMATTERS.items():
+        html.for_type_by_name(module, name, fn)
+    return True

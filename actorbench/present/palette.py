@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .sync.plan import LABELS, ImageStatus
-from .training.status import JobStatus
+from ..sync.plan import LABELS, ImageStatus
+from ..training.status import JobStatus
 
 #: Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",

@@ -1,5 +1,8 @@
 """The notebook API: what a JupyterLab user types, with DataFrames, tqdm bars and rich reprs.
 
+``Notebook`` is a ``Workbench`` with the conveniences; ``open()`` builds one and registers the
+reprs with IPython (``notebook.reprs``); ``%load_ext actorbench.notebook`` registers them alone.
+
 Usage::
 
     import actorbench as ab
@@ -16,16 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import richrepr
+from ..present.progress import TqdmProgress
+from ..workbench import Workbench
+from . import reprs
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .actors.model import Actor
-    from .reports.tables import CoverageReport
-    from .sync.decide import Transfers
-    from .sync.summary import SyncSummary
-    from .workbench import Workbench
+    from ..actors.model import Actor
+    from ..reports.tables import CoverageReport
+    from ..sync.decide import Transfers
+    from ..sync.summary import SyncSummary
 
 
 @dataclass(frozen=True)
@@ -36,47 +40,18 @@ class ActorCard:
     base_image: Path | None
 
     def _repr_html_(self) -> str:
-        return richrepr.actor_html(self.actor, self.base_image)
+        return reprs.actor_html(self.actor, self.base_image)
 
 
 class Results(dict):
     """Per-actor results (summaries or decisions) that render as one block."""
 
     def _repr_html_(self) -> str:
-        return "".join(v._repr_html_() for v in self.values())
+        return "".join(reprs.html_of(v) for v in self.values())
 
 
-class _Bars:
-    """Sync progress as tqdm.auto bars (a widget in JupyterLab, text elsewhere)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled, self.bar, self.total = enabled, None, 0
-
-    def __call__(self, event: Any) -> None:
-        if not self.enabled:
-            return
-        from tqdm.auto import tqdm
-
-        if event.kind == "plan":
-            self.total += event.bytes_total
-            if self.bar is None:
-                self.bar = tqdm(total=self.total, unit="B", unit_scale=True, desc="sync")
-            else:
-                self.bar.total = self.total
-                self.bar.refresh()
-        elif event.kind == "bytes" and self.bar is not None:
-            self.bar.update(event.nbytes)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-class NotebookAPI:
-    """Mixed into :class:`~actorbench.workbench.Workbench`: the conveniences of ``ab.open()``."""
-
-    def _wb(self) -> Workbench:
-        return self  # type: ignore[return-value]
+class Notebook(Workbench):
+    """The workbench ``ab.open()`` returns: DataFrames, sync with bars, cards."""
 
     @property
     def actors(self) -> pd.DataFrame:
@@ -84,7 +59,7 @@ class NotebookAPI:
         import pandas as pd
 
         rows = []
-        for a in self._wb().registry:
+        for a in self.registry:
             f = a.facets
             rows.append({"id": a.id, "name": a.name, "ethnicity": f.ethnicity, "age": f.age,
                          "gender": f.gender, "images": a.image_count, "synced": a.synced,
@@ -95,16 +70,14 @@ class NotebookAPI:
         return df.set_index("name")
 
     def actor(self, ref: str | int) -> ActorCard:
-        wb = self._wb()
-        a = wb.registry.get(ref)
-        return ActorCard(a, wb.layout.base_image_path(a.name))
+        a = self.registry.get(ref)
+        return ActorCard(a, self.layout.base_image_path(a.name))
 
     def status(self, *refs: str | int) -> pd.DataFrame:
         """One row per image of each actor: its status in words, sizes, and why if invalid."""
         import pandas as pd
 
-        wb = self._wb()
-        plans = wb.engine.plan([wb.registry.get(r).name for r in refs])
+        plans = self.engine.plan([self.registry.get(r).name for r in refs])
         rows = [{"actor": n, "image": c.index, "status": c.status.label,
                  "here": c.local.size if c.local else None,
                  "in S3": c.remote.size if c.remote else None, "note": c.problem}
@@ -129,39 +102,44 @@ class NotebookAPI:
     def _sync(self, direction: str, refs: tuple[str | int, ...], all_: bool, only: str | None,
               prefer: str | None, dry_run: bool, progress: bool,
               allow_invalid: bool = False) -> Results:
-        from .sync.selection import parse_only
+        from ..sync.selection import parse_only
 
-        wb = self._wb()
-        names = [a.name for a in wb.registry.resolve([str(r) for r in refs], all_)]
+        names = [a.name for a in self.registry.resolve([str(r) for r in refs], all_)]
         indices = parse_only(only)
         if dry_run:
-            decided: dict[str, Transfers] = wb.engine.decide(names, direction, indices, prefer,
+            decided: dict[str, Transfers] = self.engine.decide(names, direction, indices, prefer,
                                                              allow_invalid)
             return Results(decided)
-        bars = _Bars(progress)
+        bars = TqdmProgress(progress, notebook=True)
         try:
             if direction == "pull":
-                out: dict[str, SyncSummary] = wb.engine.pull(names, indices, prefer, bars)
+                out: dict[str, SyncSummary] = self.engine.pull(names, indices, prefer, bars)
             else:
-                out = wb.engine.push(names, indices, prefer, bars, allow_invalid=allow_invalid)
+                out = self.engine.push(names, indices, prefer, bars, allow_invalid=allow_invalid)
         finally:
             bars.close()
         return Results(out)
 
     def report(self) -> CoverageReport:
         """The coverage report of the whole library (one listing of the prefix)."""
-        from .reports.tables import build_report
+        from ..reports.tables import build_report
 
-        wb = self._wb()
-        return build_report(wb.engine, wb.registry, wb.layout)
+        return build_report(self.engine, self.registry, self.layout)
 
 
-def open(data_dir: str | Path | None = None, **overrides: Any) -> Workbench:
-    """A workbench from the environment and ``.env``, with optional overrides
-    (``data_dir``, ``bucket``, ``prefix``, ``region``, ``endpoint_url``)."""
-    from .settings import Settings
-    from .workbench import Workbench
+def open(data_dir: str | Path | None = None, **overrides: Any) -> Notebook:
+    """A notebook workbench from the environment and ``.env``, with optional overrides
+    (``data_dir``, ``bucket``, ``prefix``, ``region``, ``endpoint_url``); in IPython, the
+    actors, plans, decisions and summaries render as HTML from then on."""
+    from ..settings import Settings
 
     if data_dir is not None:
         overrides["data_dir"] = Path(data_dir)
-    return Workbench(Settings.from_env().with_overrides(**overrides))
+    nb = Notebook(Settings.from_env().with_overrides(**overrides))
+    reprs.install()
+    return nb
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """``%load_ext actorbench.notebook``: the HTML reprs without opening a workbench."""
+    reprs.install(ip)
