@@ -18,14 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .appsec import (
+from .errors import ConfigError
+from .server.security import (
     HOSTS_ENV,
     PASSWORD_ENV,
     TOKEN_ENV,
     is_loopback_bind,
     new_token,
 )
-from .errors import ConfigError
 
 #: a fixed token shorter than this is refused for a team server
 MIN_TOKEN_CHARS = 24
@@ -71,6 +71,7 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
     from .demo import build_demo, start_rclone
     from .demo.runpod_fake import start_fake_runpod
     from .demo.server import wait_for_port
+    from .demo.uploader import sample_uploader
     from .workbench import Workbench
 
     env = dict(os.environ)
@@ -103,10 +104,11 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
                 env.update(rp.env)
         # the Voila kernel runs in notebooks/: hand it absolute paths
         env["ACTORBENCH_DATA_DIR"] = str(Path(settings_for(env).data_dir).resolve())
-        from .ui.serve import NOTEBOOK, voila_command
+        from .server.command import NOTEBOOK, voila_command
 
-        if not NOTEBOOK.exists():
-            raise ConfigError(f"{NOTEBOOK} not found: run from a checkout of actorbench.")
+        if not NOTEBOOK.is_file():
+            raise ConfigError(f"{NOTEBOOK} not found: this install of actorbench lacks its "
+                              "package data; reinstall it (pip install --force-reinstall).")
         cmd = voila_command(a.port, ip=a.ip)
         shown = app_url(a.ip, a.port, token) if token else app_url(a.ip, a.port, "")
         echo("Starting the dashboard ...")
@@ -143,14 +145,6 @@ def port_is_free(ip: str, port: int) -> None:
         except OSError as exc:
             raise ConfigError(f"Port {port} on {ip} is in use ({exc.strerror}): stop what "
                               "holds it, or choose another with --port.") from None
-
-
-def sample_uploader(store: Any) -> Callable[[str, str, bytes], None]:
-    """Where the demo's RunPod stand-in puts its sample images: the demo bucket."""
-    def put(bucket: str, key: str, body: bytes) -> None:
-        if bucket == store.bucket:
-            store.put_bytes(key, body)
-    return put
 
 
 def add_app_arguments(p: argparse.ArgumentParser) -> None:

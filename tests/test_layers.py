@@ -34,7 +34,7 @@ LAYERS: list[list[str]] = [
 ]
 #: modules still flat beside the packages, and the room they belong to
 ROOM_OF = {"cli_base": "cli", "cli_sync": "cli", "cli_team": "cli", "cli_train": "cli",
-           "appcmd": "cli", "appsec": "server", "text": "present", "palette": "present"}
+           "appcmd": "cli"}
 #: the package's ``__init__``: the public surface, above every room (it imports lazily)
 TOP = "actorbench"
 

@@ -10,8 +10,8 @@ import re
 import pytest
 import traitlets as t
 
-from actorbench.appcmd import sample_uploader
 from actorbench.demo import start_fake_runpod
+from actorbench.demo.uploader import sample_uploader
 from actorbench.errors import UnsafePathError
 from actorbench.fsutil import atomic_write_json
 from actorbench.present.html import esc

@@ -59,7 +59,7 @@ class App(w.VBox):
         self.title.add_class("ab-app-header")
         # the style sheet apart from the header: choosing an actor redraws the header only
         # (a replaced style sheet makes the browser restyle the whole page)
-        # the page script writes the screen's pixel ratio here (voila_page/index.html.j2)
+        # the page script writes the screen's pixel ratio here (server/templates/index.html.j2)
         self.screen = w.Text(continuous_update=True, layout=w.Layout(display="none"))
         self.screen.add_class("ab-screen")
         super().__init__([w.HTML(CSS, layout=w.Layout(display="none")), self.screen,

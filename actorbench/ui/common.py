@@ -162,7 +162,7 @@ def parse_pixel_ratio(value: str) -> float | None:
 
 def parse_pick(value: str, known: Collection[str], what: str) -> tuple[str, str] | None:
     """What the page script wrote into a hidden pick box (``"<action> <target> <nonce>"``,
-    see ``voila_page/index.html.j2``): ``(action, target)``, or None for a cleared or
+    see ``server/templates/index.html.j2``): ``(action, target)``, or None for a cleared or
     half-typed value. An action not ``known`` is refused, saying that ``what`` (a card, a
     tile) has no such control: a forged click is an error on the page, never a guess."""
     parts = str(value).split()

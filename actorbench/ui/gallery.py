@@ -2,7 +2,7 @@
 
 Hundreds of widgets render slowly in Voila, so the cards are markup, and their buttons are
 plain ``<button data-ab-action=".." data-actor="..">`` elements. A few lines of script in the
-Voila page (``actorbench/ui/voila_page/index.html.j2``) write ``"<action> <name> <nonce>"`` into
+Voila page (``actorbench/server/templates/index.html.j2``) write ``"<action> <name> <nonce>"`` into
 the hidden ``pick`` box (``.ab-pick`` in the ``.ab-picker`` view) when one is clicked; ``pick`` is
 an ordinary ``Text`` widget, so tests drive it the same way::
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "dashboard.ipynb"
+from .paths import DASHBOARD as NOTEBOOK
 
 #: a kernel no page is connected to is shut down after this long (a closed tab, or a GET that
 #: never opened its websocket); a connected page is never culled
@@ -21,11 +21,11 @@ def voila_command(port: int, notebook: Path = NOTEBOOK, *, ip: str = "127.0.0.1"
                   max_kernels: int = MAX_KERNELS, preheat: bool = True) -> list[str]:
     """The one Voila command line the app, the tests and the benchmark share.
 
-    It runs ``actorbench.ui.voila_server`` (Voila with auth, the Host check, guarded
+    It runs ``actorbench.server.voila_server`` (Voila with auth, the Host check, guarded
     websockets and capped kernels); the secret travels in the environment
     (``ACTORBENCH_APP_TOKEN`` or ``ACTORBENCH_APP_PASSWORD_HASH``), never on this line.
     """
-    cmd = [sys.executable, "-m", "actorbench.ui.voila_server", "--no-browser",
+    cmd = [sys.executable, "-m", "actorbench.server.voila_server", "--no-browser",
            f"--port={port}", f"--Voila.ip={ip}", "--show_tracebacks=False",
            f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
            f"--MappingKernelManager.cull_interval={cull_interval_s}",

@@ -1,6 +1,6 @@
 """Who may drive the dashboard: the Host and Origin rules and the app's secret.
 
-Pure functions, shared by the Voila wrapper (``ui/voila_server.py``) and the CLI, so the rule
+Pure functions, shared by the Voila wrapper (``server/voila_server.py``) and the CLI, so the rule
 the server enforces is the one the tests and ``actorbench app`` reason about.
 """
 

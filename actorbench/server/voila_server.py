@@ -1,4 +1,4 @@
-"""Voila, locked down: run as ``python -m actorbench.ui.voila_server [voila args] NOTEBOOK``.
+"""Voila, locked down: run as ``python -m actorbench.server.voila_server [voila args] NOTEBOOK``.
 
 Voila 0.5.13 (pinned in pyproject: this module reaches into its handler table) trusts whoever
 reaches its port: it turns jupyter_server's Host check off (``allow_remote_access=True``), has
@@ -19,10 +19,10 @@ speed, refills the preheat pool only once the server is quiet: ``REFILL_QUIET_S`
   and, when a browser sends an Origin, come from an allowed host on the same port; else the
   upgrade is refused with 400/403 and no frame is ever read;
 - **kernels are culled and capped**: kernels no page is connected to are shut down after
-  ``--MappingKernelManager.cull_idle_timeout`` (set by ``serve.voila_command``), and at most
+  ``--MappingKernelManager.cull_idle_timeout`` (set by ``command.voila_command``), and at most
   ``CappedKernelManager.max_kernels`` run at once (503 beyond that).
 
-Besides, the page is Voila's lab template plus a few lines of script (``voila_page/``) that
+Besides, the page is Voila's lab template plus a few lines of script (``templates/``) that
 make the Library's cards clickable.
 """
 
@@ -33,7 +33,6 @@ import contextlib
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -44,7 +43,8 @@ from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
-from ..appsec import (
+from .paths import TEMPLATES
+from .security import (
     HOSTS_ENV,
     LOOPBACK_NAMES,
     PASSWORD_ENV,
@@ -215,7 +215,7 @@ def served_is_fresh(manager: type) -> type:
 
 
 #: actorbench's page template (Voila's lab template and the Library's card script)
-PAGE_TEMPLATE = Path(__file__).with_name("voila_page")
+PAGE_TEMPLATE = TEMPLATES
 
 
 class GuardedVoila(Voila):
