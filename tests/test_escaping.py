@@ -24,8 +24,8 @@ from actorbench.training import (
     TrainingVersion,
 )
 from actorbench.ui import App
-from actorbench.ui.common import error_html
-from actorbench.ui.training import STATUS_CLASS, version_row
+from actorbench.ui.pages.training.view import STATUS_CLASS, version_row
+from actorbench.ui.widgets.common import error_html
 from tests.helpers import put_remote
 from tests.hostile import (
     BAD_NAMES,

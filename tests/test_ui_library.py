@@ -16,7 +16,8 @@ from actorbench.fsutil import atomic_write_json
 from actorbench.present.html import esc
 from actorbench.sync.plan import ActorPlan, Change, ImageStatus
 from actorbench.ui import App, visit
-from actorbench.ui.cards import (
+from actorbench.ui.pages.library.gallery import PAGE_SIZE
+from actorbench.ui.widgets.actor_card import (
     Tally,
     actor_header,
     actor_label,
@@ -26,7 +27,6 @@ from actorbench.ui.cards import (
     tally,
     validated_words,
 )
-from actorbench.ui.gallery import PAGE_SIZE
 from tests.helpers import png, put_remote, write_local
 from tests.hostile import MARK, PAYLOAD, assert_inert
 from tests.single_backend import backend  # noqa: F401 - one backend here

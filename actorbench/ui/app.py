@@ -8,18 +8,18 @@ from typing import Any, cast
 
 import ipywidgets as w
 
-from ..actors.registry import FileSignature, file_signature
-from ..errors import ActorbenchError, describe_error
-from ..settings import Settings, project_root
-from ..workbench import Workbench
-from .background import PageModel
-from .batch import BatchView, CacheView
-from .cards import actor_header
-from .common import CSS, error_html, parse_pixel_ratio
-from .library import LibraryView
-from .state import AppState
-from .training_data import TrainingDataView
-from .visit import on_visit, query_params
+from actorbench.actors.registry import FileSignature, file_signature
+from actorbench.errors import ActorbenchError, describe_error
+from actorbench.settings import Settings, project_root
+from actorbench.ui.mvc import PageModel
+from actorbench.ui.pages.batch.view import BatchView, CacheView
+from actorbench.ui.pages.library.view import LibraryView
+from actorbench.ui.pages.training_data.view import TrainingDataView
+from actorbench.ui.state import AppState
+from actorbench.ui.visit import on_visit, query_params
+from actorbench.ui.widgets.actor_card import actor_header
+from actorbench.ui.widgets.common import CSS, error_html, parse_pixel_ratio
+from actorbench.workbench import Workbench
 
 #: how often the app checks whether actors.json changed on disk
 REGISTRY_POLL_S = 2.0
@@ -158,15 +158,15 @@ class App(w.VBox):
         doctor): the app starts without them, and a page that cannot be built says why."""
 
         def training(state: AppState) -> w.Widget:
-            from .training import TrainingView
+            from actorbench.ui.pages.training.view import TrainingView
             return TrainingView(state)
 
         def reports(state: AppState) -> w.Widget:
-            from .reports import ReportsView
+            from actorbench.ui.pages.reports.view import ReportsView
             return ReportsView(state)
 
         def connection(state: AppState) -> w.Widget:
-            from .connection import ConnectionView
+            from actorbench.ui.pages.connection.view import ConnectionView
             return ConnectionView(state)
 
         return [("Training", training), ("Reports", reports), ("Connection", connection)]

@@ -7,12 +7,12 @@ from typing import Any
 
 import traitlets as t
 
-from ..actors.registry import ActorQuery
-from ..errors import ActorbenchError
-from ..present.words import plural
-from ..sync.selection import format_only, parse_only
-from .background import PageModel
-from .state import AppState
+from actorbench.actors.registry import ActorQuery
+from actorbench.errors import ActorbenchError
+from actorbench.present.words import plural
+from actorbench.sync.selection import format_only, parse_only
+from actorbench.ui.mvc import PageModel
+from actorbench.ui.state import AppState
 
 DIRECTIONS = ("pull", "push")
 ANY = "Any"  # a facet filter that lets every actor through

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ..team.watch import TeamWatch
-from .state import AppState
+from actorbench.team.watch import TeamWatch
+from actorbench.ui.state import AppState
 
 #: how often the pages look at the shared documents' ETags (one listing each time)
 TEAM_POLL_S = 2.0

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-from ..server.security import V1_SUBPROTOCOL
+from actorbench.server.security import V1_SUBPROTOCOL
 
 
 def on_visit(callback: Callable[[str], None]) -> bool:

@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import ipywidgets as w
 
-from ..generate import generate_images
-from ..present.html import h
-from ..present.words import plural
-from .background import PageModel
-from .common import ErrorBox, Worker, esc, guarded
-from .state import AppState
+from actorbench.generate import generate_images
+from actorbench.present.html import h
+from actorbench.present.words import plural
+from actorbench.ui.mvc import PageModel
+from actorbench.ui.state import AppState
+from actorbench.ui.widgets.common import ErrorBox, Worker, esc, guarded
 
 
 class GenerateView(w.VBox):

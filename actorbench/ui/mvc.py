@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import traitlets as t
 
-from ..errors import ActorbenchError, describe_error
+from actorbench.errors import ActorbenchError, describe_error
 
 R = TypeVar("R")
 

@@ -7,11 +7,19 @@ from typing import Any
 import ipywidgets as w
 import traitlets as t
 
-from ..diagnostics import FAIL, STATUSES, WARN, Check, exit_code, run_doctor, setting_origins
-from ..present.html import Html, css_class, h
-from ..settings import Settings
-from .common import ErrorBox, Worker, guarded
-from .state import AppState
+from actorbench.diagnostics import (
+    FAIL,
+    STATUSES,
+    WARN,
+    Check,
+    exit_code,
+    run_doctor,
+    setting_origins,
+)
+from actorbench.present.html import Html, css_class, h
+from actorbench.settings import Settings
+from actorbench.ui.state import AppState
+from actorbench.ui.widgets.common import ErrorBox, Worker, guarded
 
 STYLE = Html("""<style>
 .ab-check-ok { background:#2e7d32; }

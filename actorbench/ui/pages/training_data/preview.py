@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..present.html import h, join
-from ..sync.plan import Change
-from ..thumbs import thumbnail_bytes
-from ..workbench import Workbench
+from actorbench.present.html import h, join
+from actorbench.sync.plan import Change
+from actorbench.thumbs import thumbnail_bytes
+from actorbench.workbench import Workbench
 
 
 def read_preview(wb: Workbench, change: Change) -> tuple[bytes | None, bytes, str]:

@@ -13,13 +13,23 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..present.html import h
-from ..present.progress import TransferMeter
-from ..present.words import plural, sentence
-from ..sync.decide import Direction, Transfers, decide
-from ..sync.plan import ActorPlan, Change
-from .background import run_in_background
-from .common import (
+from actorbench.present.html import h
+from actorbench.present.progress import TransferMeter
+from actorbench.present.words import plural, sentence
+from actorbench.sync.decide import Direction, Transfers, decide
+from actorbench.sync.plan import ActorPlan, Change
+from actorbench.ui.models import TrainingDataModel
+from actorbench.ui.mvc import run_in_background
+from actorbench.ui.pages.training_data.header import plan_header_html, unrecognised_html
+from actorbench.ui.pages.training_data.image_grid import ImageGrid
+from actorbench.ui.pages.training_data.preview import PreviewPanel, read_preview
+from actorbench.ui.pages.training_data.sync_panel import SyncActions
+from actorbench.ui.pages.training_data.tiles import ImageTile, tile_thumb_px
+from actorbench.ui.pages.training_data.tiles import (
+    human_bytes as human_bytes,  # (the Cache page imports it from here)
+)
+from actorbench.ui.state import AppState
+from actorbench.ui.widgets.common import (
     BASE_CSS_PX,
     ErrorBox,
     Worker,
@@ -28,14 +38,6 @@ from .common import (
     guarded,
     resized,
 )
-from .image_grid import ImageGrid
-from .models import TrainingDataModel
-from .plan_html import plan_header_html, unrecognised_html
-from .preview import PreviewPanel, read_preview
-from .state import AppState
-from .tiles import ImageTile, tile_thumb_px
-from .tiles import human_bytes as human_bytes  # (the Cache page imports it from here)
-from .training_sync import SyncActions
 
 #: tiles built with the page (an actor has ~14-20 training images); more are added on demand
 TILES_UP_FRONT = 20
@@ -80,7 +82,7 @@ class TrainingDataView(SyncActions, w.VBox):
         self.tiles, self.grid = self.images.tiles, self.images.box  # (tests read them)
         self.preview = PreviewPanel()
         self.preview_right, self.preview_caption = self.preview.right, self.preview.caption
-        from .generate import GenerateView
+        from actorbench.ui.pages.training_data.generate_panel import GenerateView
 
         self.generate = GenerateView(state, on_done=self._on_generated)
         self.extra = w.VBox([self.generate])

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..present.html import Html, h
-from ..present.palette import IMAGE
-from ..present.words import human_bytes as human_bytes  # (the Cache page imports it from here)
-from ..sync.plan import Change, ImageStatus
-from .common import TILE_CSS_PX, data_uri, screen_px
+from actorbench.present.html import Html, h
+from actorbench.present.palette import IMAGE
+from actorbench.present.words import (
+    human_bytes as human_bytes,  # (the Cache page imports it from here)
+)
+from actorbench.sync.plan import Change, ImageStatus
+from actorbench.ui.widgets.common import TILE_CSS_PX, data_uri, screen_px
 
 #: the badge of a local image while S3 is being listed: its status is not known yet
 CHECKING = "checking"

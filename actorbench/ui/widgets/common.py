@@ -11,14 +11,18 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..errors import ActorbenchError, describe_error
-from ..present.html import esc as esc  # (pages import it from here as well as from .html)
-from ..present.html import h
-from ..present.palette import status_css
-from ..workbench import Workbench
-from .background import PageModel, run_in_background
-from .cards import actor_header as actor_header  # (for every page's header)
-from .cards import empty_state as empty_state  # (what is missing, and what to do about it)
+from actorbench.errors import ActorbenchError, describe_error
+from actorbench.present.html import esc as esc  # (pages import it from here as well as from .html)
+from actorbench.present.html import h
+from actorbench.present.palette import status_css
+from actorbench.ui.mvc import PageModel, run_in_background
+from actorbench.ui.widgets.actor_card import (
+    actor_header as actor_header,  # (for every page's header)
+)
+from actorbench.ui.widgets.actor_card import (
+    empty_state as empty_state,  # (what is missing, and what to do about it)
+)
+from actorbench.workbench import Workbench
 
 #: a tile's thumbnail on the page, in CSS pixels (``tiles.tile_thumb_px`` sizes the image)
 TILE_CSS_PX = 140
@@ -131,7 +135,7 @@ def data_uri(data: bytes, mime: str = "image/jpeg") -> str:
 def base_image_html(wb: Workbench, name: str, missing: str = "", pixel_ratio: float = 0) -> str:
     """The actor's base image as a thumbnail ``<img>``; ``missing`` if there is none, and a
     message (not an exception) if the file is not a readable image."""
-    from ..thumbs import BadImage, cached_thumbnail
+    from actorbench.thumbs import BadImage, cached_thumbnail
 
     base = wb.layout.base_image_path(name)
     if not base.exists():

@@ -6,7 +6,7 @@ from typing import Any
 
 import traitlets as t
 
-from ..training import (
+from actorbench.training import (
     GPU_PRICE_PER_S,
     PRESETS,
     JobStatus,
@@ -14,7 +14,7 @@ from ..training import (
     TrainingVersion,
     make_params,
 )
-from .background import PageModel
+from actorbench.ui.mvc import PageModel
 
 DEFAULT_MODEL = "sdxl"
 DEFAULT_GPU = "L40S"

@@ -19,14 +19,14 @@ from typing import Any, cast
 import ipywidgets as w
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from ..errors import ActorbenchError
-from ..present.html import h
-from ..sync.plan import ActorPlan, Change
-from ..sync.selection import format_only
-from ..thumbs import cached_thumbnails, read_cached_thumbnail
-from .common import ErrorBox, guarded, parse_pick
-from .models import TrainingDataModel
-from .tiles import ImageTile, tile_thumb_px
+from actorbench.errors import ActorbenchError
+from actorbench.present.html import h
+from actorbench.sync.plan import ActorPlan, Change
+from actorbench.sync.selection import format_only
+from actorbench.thumbs import cached_thumbnails, read_cached_thumbnail
+from actorbench.ui.models import TrainingDataModel
+from actorbench.ui.pages.training_data.tiles import ImageTile, tile_thumb_px
+from actorbench.ui.widgets.common import ErrorBox, guarded, parse_pick
 
 #: what a tile's controls send (``untick``: the script's name for a box being unticked)
 PICKS = ("tick", "untick", "preview")

@@ -16,14 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..actors.model import NAME_RE
-from ..present.html import Html, esc, h, join
-from ..present.words import plural
-from ..sync.plan import ImageStatus
+from actorbench.actors.model import NAME_RE
+from actorbench.present.html import Html, esc, h, join
+from actorbench.present.words import plural
+from actorbench.sync.plan import ImageStatus
 
 if TYPE_CHECKING:
-    from ..actors.model import Actor
-    from ..sync.plan import ActorPlan
+    from actorbench.actors.model import Actor
+    from actorbench.sync.plan import ActorPlan
 
 #: the Library's status of an actor (``library_status``), as the filter and the cards say it
 STATUS_WORDS = {"synced": "Synced", "not_synced": "Not synced yet", "no_data": "No images yet"}

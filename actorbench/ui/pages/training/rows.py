@@ -6,14 +6,14 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from ..present.html import Html, css_class, h, join
-from ..present.palette import JOB_TONE, job_tone
-from ..present.words import duration, job_status_word, plural, short_time
-from ..sync.plan import ActorPlan
-from ..training import TrainingVersion
-from ..training.status import STAGES, Stage, stage_of
-from ..training.validate import Validation
-from .library import counts_html
+from actorbench.present.html import Html, css_class, h, join
+from actorbench.present.palette import JOB_TONE, job_tone
+from actorbench.present.words import duration, job_status_word, plural, short_time
+from actorbench.sync.plan import ActorPlan
+from actorbench.training import TrainingVersion
+from actorbench.training.status import STAGES, Stage, stage_of
+from actorbench.training.validate import Validation
+from actorbench.ui.pages.library.view import counts_html
 
 #: a job's badge class (the palette's image status of the same meaning), by status
 STATUS_CLASS = {status: tone.value for status, tone in JOB_TONE.items()}

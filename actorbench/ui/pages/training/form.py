@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..present.html import esc
-from ..training import GPU_PRICE_PER_S, GUIDELINES, PRESETS
-from .training_model import FIELDS, TrainingModel
+from actorbench.present.html import esc
+from actorbench.training import GPU_PRICE_PER_S, GUIDELINES, PRESETS
+from actorbench.ui.pages.training.model import FIELDS, TrainingModel
 
 
 class ParamsForm(w.VBox):

@@ -9,10 +9,10 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ..present.html import Html, h, join
-from ..present.words import percent, plural
-from ..reports.training import TrainingReport
-from .training_rows import money
+from actorbench.present.html import Html, h, join
+from actorbench.present.words import percent, plural
+from actorbench.reports.training import TrainingReport
+from actorbench.ui.pages.training.rows import money
 
 #: the per-actor table: (title, column of ``TrainingReport.actors``)
 COLUMNS = [("Actor", "actor"), ("Versions", "versions"), ("Completed", "completed"),

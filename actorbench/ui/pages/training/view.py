@@ -6,25 +6,27 @@ import threading
 
 import ipywidgets as w
 
-from ..errors import AlreadyTraining
-from ..present.html import esc, h
-from ..present.words import job_status_word
-from ..sync.plan import ActorPlan
-from ..training import Prepared, TrainingParams, TrainingService, TrainingVersion
-from ..training.estimates import estimate
-from ..training.status import ACTIVE, RUNNING
-from ..training.validate import Validation, validate_dataset
-from .background import run_in_background
-from .common import ErrorBox, Worker, guarded
-from .state import AppState
-from .team_follow import follow_team
-from .training_form import ParamsForm, guidelines
-from .training_model import FIELDS, TrainingModel
-from .training_rows import STATUS_CLASS as STATUS_CLASS  # (tests and other pages read them)
-from .training_rows import TRAINING_CSS, overview_html, validation_html
-from .training_rows import version_row as version_row
-from .training_status import JobStatusPanel
-from .versions_preview import VersionsPanel
+from actorbench.errors import AlreadyTraining
+from actorbench.present.html import esc, h
+from actorbench.present.words import job_status_word
+from actorbench.sync.plan import ActorPlan
+from actorbench.training import Prepared, TrainingParams, TrainingService, TrainingVersion
+from actorbench.training.estimates import estimate
+from actorbench.training.status import ACTIVE, RUNNING
+from actorbench.training.validate import Validation, validate_dataset
+from actorbench.ui.mvc import run_in_background
+from actorbench.ui.pages.training.form import ParamsForm, guidelines
+from actorbench.ui.pages.training.model import FIELDS, TrainingModel
+from actorbench.ui.pages.training.rows import (
+    STATUS_CLASS as STATUS_CLASS,  # (tests and other pages read them)
+)
+from actorbench.ui.pages.training.rows import TRAINING_CSS, overview_html, validation_html
+from actorbench.ui.pages.training.rows import version_row as version_row
+from actorbench.ui.pages.training.status_panel import JobStatusPanel
+from actorbench.ui.pages.training.versions_panel import VersionsPanel
+from actorbench.ui.state import AppState
+from actorbench.ui.team_follow import follow_team
+from actorbench.ui.widgets.common import ErrorBox, Worker, guarded
 
 
 class TrainingView(w.VBox):

@@ -11,12 +11,15 @@ from typing import Any
 import ipywidgets as w
 import traitlets as t
 
-from ..actors.registry import LIBRARY_STATUSES, ActorQuery
-from ..present.html import h
-from ..present.palette import IMAGE
-from ..sync.plan import ImageStatus
-from .background import PageModel, run_in_background
-from .cards import (
+from actorbench.actors.registry import LIBRARY_STATUSES, ActorQuery
+from actorbench.present.html import h
+from actorbench.present.palette import IMAGE
+from actorbench.sync.plan import ImageStatus
+from actorbench.ui.mvc import PageModel, run_in_background
+from actorbench.ui.pages.library.gallery import PAGE_SIZE, GalleryView
+from actorbench.ui.state import AppState
+from actorbench.ui.team_follow import follow_team
+from actorbench.ui.widgets.actor_card import (
     STATUS_WORDS,
     Tally,
     actor_label,
@@ -26,10 +29,15 @@ from .cards import (
     trainable,
     validated_version,
 )
-from .common import BASE_CSS_PX, ErrorBox, Worker, base_image_html, esc, guarded, resized
-from .gallery import PAGE_SIZE, GalleryView
-from .state import AppState
-from .team_follow import follow_team
+from actorbench.ui.widgets.common import (
+    BASE_CSS_PX,
+    ErrorBox,
+    Worker,
+    base_image_html,
+    esc,
+    guarded,
+    resized,
+)
 
 ANY = "Any"
 AGE_MIN, AGE_MAX = 18, 80

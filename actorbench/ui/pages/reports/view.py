@@ -12,18 +12,18 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ..present.html import Html, css_class, h, join
-from ..present.palette import IMAGE
-from ..present.words import duration, human_bytes, percent, plural, short_time
-from ..reports import PLOTS, build_report
-from ..reports.plots import png
-from ..reports.tables import COLUMN_TITLES, STATUS_COLS, CoverageReport
-from ..sync.plan import ImageStatus
-from .cards import ethnicity_words
-from .common import ErrorBox, Worker, guarded
-from .models import SORTABLE, ReportsModel
-from .reports_training import TrainingReportPanel
-from .state import AppState
+from actorbench.present.html import Html, css_class, h, join
+from actorbench.present.palette import IMAGE
+from actorbench.present.words import duration, human_bytes, percent, plural, short_time
+from actorbench.reports import PLOTS, build_report
+from actorbench.reports.plots import png
+from actorbench.reports.tables import COLUMN_TITLES, STATUS_COLS, CoverageReport
+from actorbench.sync.plan import ImageStatus
+from actorbench.ui.models import SORTABLE, ReportsModel
+from actorbench.ui.pages.reports.training_panel import TrainingReportPanel
+from actorbench.ui.state import AppState
+from actorbench.ui.widgets.actor_card import ethnicity_words
+from actorbench.ui.widgets.common import ErrorBox, Worker, guarded
 
 #: the table's columns: (title, how a row's cell is shown)
 SHOWN = ["actor", "ethnicity", "gender", "age", "images", "status", "downloaded", "backed_up",
@@ -141,7 +141,7 @@ class ReportsView(w.VBox):
             self.model.report = report
             self.render_table()
             self.render_plots()
-            from ..reports.training import build_training_report, local_ledgers
+            from actorbench.reports.training import build_training_report, local_ledgers
 
             self.training.show(build_training_report(local_ledgers(wb.layout, wb.registry)))
             self.model.message = (f"Built in {duration(time.perf_counter() - t0)} over "

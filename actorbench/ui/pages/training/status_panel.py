@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..errors import AlreadyTraining
-from ..present.html import esc, h
-from ..present.words import job_status_word, short_time
-from ..training import JobStatus, Prepared, TrainingVersion
-from ..training.status import ACTIVE, RUNNING
-from .training_rows import progress_fraction, stage_html, who_words
+from actorbench.errors import AlreadyTraining
+from actorbench.present.html import esc, h
+from actorbench.present.words import job_status_word, short_time
+from actorbench.training import JobStatus, Prepared, TrainingVersion
+from actorbench.training.status import ACTIVE, RUNNING
+from actorbench.ui.pages.training.rows import progress_fraction, stage_html, who_words
 
 
 class JobStatusPanel(w.VBox):

@@ -14,17 +14,14 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..present.html import Html, esc, h
-from ..present.words import short_time
-from ..training import TrainingService, TrainingVersion
-from ..training.service import lora_prefix
-from .background import PageModel, run_in_background
-from .common import ErrorBox, guarded, resized, screen_px
-from .gallery import CardThumbs, card_thumb_px
-from .sample_thumbs import SAMPLE_PX, SampleThumbs
-from .state import AppState
-from .training_model import VersionsModel
-from .training_rows import (
+from actorbench.present.html import Html, esc, h
+from actorbench.present.words import short_time
+from actorbench.training import TrainingService, TrainingVersion
+from actorbench.training.service import lora_prefix
+from actorbench.ui.mvc import PageModel, run_in_background
+from actorbench.ui.pages.library.gallery import CardThumbs, card_thumb_px
+from actorbench.ui.pages.training.model import VersionsModel
+from actorbench.ui.pages.training.rows import (
     _count,
     mark_words,
     money,
@@ -32,6 +29,9 @@ from .training_rows import (
     versions_table,
     who_words,
 )
+from actorbench.ui.pages.training.sample_thumbs import SAMPLE_PX, SampleThumbs
+from actorbench.ui.state import AppState
+from actorbench.ui.widgets.common import ErrorBox, guarded, resized, screen_px
 
 
 def samples_of(v: TrainingVersion, last_only: bool = False) -> list[dict[str, Any]]:
@@ -238,7 +238,7 @@ class VersionsPanel(w.VBox):
             return
 
         def draw() -> bytes:
-            from ..reports.plots import loss_curve, png
+            from actorbench.reports.plots import loss_curve, png
 
             fig = loss_curve(v.loss, f"{v.name}: training loss")
             return png(fig) if fig is not None else b""

@@ -17,13 +17,13 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..present.html import h
-from ..storage.layout import Layout
-from ..thumbs import BadImage, cached_thumbnail, read_cached_thumbnail
-from .background import PageModel, run_in_background
-from .cards import ACTIONS, Tally, card_html, empty_state
-from .common import ErrorBox, data_uri, guarded, parse_pick, resized, screen_px
-from .state import AppState
+from actorbench.present.html import h
+from actorbench.storage.layout import Layout
+from actorbench.thumbs import BadImage, cached_thumbnail, read_cached_thumbnail
+from actorbench.ui.mvc import PageModel, run_in_background
+from actorbench.ui.state import AppState
+from actorbench.ui.widgets.actor_card import ACTIONS, Tally, card_html, empty_state
+from actorbench.ui.widgets.common import ErrorBox, data_uri, guarded, parse_pick, resized, screen_px
 
 #: cards on one page of the gallery: few enough to draw at once, enough to browse
 PAGE_SIZE = 24

@@ -7,15 +7,15 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..present.html import Html, esc, h, table
-from ..present.progress import TransferMeter
-from ..present.words import human_bytes, library_status_word, plural
-from ..sync.progress import ProgressEvent
-from ..sync.summary import SyncSummary, transferred_verb
-from .background import run_in_background
-from .common import ErrorBox, Worker, guarded
-from .models import ANY, BatchModel, CacheModel
-from .state import AppState
+from actorbench.present.html import Html, esc, h, table
+from actorbench.present.progress import TransferMeter
+from actorbench.present.words import human_bytes, library_status_word, plural
+from actorbench.sync.progress import ProgressEvent
+from actorbench.sync.summary import SyncSummary, transferred_verb
+from actorbench.ui.models import ANY, BatchModel, CacheModel
+from actorbench.ui.mvc import run_in_background
+from actorbench.ui.state import AppState
+from actorbench.ui.widgets.common import ErrorBox, Worker, guarded
 
 
 class BatchView(w.VBox):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..present.words import plural
-from ..sync.plan import ImageStatus
-from ..sync.progress import ProgressEvent
-from ..sync.summary import SyncSummary, transferred_verb
-from ..thumbs import BadImage, cached_thumbnail
-from .common import esc
+from actorbench.present.words import plural
+from actorbench.sync.plan import ImageStatus
+from actorbench.sync.progress import ProgressEvent
+from actorbench.sync.summary import SyncSummary, transferred_verb
+from actorbench.thumbs import BadImage, cached_thumbnail
+from actorbench.ui.widgets.common import esc
 
 #: bytes events arrive by the hundred: the progress label follows them this often at most
 LABEL_EVERY_S = 0.25
@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 
     import ipywidgets as w
 
-    from ..present.progress import TransferMeter
-    from .common import Worker
-    from .image_grid import ImageGrid
-    from .models import TrainingDataModel
-    from .state import AppState
-    from .tiles import ImageTile
+    from actorbench.present.progress import TransferMeter
+    from actorbench.ui.models import TrainingDataModel
+    from actorbench.ui.pages.training_data.image_grid import ImageGrid
+    from actorbench.ui.pages.training_data.tiles import ImageTile
+    from actorbench.ui.state import AppState
+    from actorbench.ui.widgets.common import Worker
 
 
 class SyncActions:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..present.words import human_bytes, plural
-from ..sync.files import printable
-from ..sync.plan import ActorPlan
-from .common import empty_state, esc
-from .library import counts_html
+from actorbench.present.words import human_bytes, plural
+from actorbench.sync.files import printable
+from actorbench.sync.plan import ActorPlan
+from actorbench.ui.pages.library.view import counts_html
+from actorbench.ui.widgets.common import empty_state, esc
 
 
 def plan_header_html(plan: ActorPlan, used: int, has_base: bool, folder: Path) -> str:

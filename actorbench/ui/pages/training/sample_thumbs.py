@@ -18,12 +18,12 @@ import hashlib
 import threading
 from pathlib import Path
 
-from ..errors import ActorbenchError, UnsafePathError, describe_error
-from ..fsutil import atomic_write_bytes
-from ..storage.base import ObjectStore
-from ..storage.urls import check_key, split_s3_url
-from ..thumbs import BadImage, thumbnail_bytes
-from .common import data_uri
+from actorbench.errors import ActorbenchError, UnsafePathError, describe_error
+from actorbench.fsutil import atomic_write_bytes
+from actorbench.storage.base import ObjectStore
+from actorbench.storage.urls import check_key, split_s3_url
+from actorbench.thumbs import BadImage, thumbnail_bytes
+from actorbench.ui.widgets.common import data_uri
 
 #: sample thumbnails: sharp at the preview's 128 CSS pixels, ~4 KB each as JPEG
 SAMPLE_PX = 128
