@@ -147,3 +147,39 @@ def test_the_checker_sees_a_late_upward_import(tmp_path):
     assert violations(pkg) == [
         "actorbench/sync/plan.py:5: actorbench.sync.plan (sync, layer 12) imports actorbench.cli "
         "(cli, layer 1): an upward import"]
+
+
+# -- the dashboard's rooms ---------------------------------------------------------------------
+#: a ui module longer than this says why in its docstring ("Longer than 300 lines: ...")
+UI_MAX_LINES = 300
+
+
+def _ui_modules() -> list[tuple[Path, str]]:
+    ui = ROOT / "ui"
+    return [(p, _module_name(p)) for p in sorted(ui.rglob("*.py"))]
+
+
+def test_no_page_imports_another_page_and_no_widget_imports_a_page():
+    modules = {_module_name(p) for p in ROOT.rglob("*.py")}
+    found = []
+    for path, module in _ui_modules():
+        parts = module.split(".")
+        mine = parts[3] if len(parts) > 3 and parts[2] == "pages" else None
+        for line, target in _imports(path, module, modules):
+            t = target.split(".")
+            if len(t) > 3 and t[:3] == ["actorbench", "ui", "pages"] and t[3] != mine:
+                if module == "actorbench.ui.app":
+                    continue  # the page registry builds every page
+                found.append(f"{path.relative_to(ROOT.parent)}:{line}: {module} imports "
+                             f"{target}: a page's module belongs to that page only")
+    assert not found, "\n".join(found)
+
+
+def test_no_ui_module_is_long_without_saying_why():
+    long = []
+    for path, _ in _ui_modules():
+        lines = len(path.read_text().splitlines())
+        doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+        if lines > UI_MAX_LINES and "Longer than 300 lines:" not in doc:
+            long.append(f"{path.relative_to(ROOT.parent)}: {lines} lines")
+    assert not long, "\n".join(long)

@@ -15,13 +15,14 @@ from actorbench.demo.uploader import sample_uploader
 from actorbench.errors import UnsafePathError
 from actorbench.fsutil import atomic_write_json
 from actorbench.present.html import esc
+from actorbench.present.words import money
 from actorbench.reports.plots import loss_curve, loss_points, png
 from actorbench.reports.training import build_training_report
 from actorbench.training import TrainingParams, TrainingService, TrainingVersion
 from actorbench.ui import App
 from actorbench.ui.pages.reports.training_panel import actors_table, totals_words
 from actorbench.ui.pages.training.model import VersionsModel
-from actorbench.ui.pages.training.rows import money, stage_html, stage_label, version_row
+from actorbench.ui.pages.training.rows import stage_html, stage_label, version_row
 from actorbench.ui.pages.training.sample_thumbs import SampleThumbs, sample_key
 from tests.helpers import wait_until
 from tests.hostile import MARK, PAYLOAD, assert_inert

@@ -214,7 +214,7 @@ def test_cards_and_base_images_are_redrawn_sharp_for_a_2x_screen(app, wb):
 
     from PIL import Image
 
-    from actorbench.ui.pages.library.gallery import CARD_PX
+    from actorbench.ui.widgets.thumbs import CARD_PX
 
     def sides(html: str) -> list[tuple[int, int]]:
         return [Image.open(io.BytesIO(base64.b64decode(m))).size

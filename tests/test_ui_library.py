@@ -16,7 +16,7 @@ from actorbench.fsutil import atomic_write_json
 from actorbench.present.html import esc
 from actorbench.sync.plan import ActorPlan, Change, ImageStatus
 from actorbench.ui import App, visit
-from actorbench.ui.pages.library.gallery import PAGE_SIZE
+from actorbench.ui.pages.library.model import PAGE_SIZE
 from actorbench.ui.widgets.actor_card import (
     Tally,
     actor_header,

@@ -16,10 +16,12 @@ from actorbench.present.palette import IMAGE, JOB_TONE, job_swatch, status_css
 from actorbench.sync.plan import IN_S3, OWED_TO_S3, ImageStatus
 from actorbench.sync.summary import SyncSummary, transferred_verb
 from actorbench.training import JobStatus, TrainingParams, TrainingVersion, VersionStore
-from actorbench.ui.models import BatchModel, CacheModel, ReportsModel, TrainingDataModel
 from actorbench.ui.mvc import PageModel, run_in_background
-from actorbench.ui.pages.library.view import LibraryModel
+from actorbench.ui.pages.batch.model import BatchModel, CacheModel
+from actorbench.ui.pages.library.model import LibraryModel
+from actorbench.ui.pages.reports.model import ReportsModel
 from actorbench.ui.pages.training.model import TrainingModel
+from actorbench.ui.pages.training_data.model import TrainingDataModel
 from actorbench.ui.state import AppState
 from tests.helpers import png, put_remote
 from tests.hostile import PAYLOAD, assert_inert
@@ -243,7 +245,7 @@ def test_one_palette_for_badges_plots_and_job_statuses():
 
     from actorbench.reports.plots import COLORS, status_mix
     from actorbench.reports.tables import STATUS_COLS, CoverageReport
-    from actorbench.ui.pages.training.view import STATUS_CLASS
+    from actorbench.ui.pages.training.rows import STATUS_CLASS
     from actorbench.ui.widgets.common import CSS
 
     assert set(IMAGE) == set(ImageStatus)

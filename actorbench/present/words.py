@@ -10,6 +10,7 @@ Usage::
 
 from __future__ import annotations
 
+import numbers
 from datetime import UTC, datetime, tzinfo
 
 from ..sync.plan import LABELS, ImageStatus
@@ -80,3 +81,10 @@ def sentence(describe: str) -> str:
     """``"download 12, keep 1 conflict"`` -> ``"download 12 and keep 1 conflict"``."""
     head, sep, last = describe.rpartition(", ")
     return f"{head} and {last}" if sep else describe
+
+def money(value: object) -> str:
+    """``"$1.25"``; ``"under $0.01"`` for a few seconds of GPU; ``"—"`` for no number."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or value != value:
+        return "—"
+    v = float(value)
+    return "under $0.01" if 0 < v < 0.005 else f"${v:,.2f}"

@@ -106,3 +106,16 @@ def run_in_background(model: PageModel, fn: Callable[[], R],
             model.job_ended()
         raise
     return thread
+
+
+#: the two ways a sync runs
+DIRECTIONS = ("pull", "push")
+
+
+def direction(proposal: dict[str, Any]) -> str:
+    """A traitlets validator: a sync direction is "", "pull" or "push"."""
+    import traitlets as t
+
+    if proposal["value"] not in ("", *DIRECTIONS):
+        raise t.TraitError(f"a sync is a pull or a push, not {proposal['value']!r}")
+    return str(proposal["value"])

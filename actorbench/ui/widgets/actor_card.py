@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from actorbench.actors.model import NAME_RE
 from actorbench.present.html import Html, esc, h, join
+from actorbench.present.palette import IMAGE
 from actorbench.present.words import plural
 from actorbench.sync.plan import ImageStatus
 
@@ -186,3 +187,8 @@ def empty_state(what: str, next_step: str = "", where: str = "") -> Html:
     if where:
         tail += [" ", h("code", where)]
     return h("div", h("b", what), *tail, cls="ab-empty-state")
+
+def counts_html(counts: dict[str, int]) -> str:
+    parts = [f'<span class="ab-badge ab-status-{k}">{esc(IMAGE[ImageStatus(k)].label)}: '
+             f"{v}</span>" for k, v in counts.items() if v]
+    return '<div class="ab-counts">' + ("".join(parts) or "no images") + "</div>"

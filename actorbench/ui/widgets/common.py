@@ -7,7 +7,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, TypeVar
 
 import ipywidgets as w
 
@@ -255,3 +255,13 @@ class Worker:
     def wait(self, timeout: float = 120.0) -> None:
         if self.thread is not None:
             self.thread.join(timeout)
+
+
+W = TypeVar("W", bound=w.DOMWidget)
+
+
+def classed(widget: W, *classes: str) -> W:
+    """``widget`` with these CSS classes (the ``ab-*`` names tests and styles select on)."""
+    for cls in classes:
+        widget.add_class(cls)
+    return widget

@@ -12,8 +12,8 @@ from actorbench.present.progress import TransferMeter
 from actorbench.present.words import human_bytes, library_status_word, plural
 from actorbench.sync.progress import ProgressEvent
 from actorbench.sync.summary import SyncSummary, transferred_verb
-from actorbench.ui.models import ANY, BatchModel, CacheModel
 from actorbench.ui.mvc import run_in_background
+from actorbench.ui.pages.batch.model import ANY, BatchModel, CacheModel
 from actorbench.ui.state import AppState
 from actorbench.ui.widgets.common import ErrorBox, Worker, guarded
 

@@ -10,9 +10,8 @@ import ipywidgets as w
 import pandas as pd
 
 from actorbench.present.html import Html, h, join
-from actorbench.present.words import percent, plural
+from actorbench.present.words import money, percent, plural
 from actorbench.reports.training import TrainingReport
-from actorbench.ui.pages.training.rows import money
 
 #: the per-actor table: (title, column of ``TrainingReport.actors``)
 COLUMNS = [("Actor", "actor"), ("Versions", "versions"), ("Completed", "completed"),

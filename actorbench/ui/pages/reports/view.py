@@ -19,7 +19,7 @@ from actorbench.reports import PLOTS, build_report
 from actorbench.reports.plots import png
 from actorbench.reports.tables import COLUMN_TITLES, STATUS_COLS, CoverageReport
 from actorbench.sync.plan import ImageStatus
-from actorbench.ui.models import SORTABLE, ReportsModel
+from actorbench.ui.pages.reports.model import SORTABLE, ReportsModel
 from actorbench.ui.pages.reports.training_panel import TrainingReportPanel
 from actorbench.ui.state import AppState
 from actorbench.ui.widgets.actor_card import ethnicity_words

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 from actorbench.present.html import Html, css_class, h, join
@@ -13,7 +12,7 @@ from actorbench.sync.plan import ActorPlan
 from actorbench.training import TrainingVersion
 from actorbench.training.status import STAGES, Stage, stage_of
 from actorbench.training.validate import Validation
-from actorbench.ui.pages.library.view import counts_html
+from actorbench.ui.widgets.actor_card import counts_html
 
 #: a job's badge class (the palette's image status of the same meaning), by status
 STATUS_CLASS = {status: tone.value for status, tone in JOB_TONE.items()}
@@ -95,13 +94,6 @@ def stage_html(v: TrainingVersion) -> Html:
     return h("div", h("ol", *steps, cls="ab-stepper"), label,
              cls=["ab-stage", css_class("ab-stage", stage, STAGES)], data_stage=stage)
 
-
-def money(value: object) -> str:
-    """``"$1.25"``; ``"under $0.01"`` for a few seconds of GPU; ``"—"`` for no number."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or value != value:
-        return "—"
-    v = float(value)
-    return "under $0.01" if 0 < v < 0.005 else f"${v:,.2f}"
 
 
 def who_words(user: object, machine: object) -> str:

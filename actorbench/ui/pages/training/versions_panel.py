@@ -15,16 +15,14 @@ from typing import Any
 import ipywidgets as w
 
 from actorbench.present.html import Html, esc, h
-from actorbench.present.words import short_time
+from actorbench.present.words import money, short_time
 from actorbench.training import TrainingService, TrainingVersion
 from actorbench.training.service import lora_prefix
 from actorbench.ui.mvc import PageModel, run_in_background
-from actorbench.ui.pages.library.gallery import CardThumbs, card_thumb_px
 from actorbench.ui.pages.training.model import VersionsModel
 from actorbench.ui.pages.training.rows import (
     _count,
     mark_words,
-    money,
     version_row,
     versions_table,
     who_words,
@@ -32,6 +30,7 @@ from actorbench.ui.pages.training.rows import (
 from actorbench.ui.pages.training.sample_thumbs import SAMPLE_PX, SampleThumbs
 from actorbench.ui.state import AppState
 from actorbench.ui.widgets.common import ErrorBox, guarded, resized, screen_px
+from actorbench.ui.widgets.thumbs import CardThumbs, card_thumb_px
 
 
 def samples_of(v: TrainingVersion, last_only: bool = False) -> list[dict[str, Any]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import ipywidgets as w
 
 from actorbench.errors import AlreadyTraining
@@ -12,16 +10,13 @@ from actorbench.present.words import job_status_word
 from actorbench.sync.plan import ActorPlan
 from actorbench.training import Prepared, TrainingParams, TrainingService, TrainingVersion
 from actorbench.training.estimates import estimate
-from actorbench.training.status import ACTIVE, RUNNING
+from actorbench.training.status import RUNNING
 from actorbench.training.validate import Validation, validate_dataset
 from actorbench.ui.mvc import run_in_background
 from actorbench.ui.pages.training.form import ParamsForm, guidelines
+from actorbench.ui.pages.training.jobs import JobFollower
 from actorbench.ui.pages.training.model import FIELDS, TrainingModel
-from actorbench.ui.pages.training.rows import (
-    STATUS_CLASS as STATUS_CLASS,  # (tests and other pages read them)
-)
 from actorbench.ui.pages.training.rows import TRAINING_CSS, overview_html, validation_html
-from actorbench.ui.pages.training.rows import version_row as version_row
 from actorbench.ui.pages.training.status_panel import JobStatusPanel
 from actorbench.ui.pages.training.versions_panel import VersionsPanel
 from actorbench.ui.state import AppState
@@ -37,10 +32,9 @@ class TrainingView(w.VBox):
         self.model = TrainingModel()
         self.errors = ErrorBox(self.model)
         self.worker = Worker(self.errors)
-        self.poller = Worker(self.errors, busy=False)  # follows jobs for up to an hour
-        self._stop_polling = threading.Event()  # set: the running poll stops
-        self._polling = ""  # whose jobs the running poll follows
-        self._polling_lock = threading.RLock()
+        self.follower = JobFollower(state, lambda: self.service, self.errors,
+                                    lambda versions: self._on_versions_update(versions))
+        self.poller = self.follower.poller  # follows jobs for up to an hour
         self.title = w.HTML()
         self.auto_button = w.Button(description="Auto-adjust", button_style="info")
         self.start_button = w.Button(description="🚀 Start training", button_style="success")
@@ -116,20 +110,38 @@ class TrainingView(w.VBox):
             self.panel.show([], "")
             self.cancel_button.disabled = True
             return
-        last = self.service.last_params(name)
+        self.panel.show([], "")  # the last actor's versions go; this one's follow
+
+        def read() -> tuple[TrainingParams | None, list[TrainingVersion]]:
+            # in team mode both are S3 reads (the shared parameters and ledger): never on
+            # the UI thread, which would freeze the page for as long as S3 takes
+            return (self.service.last_params(name),
+                    self.service.versions.load(self.state.wb.registry.get(name).id))
+
+        def show(result: tuple[TrainingParams | None, list[TrainingVersion]]) -> None:
+            if self.state.actor != name:
+                return  # another actor was chosen meanwhile: its own read shows it
+            last, versions = result
+            if last is not None:
+                self._loading = True
+                try:
+                    self.show_params(last)
+                finally:
+                    self._loading = False
+                self.params_message.value = h("span", "Saved parameters restored.",
+                                              cls="ab-hint")
+            self.read_dataset(name)  # judged at the resolution the form now holds
+            self.render_versions(versions)
+            self.status.show_versions(versions)
+            self.start_polling()
+
         self._loading = True
-        try:
-            self.show_params(last or TrainingParams.from_preset(
+        try:  # the preset until the saved parameters are read
+            self.show_params(TrainingParams.from_preset(
                 "sdxl", trigger_word=f"ohwx_{name.split('_')[0]} person"))
         finally:
             self._loading = False
-        if last is not None:
-            self.params_message.value = h("span", "Saved parameters restored.", cls="ab-hint")
-        self.read_dataset(name)
-        versions = self.service.versions.load(self.state.wb.registry.get(name).id)
-        self.render_versions(versions)
-        self.status.show_versions(versions)
-        self.start_polling()
+        run_in_background(self.model, read, on_done=show)
 
     def read_dataset(self, name: str) -> None:
         """Image count, sync state, validation and estimate of ``name``: the S3 listing and
@@ -235,38 +247,8 @@ class TrainingView(w.VBox):
         return self.worker.start(job, done)
 
     def start_polling(self) -> None:
-        """Follow the chosen actor's unfinished jobs off the UI thread; resumes whenever the
-        page is opened. Another actor chosen meanwhile: the last one's poll stops at its next
-        wait, draws nothing more, and the poll starts again for the actor chosen now."""
-        with self._polling_lock:
-            actor = self.state.actor
-            if not actor:
-                return
-            if self.poller.busy:
-                if self._polling != actor:
-                    self._stop_polling.set()  # its end starts the chosen actor's poll
-                return
-            versions = self.service.versions.load(self.state.wb.registry.get(actor).id)
-            if not any(v.status in ACTIVE for v in versions):
-                return
-            stop = self._stop_polling = threading.Event()
-            self._polling = actor
-
-            def update(versions: list[TrainingVersion]) -> None:
-                if not stop.is_set() and self.state.actor == actor:
-                    self._on_versions_update(versions)
-
-            def job() -> None:
-                self.service.poll_until_done(actor, timeout=3600, interval=0.5,
-                                             on_update=update, stop=stop)
-
-            def done() -> None:
-                if stop.is_set():  # stopped for another actor: follow that one's jobs
-                    with self._polling_lock:
-                        self.poller.thread = None  # (this thread is ending)
-                    self.start_polling()
-
-            self.poller.start(job, done)
+        """Follow the chosen actor's unfinished jobs off the UI thread (``jobs.JobFollower``)."""
+        self.follower.start()
 
     def _on_versions_update(self, versions: list[TrainingVersion]) -> None:
         self.render_versions(versions)
@@ -299,17 +281,19 @@ class TrainingView(w.VBox):
 
     def _on_cancel_click(self, _: object) -> None:
         actor = self.state.actor
-        versions = self.service.versions.load(self.state.wb.registry.get(actor).id)
-        active = [v for v in versions if v.status in RUNNING]
-        if not active:
-            self.errors.show("No training is running.")
-            return
 
-        def cancelled(v: TrainingVersion) -> None:
-            self.live.value = f"{esc(v.name)}: <b>{esc(job_status_word(v.status))}</b>"
+        def cancel() -> TrainingVersion | None:  # the ledger (S3 in team mode), RunPod
+            versions = self.service.versions.load(self.state.wb.registry.get(actor).id)
+            active = [v for v in versions if v.status in RUNNING]
+            return self.service.cancel(actor, active[-1].id) if active else None
 
-        run_in_background(self.model, lambda: self.service.cancel(actor, active[-1].id),
-                          on_done=cancelled)  # a RunPod call: off the UI thread
+        def cancelled(v: TrainingVersion | None) -> None:
+            if v is None:
+                self.errors.show("No training is running.")
+            else:
+                self.live.value = f"{esc(v.name)}: <b>{esc(job_status_word(v.status))}</b>"
+
+        run_in_background(self.model, cancel, on_done=cancelled)
 
     def _on_marked(self, v: TrainingVersion) -> None:
         self.live.value = f'<div class="ab-ok">{esc(v.name)} is now the validated model.</div>'

@@ -1,14 +1,17 @@
 """The Training Data page's words about an actor's plan: its header (counts, storage, what
-to do when it has no images) and the files that are not training images."""
+to do when it has no images), the files that are not training images, and what each sync
+would do."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from actorbench.present.words import human_bytes, plural
+from actorbench.present.html import Html, h
+from actorbench.present.words import human_bytes, plural, sentence
+from actorbench.sync.decide import Direction, Transfers
 from actorbench.sync.files import printable
 from actorbench.sync.plan import ActorPlan
-from actorbench.ui.pages.library.view import counts_html
+from actorbench.ui.widgets.actor_card import counts_html
 from actorbench.ui.widgets.common import empty_state, esc
 
 
@@ -35,3 +38,16 @@ def unrecognised_html(plan: ActorPlan) -> str:
     return (f"<details open><summary>{plural(len(items), 'file')} that "
             f"{'is' if len(items) == 1 else 'are'} not training images "
             f"(never synced)</summary><ul>{''.join(items)}</ul></details>" if items else "")
+
+
+def decision_html(decisions: dict[Direction, Transfers], plan: ActorPlan, chosen: ActorPlan,
+                  picked: bool) -> Html:
+    """What Sync from S3 and Sync to S3 would do to the picked images (all, if none is)."""
+    scope = (f"the {plural(len(chosen.changes), 'picked image')}" if picked
+             else f"all {plural(len(plan.changes), 'image')}")
+    parts = []
+    for d, button in ((Direction.PULL, "Sync from S3"), (Direction.PUSH, "Sync to S3")):
+        said = decisions[d].describe()
+        parts.append(f"{button}: nothing to do" if said == "nothing to do"
+                     else f"{button} will {sentence(said)}")
+    return h("div", " · ".join(parts), f" ({scope}).", cls="ab-hint")

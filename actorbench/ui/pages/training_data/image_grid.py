@@ -24,7 +24,7 @@ from actorbench.present.html import h
 from actorbench.sync.plan import ActorPlan, Change
 from actorbench.sync.selection import format_only
 from actorbench.thumbs import cached_thumbnails, read_cached_thumbnail
-from actorbench.ui.models import TrainingDataModel
+from actorbench.ui.pages.training_data.model import TrainingDataModel
 from actorbench.ui.pages.training_data.tiles import ImageTile, tile_thumb_px
 from actorbench.ui.widgets.common import ErrorBox, guarded, parse_pick
 

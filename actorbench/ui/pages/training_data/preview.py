@@ -7,6 +7,8 @@ import ipywidgets as w
 from actorbench.present.html import h, join
 from actorbench.sync.plan import Change
 from actorbench.thumbs import thumbnail_bytes
+from actorbench.ui.mvc import PageModel, run_in_background
+from actorbench.ui.state import AppState
 from actorbench.workbench import Workbench
 
 
@@ -53,3 +55,15 @@ class PreviewPanel(w.VBox):
         self.caption.value = ""
         self.left.value = self.right.value = b""
         self.actor = ""
+
+    def fetch(self, state: AppState, model: PageModel, change: Change | None) -> None:
+        """The base image beside ``change``'s image; an image only in S3 is fetched (off the
+        UI thread), never written to disk."""
+        if change is None:
+            return
+
+        def show(shown: tuple[bytes | None, bytes, str]) -> None:
+            if state.actor == change.actor:  # not for an actor no longer shown
+                self.show(change, *shown)
+
+        run_in_background(model, lambda: read_preview(state.wb, change), on_done=show)

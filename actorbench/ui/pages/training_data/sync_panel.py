@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     import ipywidgets as w
 
     from actorbench.present.progress import TransferMeter
-    from actorbench.ui.models import TrainingDataModel
     from actorbench.ui.pages.training_data.image_grid import ImageGrid
+    from actorbench.ui.pages.training_data.model import TrainingDataModel
     from actorbench.ui.pages.training_data.tiles import ImageTile
     from actorbench.ui.state import AppState
     from actorbench.ui.widgets.common import Worker

@@ -15,25 +15,26 @@ import ipywidgets as w
 
 from actorbench.present.html import h
 from actorbench.present.progress import TransferMeter
-from actorbench.present.words import plural, sentence
 from actorbench.sync.decide import Direction, Transfers, decide
 from actorbench.sync.plan import ActorPlan, Change
-from actorbench.ui.models import TrainingDataModel
 from actorbench.ui.mvc import run_in_background
-from actorbench.ui.pages.training_data.header import plan_header_html, unrecognised_html
+from actorbench.ui.pages.training_data.header import (
+    decision_html,
+    plan_header_html,
+    unrecognised_html,
+)
 from actorbench.ui.pages.training_data.image_grid import ImageGrid
-from actorbench.ui.pages.training_data.preview import PreviewPanel, read_preview
+from actorbench.ui.pages.training_data.model import TrainingDataModel
+from actorbench.ui.pages.training_data.preview import PreviewPanel
 from actorbench.ui.pages.training_data.sync_panel import SyncActions
 from actorbench.ui.pages.training_data.tiles import ImageTile, tile_thumb_px
-from actorbench.ui.pages.training_data.tiles import (
-    human_bytes as human_bytes,  # (the Cache page imports it from here)
-)
 from actorbench.ui.state import AppState
 from actorbench.ui.widgets.common import (
     BASE_CSS_PX,
     ErrorBox,
     Worker,
     base_image_html,
+    classed,
     empty_state,
     guarded,
     resized,
@@ -57,27 +58,23 @@ class TrainingDataView(SyncActions, w.VBox):
         self.cancel_event = threading.Event()
         self.meter = TransferMeter()
         self._label_at = 0.0
-        self.header = w.HTML()
-        self.header.add_class("ab-td-header")
+        self.header = classed(w.HTML(), "ab-td-header")
         self.base = w.HTML()
         self.pull_button = w.Button(description="⬇️ Sync from S3", button_style="primary")
         self.push_button = w.Button(description="⬆️ Sync to S3", button_style="success")
         self.cancel_button = w.Button(description="Cancel", disabled=True)
         self.refresh_button = w.Button(description="↻ Refresh")
-        self.decision = w.HTML()  # what a sync of the picked images would do
-        self.decision.add_class("ab-decision")
-        self.files_bar = w.IntProgress(value=0, max=1, description="Files")
-        self.bytes_bar = w.IntProgress(value=0, max=1, description="Bytes")
-        self.files_bar.add_class("ab-files-bar")
-        self.bytes_bar.add_class("ab-bytes-bar")
-        self.progress_label = w.HTML()
-        self.progress_label.add_class("ab-progress-label")
-        self.status_line = w.HTML()
-        self.status_line.add_class("ab-status-line")
-        self.result = w.HTML()
-        self.result.add_class("ab-sync-result")
-        self.unrecognised = w.HTML()  # files that are not training images: listed, never synced
-        self.unrecognised.add_class("ab-unrecognised")
+        # what a sync of the picked images would do
+        self.decision = classed(w.HTML(), "ab-decision")
+        self.files_bar = classed(w.IntProgress(value=0, max=1, description="Files"),
+                                 "ab-files-bar")
+        self.bytes_bar = classed(w.IntProgress(value=0, max=1, description="Bytes"),
+                                 "ab-bytes-bar")
+        self.progress_label = classed(w.HTML(), "ab-progress-label")
+        self.status_line = classed(w.HTML(), "ab-status-line")
+        self.result = classed(w.HTML(), "ab-sync-result")
+        # files that are not training images: listed, never synced
+        self.unrecognised = classed(w.HTML(), "ab-unrecognised")
         self.images = ImageGrid(self.model, self.errors, TILES_UP_FRONT, self.show_preview)
         self.tiles, self.grid = self.images.tiles, self.images.box  # (tests read them)
         self.preview = PreviewPanel()
@@ -264,14 +261,7 @@ class TrainingDataView(SyncActions, w.VBox):
         only = self.selected_indices()
         chosen = plan.select(only)
         self.decisions = {d: decide(chosen, d) for d in Direction}
-        scope = (f"the {plural(len(chosen.changes), 'picked image')}" if only
-                 else f"all {plural(len(plan.changes), 'image')}")
-        parts = []
-        for d, button in ((Direction.PULL, "Sync from S3"), (Direction.PUSH, "Sync to S3")):
-            said = self.decisions[d].describe()
-            parts.append(f"{button}: nothing to do" if said == "nothing to do"
-                         else f"{button} will {sentence(said)}")
-        self.decision.value = h("div", " · ".join(parts), f" ({scope}).", cls="ab-hint")
+        self.decision.value = decision_html(self.decisions, plan, chosen, bool(only))
         self.update_buttons()
 
     def update_buttons(self) -> None:
@@ -303,14 +293,4 @@ class TrainingDataView(SyncActions, w.VBox):
 
     # -- preview ---------------------------------------------------------------------
     def show_preview(self, change: Change | None) -> None:
-        """The base image beside ``change``'s image; an image only in S3 is fetched (off the
-        UI thread), never written to disk."""
-        if change is None:
-            return
-
-        def show(shown: tuple[bytes | None, bytes, str]) -> None:
-            if self.state.actor == change.actor:  # not for an actor no longer shown
-                self.preview.show(change, *shown)
-
-        run_in_background(self.model, lambda: read_preview(self.state.wb, change),
-                          on_done=show)
+        self.preview.fetch(self.state, self.model, change)

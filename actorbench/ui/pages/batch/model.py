@@ -1,5 +1,4 @@
-"""The models of the Training Data, Batch sync, Cache and Reports pages: plain state with
-validation and ``reset()``; the views bind their widgets to them (no widget in here)."""
+"""The Batch sync and Cache pages' models: plain state with validation and ``reset()``."""
 
 from __future__ import annotations
 
@@ -8,75 +7,13 @@ from typing import Any
 import traitlets as t
 
 from actorbench.actors.registry import ActorQuery
-from actorbench.errors import ActorbenchError
 from actorbench.present.words import plural
-from actorbench.sync.selection import format_only, parse_only
-from actorbench.ui.mvc import PageModel
+from actorbench.ui.mvc import PageModel, direction
 from actorbench.ui.state import AppState
 
-DIRECTIONS = ("pull", "push")
 ANY = "Any"  # a facet filter that lets every actor through
-#: columns the Reports table can be sorted by (the page shows them in words)
-SORTABLE = ["backed_up", "downloaded", "actor", "images", "synced", "s3_only", "local_only",
-            "local_modified", "remote_modified", "conflict", "missing", "bytes_local",
-            "bytes_s3", "trained_versions"]
 #: at most this many picks are named one by one ("… and 12 more")
 PICKS_NAMED = 12
-
-
-def _direction(proposal: dict[str, Any]) -> str:
-    if proposal["value"] not in ("", *DIRECTIONS):
-        raise t.TraitError(f"a sync is a pull or a push, not {proposal['value']!r}")
-    return str(proposal["value"])
-
-
-class TrainingDataModel(PageModel):
-    """Which actor the page shows, which of its images are ticked, which sync runs."""
-
-    actor = t.Unicode("")  # whose images the grid shows ("" before one is chosen)
-    indices = t.List(t.Int())  # every image index the grid shows
-    selected = t.List(t.Int())  # image indices ticked in the grid; none ticked: all images
-    syncing = t.Unicode("")  # "pull" or "push" while a sync runs
-
-    def select_all(self) -> None:
-        self.selected = list(self.indices)
-
-    def select_none(self) -> None:
-        self.selected = []
-
-    def invert(self) -> None:
-        self.selected = sorted(set(self.indices) - set(self.selected))
-
-    def pick(self, spec: str) -> str:
-        """Tick the images ``spec`` names (``0-9,12``, as the CLI's ``--only``) and say what
-        was picked; ``ActorbenchError`` for text that names no images."""
-        try:
-            wanted = parse_only(spec)
-        except ActorbenchError:
-            raise ActorbenchError(f"{spec.strip()!r} is not a list of images: use indices and "
-                                  "ranges like 0-9,12.") from None
-        if wanted is None:
-            self.selected = []
-            return "No image picked: a sync takes every image."
-        self.selected = sorted(wanted & set(self.indices))
-        absent = wanted - set(self.indices)
-        text = f"{plural(len(self.selected), 'image')} picked"
-        return text + (f"; this actor has no image {format_only(absent)}." if absent else ".")
-
-    @t.validate("selected")
-    def _valid_selected(self, proposal: dict[str, Any]) -> list[int]:
-        if any(i < 0 for i in proposal["value"]):
-            raise t.TraitError(f"image indices are never negative: {proposal['value']!r}")
-        return sorted(set(proposal["value"]))
-
-    @t.validate("syncing")
-    def _valid_syncing(self, proposal: dict[str, Any]) -> str:
-        return _direction(proposal)
-
-    def reset(self) -> None:
-        self.selected = []
-        self.indices = []
-        super().reset()
 
 
 class BatchModel(PageModel):
@@ -155,7 +92,7 @@ class BatchModel(PageModel):
 
     @t.validate("syncing")
     def _valid_syncing(self, proposal: dict[str, Any]) -> str:
-        return _direction(proposal)
+        return direction(proposal)
 
     def reset(self) -> None:
         with self.hold_trait_notifications():
@@ -185,18 +122,4 @@ class CacheModel(PageModel):
     def reset(self) -> None:
         self.pending = {}
         self.actor = ""
-        super().reset()
-
-
-class ReportsModel(PageModel):
-    """The built report and how its table is sorted and filtered."""
-
-    sort_by = t.Enum(SORTABLE, default_value="backed_up")
-    ascending = t.Bool(True)
-    only_images = t.Bool(True)  # leave out actors without images
-    report = t.Any(None)  # the last ``CoverageReport`` built
-
-    def reset(self) -> None:
-        self.sort_by, self.ascending, self.only_images = "backed_up", True, True
-        self.report = None
         super().reset()
