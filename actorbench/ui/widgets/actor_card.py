@@ -21,6 +21,7 @@ from actorbench.present.html import Html, esc, h, join
 from actorbench.present.palette import IMAGE
 from actorbench.present.words import plural
 from actorbench.sync.plan import ImageStatus
+from actorbench.ui.pages import TRAINING, TRAINING_DATA
 
 if TYPE_CHECKING:
     from actorbench.actors.model import Actor
@@ -32,7 +33,7 @@ STATUS_WORDS = {"synced": "Synced", "not_synced": "Not synced yet", "no_data": "
 _STATUS_TONE = {"synced": ImageStatus.SYNCED, "not_synced": ImageStatus.REMOTE_MODIFIED,
                 "no_data": ImageStatus.MISSING}
 #: what a card's buttons do: the hidden pick box receives "<action> <name> <nonce>"
-ACTIONS = {"select": "", "training_data": "Training Data", "train": "Training"}
+ACTIONS = {"select": "", "training_data": TRAINING_DATA.title, "train": TRAINING.title}
 
 
 def ethnicity_words(value: str | None) -> str:

@@ -13,6 +13,7 @@ import ipywidgets as w
 from actorbench.actors.registry import LIBRARY_STATUSES
 from actorbench.present.html import h
 from actorbench.ui.mvc import run_in_background
+from actorbench.ui.pages import TRAINING, TRAINING_DATA
 from actorbench.ui.pages.library.gallery import GalleryView
 from actorbench.ui.pages.library.model import ANY, LibraryModel
 from actorbench.ui.state import AppState
@@ -88,8 +89,8 @@ class LibraryView(w.VBox):
         self.add_class("ab-library")
         g = guarded(self.errors)
         self.clear_button.on_click(g(lambda _: self.model.reset()))
-        self.open_button.on_click(g(lambda _: self._open("Training Data")))
-        self.train_button.on_click(g(lambda _: self._open("Training")))
+        self.open_button.on_click(g(lambda _: self._open(TRAINING_DATA.title)))
+        self.train_button.on_click(g(lambda _: self._open(TRAINING.title)))
         self.sync_button.on_click(g(lambda _: self.sync()))
         self.model.observe(g(self._on_model_results), "results")
         state.observe(self._on_state_change, ["actor", "revision"])

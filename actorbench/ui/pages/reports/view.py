@@ -19,6 +19,7 @@ from actorbench.reports import PLOTS, build_report
 from actorbench.reports.plots import png
 from actorbench.reports.tables import COLUMN_TITLES, STATUS_COLS, CoverageReport
 from actorbench.sync.plan import ImageStatus
+from actorbench.ui.pages import TRAINING_DATA
 from actorbench.ui.pages.reports.model import SORTABLE, ReportsModel
 from actorbench.ui.pages.reports.training_panel import TrainingReportPanel
 from actorbench.ui.state import AppState
@@ -176,4 +177,4 @@ class ReportsView(w.VBox):
     def _on_open_click(self, _: object) -> None:
         if self.open_actor.value:
             self.state.actor = self.open_actor.value
-            self.state.open_page = "Training Data"
+            self.state.open_page = TRAINING_DATA.title
