@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actorbench.appcmd import app_secret
+from actorbench.cli.app import app_secret
 from actorbench.errors import ConfigError
 from actorbench.server.security import allowed_hosts, host_allowed, is_loopback_bind, origin_allowed
 

@@ -32,9 +32,8 @@ LAYERS: list[list[str]] = [
     ["settings", "fsutil", "clock"],
     ["errors", "units", "_lazy"],
 ]
-#: modules still flat beside the packages, and the room they belong to
-ROOM_OF = {"cli_base": "cli", "cli_sync": "cli", "cli_team": "cli", "cli_train": "cli",
-           "appcmd": "cli"}
+#: modules still flat beside the packages, and the room they belong to (none left)
+ROOM_OF: dict[str, str] = {}
 #: the package's ``__init__``: the public surface, above every room (it imports lazily)
 TOP = "actorbench"
 

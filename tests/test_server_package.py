@@ -36,7 +36,7 @@ def test_the_server_finds_its_template_and_dashboard_as_package_data():
 
 def test_the_server_and_the_app_command_import_no_widget_code():
     code = ("import sys, actorbench.server.voila_server, actorbench.server.command, "
-            "actorbench.appcmd; "
+            "actorbench.cli.app; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ipywidgets' "
             "or m.startswith('actorbench.ui')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

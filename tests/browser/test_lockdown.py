@@ -221,7 +221,7 @@ def test_app_refuses_a_public_address_without_a_secret(tmp_path):  # type: ignor
 
 
 def test_the_printed_url_carries_a_fresh_token():  # type: ignore[no-untyped-def]
-    from actorbench.appcmd import app_secret, app_url
+    from actorbench.cli.app import app_secret, app_url
 
     t1, _ = app_secret("127.0.0.1", {})
     t2, _ = app_secret("127.0.0.1", {})

@@ -7,20 +7,20 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .cli_base import _emit, _wb
-from .errors import ActorbenchError
+from ..errors import ActorbenchError
+from .context import CliContext, emit
 
 if TYPE_CHECKING:
-    from .training import TrainingService
-    from .workbench import Workbench
+    from ..training import TrainingService
+    from ..workbench import Workbench
 
 Command = Callable[..., argparse.ArgumentParser]
 
 
-def _service() -> tuple[Workbench, TrainingService]:
-    from .training import TrainingService
+def _service(ctx: CliContext) -> tuple[Workbench, TrainingService]:
+    from ..training import TrainingService
 
-    wb = _wb()
+    wb = ctx.workbench()
     return wb, TrainingService(wb)
 
 
@@ -37,9 +37,9 @@ def _by(record: dict[str, Any] | None) -> str:
     return f"{record['user']}@{record.get('machine') or '?'}"
 
 
-def versions(a: argparse.Namespace) -> None:
+def versions(a: argparse.Namespace, ctx: CliContext) -> None:
     """Every training version of an actor: status, who launched it, and the good one."""
-    wb, svc = _service()
+    wb, svc = _service(ctx)
     actor = wb.registry.get(a.actor)
     rows = [_row(v) for v in svc.versions.load(actor.id)]
     good = actor.validated_lora_model
@@ -52,13 +52,13 @@ def versions(a: argparse.Namespace) -> None:
     if good:
         lines.append(f"  good: {good.get('version_name')} ({good.get('version_id')}), marked by "
                      f"{_by(good)} at {good.get('marked_at')}")
-    _emit({"actor": actor.name, "id": actor.id, "team": wb.team is not None,
+    emit({"actor": actor.name, "id": actor.id, "team": wb.team is not None,
            "versions": rows, "validated_lora_model": good}, a.json, "\n".join(lines))
 
 
-def mark_good(a: argparse.Namespace) -> None:
+def mark_good(a: argparse.Namespace, ctx: CliContext) -> None:
     """Mark a completed version (id or name, e.g. v3) as the actor's validated model."""
-    wb, svc = _service()
+    wb, svc = _service(ctx)
     actor = wb.registry.get(a.actor)
     known = svc.versions.load(actor.id)
     match = ([v for v in known if v.id == a.version] or
@@ -73,7 +73,7 @@ def mark_good(a: argparse.Namespace) -> None:
     if good.get("version_id") != chosen.id:  # a later mark from another workstation won
         human = (f"{actor.name}: {chosen.name} was marked, but a later mark by {_by(good)} "
                  f"at {good.get('marked_at')} chose {good.get('version_name')}.")
-    _emit({"actor": actor.name, "marked": chosen.id, "validated_lora_model": good}, a.json,
+    emit({"actor": actor.name, "marked": chosen.id, "validated_lora_model": good}, a.json,
           human)
 
 
@@ -84,6 +84,6 @@ def add_commands(command: Command) -> None:
     p = command(mark_good, "mark-good", actors=False)
     p.add_argument("actor", help="Actor name or id.")
     p.add_argument("version", help="Version id or name (v3).")
-    from .cli_train import add_train_command
+    from .train import add_train_command
 
     add_train_command(command)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .cli_base import Exit, _emit, _names, _wb, echo
-from .errors import ActorbenchError
-from .present.progress import TqdmProgress
-from .sync.selection import parse_only
-from .sync.summary import transferred_verb
-from .workbench import Workbench
+from ..errors import ActorbenchError
+from .context import CliContext, Exit, actor_names, echo, emit
+
+if TYPE_CHECKING:  # the rest when a command runs: `actorbench --help` imports none of it
+    from ..workbench import Workbench
 
 
 def _dry_run(wb: Workbench, names: list[str], direction: str, only: set[int] | None,
@@ -23,14 +22,18 @@ def _dry_run(wb: Workbench, names: list[str], direction: str, only: set[int] | N
              + "".join(f"\n  {a['action']:<10} {a['key']}" for a in o["actions"])
              + "".join(f"\n  refused    {r['key']}: {r['reason']}" for r in o["refused"])
              for o in out]
-    _emit(out[0] if len(out) == 1 else out, as_json, "\n".join(lines))
+    emit(out[0] if len(out) == 1 else out, as_json, "\n".join(lines))
 
 
-def _sync(direction: str, actors: list[str] | None, all_: bool, only: str | None,
+def _sync(ctx: CliContext, direction: str, actors: list[str] | None, all_: bool, only: str | None,
           prefer: str | None, workers: int | None, as_json: bool,
           allow_invalid: bool = False, dry_run: bool = False) -> None:
-    wb = _wb(workers)
-    names = _names(wb, actors, all_)
+    from ..present.progress import TqdmProgress
+    from ..sync.selection import parse_only
+    from ..sync.summary import transferred_verb
+
+    wb = ctx.workbench(workers)
+    names = actor_names(wb, actors, all_)
     if dry_run:
         _dry_run(wb, names, direction, parse_only(only), prefer, allow_invalid, as_json)
         return
@@ -54,7 +57,7 @@ def _sync(direction: str, actors: list[str] | None, all_: bool, only: str | None
              + "".join(f"\n  ✗ not {verb}: {i['key']}: {i['reason']}"
                        for i in s.get("invalid", []))
              + _unrecognised_lines(s.get("unrecognised", [])) for s in out]
-    _emit(out[0] if len(out) == 1 else out, as_json, "\n".join(lines))
+    emit(out[0] if len(out) == 1 else out, as_json, "\n".join(lines))
     if stopped := next((s.environment for s in summaries.values() if s.environment), ""):
         done = sum(s.transferred for s in summaries.values())
         failed = sum(s.failed for s in summaries.values())
@@ -80,11 +83,11 @@ def _error_lines(errors: list[dict[str, str]]) -> str:
     return out
 
 
-def status(a: argparse.Namespace) -> None:
+def status(a: argparse.Namespace, ctx: CliContext) -> None:
     """Show each image's status (synced, S3 only, local only, modified, conflict, missing,
     invalid) and any file that is not a training image."""
-    wb = _wb()
-    names = _names(wb, a.actors, a.all)
+    wb = ctx.workbench()
+    names = actor_names(wb, a.actors, a.all)
     plans = wb.engine.plan(names)
     out: list[dict[str, Any]] = []
     for n, plan in plans.items():
@@ -101,47 +104,47 @@ def status(a: argparse.Namespace) -> None:
                   if i["status"] == "invalid")
         + _unrecognised_lines(o["unrecognised"])
         + "".join(f"\n  ⚠ {w}" for w in o["warnings"]) for o in out)
-    _emit(out[0] if len(out) == 1 else out, a.json, human or "nothing")
+    emit(out[0] if len(out) == 1 else out, a.json, human or "nothing")
 
 
 def _unrecognised_lines(items: list[dict[str, str]]) -> str:
-    from .sync.files import printable
+    from ..sync.files import printable
 
     return "".join(f"\n  ? unrecognised {'in S3' if u['where'] == 's3' else 'locally'}: "
                    f"{printable(u['name'])}: {u['reason']}" for u in items)
 
 
-def pull(a: argparse.Namespace) -> None:
+def pull(a: argparse.Namespace, ctx: CliContext) -> None:
     """Download S3-only and S3-modified images (local edits are never overwritten)."""
     if a.prefer not in (None, "remote"):
         raise ActorbenchError("pull --prefer takes only 'remote'.")
-    _sync("pull", a.actors, a.all, a.only, a.prefer, a.workers, a.json, dry_run=a.dry_run)
+    _sync(ctx, "pull", a.actors, a.all, a.only, a.prefer, a.workers, a.json, dry_run=a.dry_run)
 
 
-def push(a: argparse.Namespace) -> None:
+def push(a: argparse.Namespace, ctx: CliContext) -> None:
     """Upload local-only and locally modified images (an S3 change is never overwritten)."""
     if a.prefer not in (None, "local"):
         raise ActorbenchError("push --prefer takes only 'local'.")
-    _sync("push", a.actors, a.all, a.only, a.prefer, a.workers, a.json, a.allow_invalid,
+    _sync(ctx, "push", a.actors, a.all, a.only, a.prefer, a.workers, a.json, a.allow_invalid,
           a.dry_run)
 
 
-def clean(a: argparse.Namespace) -> None:
+def clean(a: argparse.Namespace, ctx: CliContext) -> None:
     """Delete local copies of images verified identical in S3 (never the only copy)."""
-    wb = _wb()
+    wb = ctx.workbench()
     dry_run = a.dry_run
-    res = wb.engine.clean(_names(wb, a.actors, a.all), dry_run=dry_run)
+    res = wb.engine.clean(actor_names(wb, a.actors, a.all), dry_run=dry_run)
     out = list(res.values())
     human = "\n".join(f"{r['actor']}: {'would delete' if dry_run else 'deleted'} {r['deleted']}"
                       f" ({r['bytes_freed']:,} bytes), kept {r['kept']}" for r in out)
-    _emit(out[0] if len(out) == 1 else out, a.json, human)
+    emit(out[0] if len(out) == 1 else out, a.json, human)
 
 
-def usage(a: argparse.Namespace) -> None:
+def usage(a: argparse.Namespace, ctx: CliContext) -> None:
     """Local storage used per actor and in total."""
-    wb = _wb()
-    names = _names(wb, a.actors, a.all or not a.actors)
+    wb = ctx.workbench()
+    names = actor_names(wb, a.actors, a.all or not a.actors)
     res = wb.engine.usage(names)
     total = sum(res.values())
-    _emit({"actors": res, "total": total}, a.json,
+    emit({"actors": res, "total": total}, a.json,
           "\n".join(f"{n}: {b:,} bytes" for n, b in res.items() if b) + f"\ntotal: {total:,}")

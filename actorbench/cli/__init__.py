@@ -13,29 +13,27 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .cli_base import STATE, WORKERS_HELP, Exit, _emit, _wb, echo
-from .cli_sync import clean, pull, push, status, usage
-from .errors import ActorbenchError
-from .settings import Settings
-from .workbench import Workbench
+from ..errors import ActorbenchError
+from .context import WORKERS_HELP, CliContext, Exit, echo, emit
+from .sync import clean, pull, push, status, usage
 
 
-def generate(a: argparse.Namespace) -> None:
+def generate(a: argparse.Namespace, ctx: CliContext) -> None:
     """Generate new training images from the base image (saved as local-only images)."""
-    from .generate import generate_images
+    from ..generate import generate_images
 
-    wb = _wb()
+    wb = ctx.workbench()
     r = generate_images(wb, a.actor, a.count, a.backend, a.seed, {"size": a.size})
-    _emit(r.to_json(), a.json, f"{r.actor}: generated {len(r.indices)} images "
+    emit(r.to_json(), a.json, f"{r.actor}: generated {len(r.indices)} images "
           f"({', '.join(map(str, r.indices))}) with {r.backend} in {r.seconds:.1f} s; "
           "run `actorbench push` to upload them.")
 
 
-def report(a: argparse.Namespace) -> None:
+def report(a: argparse.Namespace, ctx: CliContext) -> None:
     """Coverage report of the whole library (one S3 listing)."""
-    from .reports import build_report, write_csvs, write_html
+    from ..reports import build_report, write_csvs, write_html
 
-    wb = _wb()
+    wb = ctx.workbench()
     r = build_report(wb.engine, wb.registry, wb.layout)
     written = []
     if a.csv:
@@ -46,57 +44,54 @@ def report(a: argparse.Namespace) -> None:
               for k, v in r.totals.iloc[0].to_dict().items()}
     human = "\n".join(f"{k:>22}: {v:.1%}" if k == "coverage" else f"{k:>22}: {v:,}"
                       for k, v in totals.items())
-    _emit({"totals": totals, "written": written}, a.json,
+    emit({"totals": totals, "written": written}, a.json,
           human + "".join(f"\nwrote {w}" for w in written))
 
 
-def doctor(a: argparse.Namespace) -> None:
+def doctor(a: argparse.Namespace, ctx: CliContext) -> None:
     """Check settings, credentials, bucket, region, clock, permissions, disk and actors."""
-    from .diagnostics import exit_code, format_table, run_from_env
+    from ..diagnostics import exit_code, format_table, run_from_env
 
-    checks = run_from_env(STATE.get("overrides", {}), write=a.write)
+    checks = run_from_env(ctx.overrides, write=a.write)
     code = exit_code(checks)
-    _emit({"checks": [c.to_json() for c in checks], "exit_code": code}, a.json,
+    emit({"checks": [c.to_json() for c in checks], "exit_code": code}, a.json,
           format_table(checks))
     if code:
         raise Exit(code)
 
 
-def discover(a: argparse.Namespace) -> None:
+def discover(a: argparse.Namespace, ctx: CliContext) -> None:
     """Add the actor folders found under the prefix to actors.json (existing entries kept)."""
-    from .sync.discover import discover as run
+    from ..sync.discover import discover as run
 
-    wb = _wb()
+    wb = ctx.workbench()
     r = run(wb.store, wb.layout, wb.settings.registry_path, wb.settings.region,
             dry_run=a.dry_run)
     if wb.team is not None and r.written:  # the other workstations' next read adds them
         wb.team.registry.publish(r.added)
-    _emit(r.to_json(), a.json, r.summary())
+    emit(r.to_json(), a.json, r.summary())
 
 
-def demo(a: argparse.Namespace) -> None:
+def demo(a: argparse.Namespace, ctx: CliContext) -> None:
     """Build the demo world (287 actors) on a local S3 server; harmless to run twice."""
     s3_dir, force = a.s3_dir, a.force
-    from .demo import build_demo, start_rclone
+    from ..demo import build_demo, start_rclone
+    from ..workbench import Workbench
 
-    base = Settings.from_env().with_overrides(**STATE.get("overrides", {}))
-    with start_rclone(s3_dir, base.bucket) as s3:
-        settings = Settings.from_env(env={**os.environ, **s3.env}).with_overrides(
-            **STATE.get("overrides", {}), endpoint_url=s3.endpoint_url)
+    with start_rclone(s3_dir, ctx.settings().bucket) as s3:
+        settings = ctx.settings(env={**os.environ, **s3.env}).with_overrides(
+            endpoint_url=s3.endpoint_url)
         wb = Workbench(settings)
         world = build_demo(wb.layout, wb.store, settings.region, force=force)
     echo(f"Demo world ready in {settings.data_dir}: 287 actors, "
                f"{len(world.names)} with images.")
 
 
-def run_app(a: argparse.Namespace) -> None:
+def run_app(a: argparse.Namespace, ctx: CliContext) -> None:
     """Serve the dashboard with Voila on 127.0.0.1 behind a token (Ctrl-C stops everything)."""
-    from .appcmd import run_app as serve
+    from .app import run_app as serve
 
-    def settings_for(env: dict[str, str]) -> Settings:
-        return Settings.from_env(env=env).with_overrides(**STATE.get("overrides", {}))
-
-    serve(a, settings_for, echo)
+    serve(a, lambda env: ctx.settings(env=env), echo)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
                    help=WORKERS_HELP)
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(fn: Callable[[argparse.Namespace], None], name: str | None = None,
+    def command(fn: Callable[[argparse.Namespace, CliContext], None], name: str | None = None,
                 actors: bool = True, json_out: bool = True) -> argparse.ArgumentParser:
         doc = (fn.__doc__ or "").strip()
         p = sub.add_parser(name or fn.__name__, help=doc, description=doc)
@@ -152,14 +147,14 @@ def _parser() -> argparse.ArgumentParser:
         help="Also put (and remove) a scratch object under the prefix.")
     command(discover, actors=False).add_argument(
         "--dry-run", action="store_true", help="Only say what would be added.")
-    from .cli_team import add_commands
+    from .team import add_commands
 
     add_commands(command)
     p = command(demo, actors=False, json_out=False)
     p.add_argument("--s3-dir", type=Path, default=Path(".demo/s3"),
                    help="Folder the demo S3 server keeps.")
     p.add_argument("--force", action="store_true", help="Rebuild even if the demo exists.")
-    from .appcmd import add_app_arguments
+    from .app import add_app_arguments
 
     add_app_arguments(command(run_app, "app", actors=False, json_out=False))
     return ap
@@ -171,11 +166,11 @@ def main(argv: list[str] | None = None) -> None:
     if not getattr(args, "func", None):
         ap.print_help()
         sys.exit(2)
-    STATE["overrides"] = {"data_dir": args.data_dir, "bucket": args.bucket,
-                          "prefix": args.prefix, "region": args.region,
-                          "endpoint_url": args.endpoint_url, "workers": args.global_workers}
+    ctx = CliContext({"data_dir": args.data_dir, "bucket": args.bucket, "prefix": args.prefix,
+                      "region": args.region, "endpoint_url": args.endpoint_url,
+                      "workers": args.global_workers})
     try:
-        args.func(args)
+        args.func(args, ctx)
     except ActorbenchError as exc:  # 2: bad input; 3: the environment (EnvironmentProblem)
         echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

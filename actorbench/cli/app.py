@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .server.security import (
+from ..errors import ConfigError
+from ..server.security import (
     HOSTS_ENV,
     PASSWORD_ENV,
     TOKEN_ENV,
@@ -68,11 +68,11 @@ def app_url(ip: str, port: int, token: str) -> str:
 def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any],
             echo: Callable[..., None]) -> None:
     """Serve the dashboard with Voila (Ctrl-C stops everything it started)."""
-    from .demo import build_demo, start_rclone
-    from .demo.runpod_fake import start_fake_runpod
-    from .demo.server import wait_for_port
-    from .demo.uploader import sample_uploader
-    from .workbench import Workbench
+    from ..demo import build_demo, start_rclone
+    from ..demo.runpod_fake import start_fake_runpod
+    from ..demo.server import wait_for_port
+    from ..demo.uploader import sample_uploader
+    from ..workbench import Workbench
 
     env = dict(os.environ)
     if a.allow_host:
@@ -104,7 +104,7 @@ def run_app(a: argparse.Namespace, settings_for: Callable[[dict[str, str]], Any]
                 env.update(rp.env)
         # the Voila kernel runs in notebooks/: hand it absolute paths
         env["ACTORBENCH_DATA_DIR"] = str(Path(settings_for(env).data_dir).resolve())
-        from .server.command import NOTEBOOK, voila_command
+        from ..server.command import NOTEBOOK, voila_command
 
         if not NOTEBOOK.is_file():
             raise ConfigError(f"{NOTEBOOK} not found: this install of actorbench lacks its "

@@ -18,26 +18,26 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .cli_base import Exit, _emit, _wb, echo
-from .errors import ActorbenchError, AlreadyTraining
+from ..errors import ActorbenchError, AlreadyTraining
+from .context import CliContext, Exit, echo, emit
 
 if TYPE_CHECKING:
-    from .training import Prepared, TrainingVersion
+    from ..training import Prepared, TrainingVersion
 
 PRESETS = {"sdxl": "sdxl", "sd15": "sd15", "flux": "flux1-dev"}
 ACTIONS = ("status", "cancel", "retry")
 
 
-def train(a: argparse.Namespace) -> None:
+def train(a: argparse.Namespace, ctx: CliContext) -> None:
     """Plan and launch LoRA trainings (or: train status|cancel|retry ACTOR [VERSION])."""
     if a.targets and a.targets[0] in ACTIONS:
-        _follow(a.targets[0], a.targets[1:], a.json)
+        _follow(ctx, a.targets[0], a.targets[1:], a.json)
         return
     if not a.targets:
         raise ActorbenchError("Name at least one actor to train (name or id).")
-    from .training import TrainingParams, TrainingService
+    from ..training import TrainingParams, TrainingService
 
-    wb = _wb()
+    wb = ctx.workbench()
     svc = TrainingService(wb)
     overrides: dict[str, Any] = {"gpu": a.gpu} if a.gpu else {}
     base = TrainingParams.from_preset(PRESETS[a.preset], **overrides)
@@ -49,7 +49,7 @@ def train(a: argparse.Namespace) -> None:
     human = "\n".join(_plan_line(r) for r in plan) + (
         f"\ntotal: {len(ready)} to launch, about {_minutes(total_s)}, ${total_usd:.2f}")
     if a.dry_run or not ready:
-        _emit({"plan": plan, "launched": [], "dry_run": a.dry_run}, a.json, human)
+        emit({"plan": plan, "launched": [], "dry_run": a.dry_run}, a.json, human)
         if not ready:
             raise Exit(1)
         return
@@ -73,7 +73,7 @@ def train(a: argparse.Namespace) -> None:
     lines = [human] + [f"launched {r['actor']} {r['name']} (job {r['job_id']})"
                        for r in launched] + [f"not launched {r['actor']}: {r['reason']}"
                                              for r in refused]
-    _emit({"plan": plan, "launched": launched, "refused": refused}, a.json, "\n".join(lines))
+    emit({"plan": plan, "launched": launched, "refused": refused}, a.json, "\n".join(lines))
     if refused or any(r["blockers"] for r in plan):
         raise Exit(1)
 
@@ -101,7 +101,7 @@ def _minutes(seconds: float) -> str:
 
 
 def _version(v: TrainingVersion) -> dict[str, Any]:
-    from .training.status import stage_of
+    from ..training.status import stage_of
 
     prog = v.progress or {}
     return {"id": v.id, "name": v.name, "status": str(v.status), "job_id": v.job_id,
@@ -110,12 +110,12 @@ def _version(v: TrainingVersion) -> dict[str, Any]:
             "error": v.error, "user": v.user, "machine": v.machine}
 
 
-def _follow(action: str, rest: list[str], as_json: bool) -> None:
-    from .training import TrainingService
+def _follow(ctx: CliContext, action: str, rest: list[str], as_json: bool) -> None:
+    from ..training import TrainingService
 
     if not rest:
         raise ActorbenchError(f"train {action} needs an actor (and maybe a version).")
-    wb = _wb()
+    wb = ctx.workbench()
     svc = TrainingService(wb)
     actor = wb.registry.get(rest[0])
     wanted = rest[1] if len(rest) > 1 else None
@@ -137,12 +137,12 @@ def _follow(action: str, rest: list[str], as_json: bool) -> None:
         + (f": {r['error']}" if r.get("error") else "")
         + (f" -> {r['lora_url']}" if r.get("lora_url") else "") for r in rows) \
         or f"{actor.name}: no training versions yet."
-    _emit({"actor": actor.name, "versions": rows}, as_json, human)
+    emit({"actor": actor.name, "versions": rows}, as_json, human)
 
 
 def _pick(versions: list[TrainingVersion], wanted: str | None, action: str
           ) -> TrainingVersion | None:
-    from .training.status import ACTIVE, RETRYABLE
+    from ..training.status import ACTIVE, RETRYABLE
 
     if wanted:
         match = [v for v in versions if wanted in (v.id, v.name)]
