@@ -67,7 +67,7 @@ def test_statuses_in_words():
     assert image_status_word("s3_only") == "S3 only"
     assert image_status_word("local_modified") == "Modified locally"
     assert [library_status_word(s) for s in ("synced", "not_synced", "no_data")] == [
-        "Synced", "Not synced", "No images"]
+        "Synced", "Not synced yet", "No images yet"]
     assert job_status_word("IN_PROGRESS") == "In progress"
     assert job_status_word("TIMED_OUT") == "Timed out"
     assert job_status_word(7) == "7" and job_status_word("NEW_THING") == "NEW_THING"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..present.html import escape_text as esc
-from ..present.words import plural
+from ..present.words import facet_word, plural
 
 if TYPE_CHECKING:
     from ..actors.model import Actor
@@ -47,7 +47,7 @@ def _thumb(path: Path | None, size: int = 96) -> str:
 def actor_html(actor: Actor, base_image: Path | None = None) -> str:
     f = actor.facets
     facets = " · ".join(esc(x) for x in (
-        (f.ethnicity or "").replace("_", " ").title() or None,
+        facet_word(f.ethnicity or "") or None,
         f.age, f.gender) if x not in (None, ""))
     chips = [chip(plural(actor.image_count, "image") + " listed")]
     chips.append(chip("synced" if actor.synced else "not synced"))

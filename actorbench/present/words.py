@@ -13,12 +13,11 @@ from __future__ import annotations
 import numbers
 from datetime import UTC, datetime, tzinfo
 
+from ..actors.registry import LibraryStatus
 from ..sync.plan import LABELS, ImageStatus
 from ..training.status import JobStatus
 from ..units import format_duration, format_size, size_pair
 
-#: the Library's status of an actor, in words
-LIBRARY_WORDS = {"synced": "Synced", "not_synced": "Not synced", "no_data": "No images"}
 #: the one size formatter and the one duration formatter (``actorbench.units``), by the names
 #: the pages call them
 human_bytes, bytes_pair, duration = format_size, size_pair, format_duration
@@ -68,7 +67,17 @@ def image_status_word(status: ImageStatus | str) -> str:
 
 
 def library_status_word(status: str) -> str:
-    return LIBRARY_WORDS.get(status, str(status).replace("_", " ").capitalize())
+    """``"Not synced yet"`` for ``not_synced``: ``LibraryStatus.label``."""
+    try:
+        return LibraryStatus(status).label
+    except ValueError:
+        return str(status).replace("_", " ").capitalize()
+
+
+def facet_word(value: str) -> str:
+    """A facet as the pages say it: ``east_asian`` -> ``"East Asian"``, ``female`` ->
+    ``"Female"``."""
+    return str(value).replace("_", " ").title()
 
 
 def job_status_word(status: object) -> str:

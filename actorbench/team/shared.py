@@ -17,7 +17,7 @@ from ..fsutil import atomic_write_json
 from ..settings import Settings, Who
 from ..storage.base import ObjectStore
 from ..storage.layout import Layout
-from .documents import SharedDocuments
+from .documents import PARAMS, SharedDocuments
 from .ledger import SharedLedger
 from .merge import merge_params
 from .probe import check_conditional_writes
@@ -53,7 +53,7 @@ class Team:
 
     # -- saved parameters ----------------------------------------------------------------------
     def params_doc(self, actor_name: str) -> str:
-        return f"params/{self.layout.actor_dir(actor_name).name}.json"  # a safe name only
+        return f"{PARAMS}{self.layout.actor_dir(actor_name).name}.json"  # a safe name only
 
     def refresh_params(self, actor_name: str, path: Path) -> None:
         """Write the shared parameters of the actor to ``path`` (the local cache)."""

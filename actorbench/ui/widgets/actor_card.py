@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from actorbench.actors.model import NAME_RE
+from actorbench.actors.registry import LibraryStatus
 from actorbench.present.html import Html, esc, h, join
 from actorbench.present.palette import IMAGE
-from actorbench.present.words import plural
+from actorbench.present.words import facet_word, plural
 from actorbench.sync.plan import ImageStatus
 from actorbench.ui.pages import TRAINING, TRAINING_DATA
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from actorbench.sync.plan import ActorPlan
 
 #: the Library's status of an actor (``library_status``), as the filter and the cards say it
-STATUS_WORDS = {"synced": "Synced", "not_synced": "Not synced yet", "no_data": "No images yet"}
+STATUS_WORDS = {s.value: s.label for s in LibraryStatus}
 #: which palette colour a status chip takes
 _STATUS_TONE = {"synced": ImageStatus.SYNCED, "not_synced": ImageStatus.REMOTE_MODIFIED,
                 "no_data": ImageStatus.MISSING}
@@ -37,8 +38,8 @@ ACTIONS = {"select": "", "training_data": TRAINING_DATA.title, "train": TRAINING
 
 
 def ethnicity_words(value: str | None) -> str:
-    """``"east_asian"`` -> ``"East Asian"``."""
-    return (value or "").replace("_", " ").title()
+    """``"east_asian"`` -> ``"East Asian"`` (``present.words.facet_word``)."""
+    return facet_word(value or "")
 
 
 def facet_words(actor: Actor) -> str:

@@ -9,7 +9,7 @@ import ipywidgets as w
 
 from actorbench.present.html import Html, esc, h, table
 from actorbench.present.progress import TransferMeter
-from actorbench.present.words import human_bytes, library_status_word, plural
+from actorbench.present.words import facet_word, human_bytes, library_status_word, plural
 from actorbench.sync.progress import ProgressEvent
 from actorbench.sync.summary import SyncSummary, transferred_verb
 from actorbench.ui.mvc import run_in_background
@@ -33,8 +33,13 @@ class BatchView(w.VBox):
         facets = reg.facet_values()
         bands = sorted({a.facets.age_band for a in reg})
         self.filter = w.Text(placeholder="name or id, e.g. female", description="Filter")
-        self.ethnicity = w.Dropdown(options=[ANY, *facets["ethnicity"]], description="Ethnicity")
-        self.gender = w.Dropdown(options=[ANY, *facets["gender"]], description="Gender")
+        # facets in words, as the Library shows them (the value stays the code)
+        self.ethnicity = w.Dropdown(options=[(ANY, ANY), *((facet_word(e), e)
+                                                           for e in facets["ethnicity"])],
+                                    description="Ethnicity")
+        self.gender = w.Dropdown(options=[(ANY, ANY), *((facet_word(g), g)
+                                                        for g in facets["gender"])],
+                                 description="Gender")
         self.age_band = w.Dropdown(options=[ANY, *bands], description="Age")
         self.status = w.Dropdown(options=[(ANY, ANY)] + [(library_status_word(s), s)
                                                          for s in facets["status"]],

@@ -12,6 +12,7 @@ import ipywidgets as w
 
 from actorbench.actors.registry import LIBRARY_STATUSES
 from actorbench.present.html import h
+from actorbench.team.documents import REGISTRY_DOC
 from actorbench.ui.mvc import run_in_background
 from actorbench.ui.pages import TRAINING, TRAINING_DATA
 from actorbench.ui.pages.library.gallery import GalleryView
@@ -101,7 +102,7 @@ class LibraryView(w.VBox):
         follow_team(state, self._on_team_news, self.errors.show)
 
     def _on_team_news(self, names: set[str]) -> None:
-        if "registry.json" in names:  # (the follower has read the registry again)
+        if REGISTRY_DOC in names:  # (the follower has read the registry again)
             self.model.refresh()
             self.state.changed()
 

@@ -8,6 +8,7 @@ from actorbench.errors import AlreadyTraining
 from actorbench.present.html import esc, h
 from actorbench.present.words import job_status_word
 from actorbench.sync.plan import ActorPlan
+from actorbench.team.documents import LEDGERS, REGISTRY_DOC
 from actorbench.training import Prepared, TrainingParams, TrainingService, TrainingVersion
 from actorbench.training.estimates import estimate
 from actorbench.training.status import RUNNING
@@ -21,7 +22,7 @@ from actorbench.ui.pages.training.status_panel import JobStatusPanel
 from actorbench.ui.pages.training.versions_panel import VersionsPanel
 from actorbench.ui.state import AppState
 from actorbench.ui.team_follow import follow_team
-from actorbench.ui.widgets.common import ErrorBox, Worker, guarded
+from actorbench.ui.widgets.common import ErrorBox, Worker, classed, guarded
 
 
 class TrainingView(w.VBox):
@@ -42,16 +43,12 @@ class TrainingView(w.VBox):
                                       disabled=True, tooltip="No training is running.")
         self.save_button = w.Button(description="💾 Save parameters",
                                     layout=w.Layout(width="auto"))
-        self.params_message = w.HTML()
-        self.params_message.add_class("ab-params-message")
+        self.params_message = classed(w.HTML(), "ab-params-message")
         self.overview = w.HTML()  # image count, sync state: as soon as the actor is chosen
         self.overview.add_class("ab-train-overview")
-        self.formula = w.HTML()
-        self.formula.add_class("ab-formula")
-        self.estimate = w.HTML()
-        self.estimate.add_class("ab-estimate")
-        self.validation = w.HTML()
-        self.validation.add_class("ab-validation")
+        self.formula = classed(w.HTML(), "ab-formula")
+        self.estimate = classed(w.HTML(), "ab-estimate")
+        self.validation = classed(w.HTML(), "ab-validation")
         self.status = JobStatusPanel()  # the job's stage, words, progress; "launch another"
         self.live, self.stage, self.progress = (self.status.live, self.status.stage,
                                                 self.status.progress)
@@ -263,7 +260,7 @@ class TrainingView(w.VBox):
     # -- team mode -----------------------------------------------------------------------
     def _on_team_news(self, names: set[str]) -> None:
         """A shared document changed (the watch's thread): the versions are read again."""
-        if any(n.startswith("ledgers/") or n == "registry.json" for n in names):
+        if any(n.startswith(LEDGERS) or n == REGISTRY_DOC for n in names):
             self.model.team_changes += 1
 
     def _on_model_team_changes(self, change: object) -> None:
