@@ -36,3 +36,16 @@ def test_the_tabs_are_the_registry(wb):  # type: ignore[no-untyped-def]
         assert app.tabs.titles[app.tabs.selected_index] == TRAINING_DATA.title
     finally:
         app.close()
+
+
+def test_the_style_sheets_are_package_files_in_the_one_sheet():
+    from importlib.resources import files
+
+    from actorbench.ui.widgets.common import CSS
+
+    names = sorted(f.name for f in files("actorbench.ui.styles").iterdir()
+                   if f.name.endswith(".css"))
+    assert names == ["base.css", "connection.css", "training.css"]
+    assert CSS.count("<style>") == 1 and "var(--ab-tile-px)" in CSS and "--ab-tile-px:" in CSS
+    for rule in (".ab-gcard", ".ab-stepper", ".ab-check-ok", ".ab-status-synced"):
+        assert rule in CSS

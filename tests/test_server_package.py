@@ -74,8 +74,10 @@ def test_a_fresh_install_outside_the_checkout_serves_the_dashboard(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     shutil.rmtree(source)  # nothing may come from the source any more
     where = subprocess.run(
-        [str(py), "-c", "import actorbench.server.paths as p, pathlib; "
-         "print(p.__file__); print(p.DASHBOARD.is_file() and not p.DASHBOARD.is_symlink())"],
+        [str(py), "-c", "import actorbench.server.paths as p; "
+         "from actorbench.ui.widgets.common import CSS; "  # the style sheets: package data
+         "print(p.__file__); print(p.DASHBOARD.is_file() and not p.DASHBOARD.is_symlink() "
+         "and '.ab-stepper' in CSS)"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True)
     module, packaged = where.stdout.split()
     assert module.startswith(str(venv)) and packaged == "True"

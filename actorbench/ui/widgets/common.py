@@ -16,6 +16,7 @@ from actorbench.present.html import esc as esc  # (pages import it from here as 
 from actorbench.present.html import h
 from actorbench.present.palette import status_css
 from actorbench.ui.mvc import PageModel, run_in_background
+from actorbench.ui.styles import style_sheet
 from actorbench.ui.widgets.actor_card import (
     actor_header as actor_header,  # (for every page's header)
 )
@@ -47,85 +48,9 @@ def screen_px(css_px: int, pixel_ratio: float, unknown: int) -> int:
         steps = unknown
     return css_px * max(1, min(3, steps))
 
-CSS = """
-<style>
-.ab-title { font-size: 1.4em; font-weight: 600; margin: 4px 0 8px 0; }
-.ab-header { display:flex; align-items:baseline; gap:16px; margin:4px 0 8px 0; }
-.ab-header .ab-title { margin:0; }
-.ab-actor-header { font-size:1.15em; color:#1d3047; }
-.ab-actor-header-none { color:#777; font-style:italic; }
-.ab-empty-state { background:#f4f7fb; border:1px dashed #8fa3b8; border-radius:6px;
-                  padding:8px 12px; color:#1d3047; margin:6px 0; }
-.ab-empty-state code { overflow-wrap:anywhere; }
-.ab-pager { align-items:center; }
-.ab-result-count { min-width:110px; }
-.ab-gallery { display:grid; grid-template-columns:repeat(auto-fill, minmax(168px, 1fr));
-              gap:10px; margin-top:6px; }
-.ab-gcard { border:1px solid #d5dbe3; border-radius:8px; padding:6px; background:#fff;
-            cursor:pointer; display:flex; flex-direction:column; gap:3px; font-size:12px;
-            line-height:1.35; }
-.ab-gcard:hover { border-color:#6a9bd1; box-shadow:0 1px 4px rgba(0,0,0,.15); }
-.ab-gcard-selected { border:2px solid #0072B2; box-shadow:0 0 0 2px rgba(0,114,178,.25); }
-.ab-gthumb { width:100%; aspect-ratio:1/1; object-fit:cover; border-radius:6px; display:block; }
-.ab-gthumb-empty { display:flex; align-items:center; justify-content:center;
-                   background:#eef2f7; color:#567; }
-.ab-gcard-id { all:unset; font-weight:700; font-size:14px; cursor:pointer; }
-.ab-gcard-id:focus-visible, .ab-gbtn:focus-visible { outline:2px solid #0072B2; }
-.ab-gcard-counts { color:#444; }
-.ab-chips { display:flex; flex-wrap:wrap; gap:3px; min-height:18px; }
-.ab-chip { display:inline-block; padding:1px 7px; border-radius:9px; font-size:11px;
-           font-weight:600; line-height:16px; }
-.ab-chip-validated { background:#e6f4ea; color:#1e5d2b; border:1px solid #9fd3ad; }
-.ab-gcard-actions { display:none; gap:4px; margin-top:auto; }
-.ab-js .ab-gcard-actions { display:flex; }  /* the page's script makes the buttons work */
-.ab-gbtn { flex:1; font-size:12px; padding:3px 2px; border:1px solid #9aa8b8;
-           border-radius:4px; background:#f3f6fa; cursor:pointer; }
-.ab-gbtn:hover:not(:disabled) { background:#e2ebf5; }
-.ab-gbtn:disabled { opacity:.45; cursor:not-allowed; }
-.ab-actor-card { display:flex; gap:12px; align-items:flex-start; }
-.ab-chosen { flex:1; margin-left:16px; }
-.ab-error { background:#fdecea; color:#8a1c1c; border:1px solid #f5c2c0; padding:6px 10px;
-            border-radius:4px; white-space:pre-wrap; }
-.ab-ok { background:#eaf6ec; color:#1e5d2b; border:1px solid #bfe3c6; padding:6px 10px;
-         border-radius:4px; }
-.ab-badge { display:inline-block; padding:1px 7px; border-radius:9px; font-size:11px;
-            font-weight:600; color:white; }
-""" + status_css() + """
-.ab-unrecognised { font-size:12px; color:#555; }
-.ab-status-checking { background:#eef2f7; color:#1d3047; }  /* S3 not listed yet */
-.ab-card .ab-base-image, .ab-actor-card .ab-base-image {
-  max-width:""" + f"{BASE_CSS_PX}px; max-height:{BASE_CSS_PX}px;" + """ }
-.ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px;
-           line-height:1.35; }
-.ab-tile img { width:""" + f"{TILE_CSS_PX}px; height:{TILE_CSS_PX}px;" + """
-               object-fit:cover; border-radius:4px; display:block; }
-.ab-thumb-empty { width:""" + f"{TILE_CSS_PX}px; height:{TILE_CSS_PX}px;" + """
-                  display:flex; align-items:center; justify-content:center;
-                  background:#eef2f7; color:#456; border-radius:4px; }
-.ab-tile-actions { display:none; align-items:center; justify-content:space-between;
-                   margin-top:3px; font-size:12px; }
-.ab-js .ab-tile-actions { display:flex; }  /* the page's script makes the controls work */
-.ab-tick { display:flex; align-items:center; gap:3px; cursor:pointer; }
-.ab-tile-btn { font-size:12px; padding:2px 8px; border:1px solid #9aa8b8; border-radius:4px;
-               background:#f3f6fa; cursor:pointer; }
-.ab-tile-btn:hover:not(:disabled) { background:#e2ebf5; }
-.ab-tile-btn:focus-visible, .ab-tick input:focus-visible { outline:2px solid #0072B2; }
-.ab-tile-btn:disabled, .ab-tick:has(input:disabled) { opacity:.45; cursor:not-allowed; }
-.ab-card img { max-width:220px; border-radius:6px; }
-.ab-table td, .ab-table th { padding:2px 8px; }
-.ab-counts span { margin-right: 6px; }
-.ab-warn { background:#fff4e0; color:#6b4200; border:1px solid #f0c36d; padding:6px 10px;
-           border-radius:4px; }
-li.ab-warning { color:#6b4200; } li.ab-blocker { color:#8a1c1c; }
-.ab-hint { color:#445; font-size:12px; margin:2px 0; }
-.ab-ok-text { color:#1e5d2b; }
-.ab-nowrap { white-space:nowrap; }
-.ab-progress-label { font-size:12px; color:#333; margin-left:8px; white-space:nowrap; }
-.ab-report-grid { width:100%; table-layout:auto; }
-.ab-report-grid td, .ab-report-grid th { overflow-wrap:break-word; vertical-align:top; }
-.ab-report-grid .ab-col-status .ab-badge { margin:1px 2px; }
-</style>
-"""
+#: the dashboard's style sheet: ui/styles/*.css (package data) and the palette's badge colours
+CSS = style_sheet(["base.css", "training.css", "connection.css"], status_css(),
+                  {"--ab-base-px": f"{BASE_CSS_PX}px", "--ab-tile-px": f"{TILE_CSS_PX}px"})
 
 
 def data_uri(data: bytes, mime: str = "image/jpeg") -> str:

@@ -16,18 +16,10 @@ from actorbench.diagnostics import (
     run_doctor,
     setting_origins,
 )
-from actorbench.present.html import Html, css_class, h
+from actorbench.present.html import css_class, h
 from actorbench.settings import Settings
 from actorbench.ui.state import AppState
 from actorbench.ui.widgets.common import ErrorBox, Worker, guarded
-
-STYLE = Html("""<style>
-.ab-check-ok { background:#2e7d32; }
-.ab-check-warn { background:#ef6c00; }
-.ab-check-fail { background:#c62828; }
-.ab-check-unknown { background:#616161; }
-.ab-check-fix { color:#555; font-size:12px; }
-</style>""")
 
 
 class ConnectionModel(t.HasTraits):
@@ -108,4 +100,4 @@ class ConnectionView(w.VBox):
                                     cls=["ab-badge", css_class("ab-check", c.status,
                                                                STATUSES)])),
                           h("td", c.detail, *fix)))
-        self.table.value = STYLE + h("table", *rows, cls="ab-table") if checks else ""
+        self.table.value = h("table", *rows, cls="ab-table") if checks else ""

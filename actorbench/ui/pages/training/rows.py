@@ -16,37 +16,6 @@ from actorbench.ui.widgets.actor_card import counts_html
 
 #: a job's badge class (the palette's image status of the same meaning), by status
 STATUS_CLASS = {status: tone.value for status, tone in JOB_TONE.items()}
-#: the Training page's own styles (the stepper, the samples, the compare view)
-TRAINING_CSS = """<style>
-.ab-stepper { display:flex; gap:4px; list-style:none; padding:0; margin:4px 0; flex-wrap:wrap; }
-.ab-step { padding:2px 9px; border-radius:10px; font-size:12px; border:1px solid #c5ced9;
-           color:#567; background:#f4f7fb; }
-.ab-step-past { background:#e6f4ea; color:#1e5d2b; border-color:#9fd3ad; }
-.ab-step-current { background:#0072B2; color:#fff; border-color:#0072B2; font-weight:600; }
-.ab-stage-label { font-size:13px; color:#1d3047; }
-.ab-stage-ended .ab-stage-label { color:#8a1c1c; }
-.ab-versions-wrap { display:flex; gap:12px; align-items:flex-start; }
-.ab-versions-wrap table { flex:1; }
-.ab-versions-wrap td { line-height:1.3; }
-.ab-versions-wrap td code { overflow-wrap:anywhere; font-size:11px; }
-.ab-versions-wrap td.ab-lora { max-width:260px; }
-.ab-version-samples { white-space:nowrap; }
-.ab-base-fig { margin:0; text-align:center; font-size:11px; color:#456; }
-.ab-base-fig img { width:128px; height:128px; object-fit:cover; border-radius:6px; }
-img.ab-sample-mini { width:56px; height:56px; object-fit:cover; border-radius:4px;
-                     margin-right:3px; }
-.ab-samples { display:flex; flex-wrap:wrap; gap:8px; }
-.ab-sample-fig { margin:0; width:136px; font-size:11px; color:#334; overflow-wrap:anywhere; }
-.ab-sample-fig figcaption, .ab-preview-head { line-height:1.3; margin-top:2px; }
-.ab-sample-fig img { width:128px; height:128px; object-fit:cover; border-radius:6px;
-                     display:block; }
-.ab-sample-missing { width:128px; height:128px; display:flex; align-items:center;
-                     justify-content:center; background:#eef2f7; color:#567;
-                     border-radius:6px; padding:4px; box-sizing:border-box; }
-.ab-compare { display:grid; grid-template-columns:150px 1fr 1fr; gap:12px; }
-.ab-compare-col h4, .ab-preview-head { margin:2px 0 6px 0; }
-.ab-who { color:#445; font-size:12px; }
-</style>"""
 
 
 def _count(value: object) -> int | None:

@@ -17,7 +17,7 @@ from actorbench.ui.mvc import run_in_background
 from actorbench.ui.pages.training.form import ParamsForm, guidelines
 from actorbench.ui.pages.training.jobs import JobFollower
 from actorbench.ui.pages.training.model import FIELDS, TrainingModel
-from actorbench.ui.pages.training.rows import TRAINING_CSS, overview_html, validation_html
+from actorbench.ui.pages.training.rows import overview_html, validation_html
 from actorbench.ui.pages.training.status_panel import JobStatusPanel
 from actorbench.ui.pages.training.versions_panel import VersionsPanel
 from actorbench.ui.state import AppState
@@ -62,7 +62,7 @@ class TrainingView(w.VBox):
         side = w.VBox([w.HBox([self.auto_button, self.start_button, self.cancel_button]),
                        self.formula, self.estimate, self.validation, self.status],
                       layout=w.Layout(width="60%"))
-        super().__init__([w.HTML(TRAINING_CSS), self.errors, self.title, self.overview,
+        super().__init__([self.errors, self.title, self.overview,
                           w.HBox([form, side]), guidelines(), self.panel])
         g = guarded(self.errors)
         self.auto_button.on_click(g(self._on_auto_click))
