@@ -39,3 +39,10 @@ def test_the_batch_page_lists_facets_in_words_and_keeps_the_codes(wb):  # type: 
 
 def test_an_actors_library_status_is_a_member(wb):  # type: ignore[no-untyped-def]
     assert library_status(wb.registry.get(1)) is LibraryStatus.NO_DATA
+
+
+def test_the_side_a_file_was_found_on_is_one_enum():
+    from actorbench.sync.files import Side, Unrecognised
+
+    assert [s.value for s in Side] == ["local", "s3"] and Side.S3.label == "in S3"
+    assert Unrecognised(Side.S3, "x.txt", "not an image").to_json()["where"] == "s3"

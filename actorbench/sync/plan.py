@@ -14,6 +14,7 @@ from ..storage.base import ObjectInfo
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout, image_name_re
 from .files import (
+    Side,
     Unrecognised,
     image_problem,
     is_known_local,
@@ -156,11 +157,11 @@ def scan_local(layout: Layout, actor: str
             if m:
                 images[int(m.group(1))] = LocalFile(Path(entry.path), st.st_size, st.st_mtime_ns)
             elif not is_known_local(actor, entry.name):
-                other.append(Unrecognised("local", entry.name, name_problem(actor, entry.name)))
+                other.append(Unrecognised(Side.LOCAL, entry.name, name_problem(actor, entry.name)))
         elif m:
             blocked[int(m.group(1))] = not_regular_reason(st.st_mode)
         else:
-            other.append(Unrecognised("local", entry.name, not_regular_reason(st.st_mode)))
+            other.append(Unrecognised(Side.LOCAL, entry.name, not_regular_reason(st.st_mode)))
     return images, blocked, other
 
 
@@ -220,7 +221,7 @@ def plan_actor(layout: Layout, actor: str, remote: Iterable[ObjectInfo], manifes
         if parsed and parsed[0] == actor:
             remote_by_idx[parsed[1]] = info
         elif why := remote_problem(actor, info.key.removeprefix(prefix)):
-            unrecognised.append(Unrecognised("s3", info.key.removeprefix(prefix), why))
+            unrecognised.append(Unrecognised(Side.S3, info.key.removeprefix(prefix), why))
     listed = set(listed_indices)
     indices = sorted(set(local) | set(remote_by_idx) | set(manifest.entries) | listed
                      | set(blocked))

@@ -9,7 +9,7 @@ from pathlib import Path
 from actorbench.present.html import Html, h
 from actorbench.present.words import human_bytes, plural, sentence
 from actorbench.sync.decide import Direction, Transfers
-from actorbench.sync.files import printable
+from actorbench.sync.files import Side, printable
 from actorbench.sync.plan import ActorPlan
 from actorbench.ui.widgets.actor_card import counts_html
 from actorbench.ui.widgets.common import empty_state, esc
@@ -33,7 +33,7 @@ def plan_header_html(plan: ActorPlan, used: int, has_base: bool, folder: Path) -
 def unrecognised_html(plan: ActorPlan) -> str:
     """The files beside the training images that are not ones (listed, never synced)."""
     items = [f"<li><code>{esc(printable(u.name))}</code> "
-             f"({'in S3' if u.where == 's3' else 'local'}): {esc(u.reason)}</li>"
+             f"({Side(u.where).label}): {esc(u.reason)}</li>"
              for u in plan.unrecognised]
     return (f"<details open><summary>{plural(len(items), 'file')} that "
             f"{'is' if len(items) == 1 else 'are'} not training images "
