@@ -10,7 +10,7 @@ import ipywidgets as w
 from actorbench.present.html import Html, esc, h, table
 from actorbench.present.progress import TransferMeter
 from actorbench.present.words import facet_word, human_bytes, library_status_word, plural
-from actorbench.sync.progress import ProgressEvent
+from actorbench.sync.progress import ProgressEvent, ProgressKind
 from actorbench.sync.summary import SyncSummary, transferred_verb
 from actorbench.ui.mvc import run_in_background
 from actorbench.ui.pages.batch.model import ANY, BatchModel, CacheModel
@@ -149,18 +149,19 @@ class BatchView(w.VBox):
         self.meter.update(ev)
         with self._lock:
             bar = self._bars.get(ev.actor)
-            if ev.kind == "plan" and bar is not None:
+            if ev.kind == ProgressKind.PLAN and bar is not None:
                 bar.max = max(1, ev.files_total)
                 if ev.files_total == 0:
                     bar.value = 1
                 self.overall.max = max(1, sum(b.max for b in self._bars.values()))
-            elif ev.kind == "file" and bar is not None:
+            elif ev.kind == ProgressKind.FILE and bar is not None:
                 bar.value = min(bar.max, bar.value + 1)
                 self.overall.value = min(self.overall.max, self.overall.value + 1)
-            elif ev.kind == "done" and bar is not None:
+            elif ev.kind == ProgressKind.DONE and bar is not None:
                 bar.value = bar.max
                 bar.bar_style = "success" if ev.ok else "danger"
-            if ev.kind != "bytes":  # (bytes arrive by the hundred: the next file shows them)
+            # (bytes arrive by the hundred: the next file shows them)
+            if ev.kind != ProgressKind.BYTES:
                 self.overall_label.value = esc(self.meter.label())
 
 

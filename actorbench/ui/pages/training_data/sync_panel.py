@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from actorbench.present.words import plural
 from actorbench.sync.plan import ImageStatus
-from actorbench.sync.progress import ProgressEvent
+from actorbench.sync.progress import ProgressEvent, ProgressKind
 from actorbench.sync.summary import SyncSummary, transferred_verb
 from actorbench.thumbs import BadImage, cached_thumbnail
 from actorbench.ui.widgets.common import esc
@@ -92,17 +92,17 @@ class SyncActions:
             return  # the page shows another actor now
         self.meter.update(ev)
         now = time.monotonic()
-        if ev.kind != "bytes" or now - self._label_at >= LABEL_EVERY_S:
+        if ev.kind != ProgressKind.BYTES or now - self._label_at >= LABEL_EVERY_S:
             self._label_at = now
             self.progress_label.value = esc(self.meter.label())
-        if ev.kind == "plan":
+        if ev.kind == ProgressKind.PLAN:
             self.files_bar.max = max(1, ev.files_total)
             self.bytes_bar.max = max(1, ev.bytes_total)
             if ev.files_total == 0:
                 self.files_bar.value, self.bytes_bar.value = 1, 1
-        elif ev.kind == "bytes":
+        elif ev.kind == ProgressKind.BYTES:
             self.bytes_bar.value = max(0, min(self.bytes_bar.max, self.bytes_bar.value + ev.nbytes))
-        elif ev.kind == "file":
+        elif ev.kind == ProgressKind.FILE:
             self.files_bar.value = min(self.files_bar.max, self.files_bar.value + 1)
             tile = self.tile_for(ev.key)
             if ev.ok and tile is not None and tile.change is not None:
@@ -114,7 +114,7 @@ class SyncActions:
                 except BadImage:
                     thumb = None
                 tile.show(tile.change, thumb, ImageStatus.SYNCED)  # the grid updates as images land
-        elif ev.kind == "done":
+        elif ev.kind == ProgressKind.DONE:
             self.bytes_bar.value = self.bytes_bar.max if ev.ok else self.bytes_bar.value
 
     def show_summary(self, s: SyncSummary) -> None:
