@@ -17,7 +17,8 @@ from actorbench.sync.plan import IN_S3, OWED_TO_S3, ImageStatus
 from actorbench.sync.summary import SyncSummary, transferred_verb
 from actorbench.training import JobStatus, TrainingParams, TrainingVersion, VersionStore
 from actorbench.ui.mvc import PageModel, run_in_background
-from actorbench.ui.pages.batch.model import BatchModel, CacheModel
+from actorbench.ui.pages.batch.model import BatchModel
+from actorbench.ui.pages.cache.model import CacheModel
 from actorbench.ui.pages.library.model import LibraryModel
 from actorbench.ui.pages.reports.model import ReportsModel
 from actorbench.ui.pages.training.model import TrainingModel

@@ -24,7 +24,8 @@ from actorbench.ui.widgets.common import CSS, error_html, parse_pixel_ratio
 from actorbench.workbench import Workbench
 
 if TYPE_CHECKING:
-    from actorbench.ui.pages.batch.view import BatchView, CacheView
+    from actorbench.ui.pages.batch.view import BatchView
+    from actorbench.ui.pages.cache.view import CacheView
 
 #: how often the app checks whether actors.json changed on disk
 REGISTRY_POLL_S = 2.0

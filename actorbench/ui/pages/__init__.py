@@ -38,7 +38,7 @@ LIBRARY = Page("Library", "library", "actorbench.ui.pages.library.view:LibraryVi
 TRAINING_DATA = Page("Training Data", "training-data",
                      "actorbench.ui.pages.training_data.view:TrainingDataView", False)
 BATCH = Page("Batch sync", "batch-sync", "actorbench.ui.pages.batch.view:BatchView")
-CACHE = Page("Cache", "cache", "actorbench.ui.pages.batch.view:CacheView")
+CACHE = Page("Cache", "cache", "actorbench.ui.pages.cache.view:CacheView")
 TRAINING = Page("Training", "training", "actorbench.ui.pages.training.view:TrainingView")
 REPORTS = Page("Reports", "reports", "actorbench.ui.pages.reports.view:ReportsView")
 CONNECTION = Page("Connection", "connection",
