@@ -13,8 +13,7 @@ Usage::
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from ._lazy import lazy
 
 __version__ = "0.1.0"
 
@@ -28,6 +27,7 @@ _EXPORTS = {
     "CredentialsError": "actorbench.errors",
     "EnvironmentProblem": "actorbench.errors",
     "ImageStatus": "actorbench.sync",
+    "Notebook": "actorbench.notebook",
     "Layout": "actorbench.storage",
     "ObjectStore": "actorbench.storage",
     "Registry": "actorbench.actors",
@@ -47,14 +47,4 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'actorbench' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy(__name__, _EXPORTS, eager=["__version__"])

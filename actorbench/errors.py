@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class ActorbenchError(Exception):
     """Base class: ``str(err)`` is a complete, user-facing sentence.
@@ -121,6 +123,11 @@ class SharedWriteConflict(EnvironmentProblem):
     """A shared record kept changing under us: every compare-and-swap attempt lost."""
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    """An ``OSError`` saying the disk (or the user's quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for a person: our errors speak for themselves; a full disk says so without the
     temp file's name; anything else gets its type (``KeyError: 'x'`` says more than ``'x'``).
@@ -129,8 +136,6 @@ def describe_error(exc: BaseException) -> str:
     """
     if isinstance(exc, ActorbenchError):
         return str(exc)
-    from .fsutil import is_disk_full  # (fsutil imports this module)
-
     if is_disk_full(exc):
         return f"not written: {exc.strerror}"  # type: ignore[attr-defined]
     return f"{type(exc).__name__}: {exc}"

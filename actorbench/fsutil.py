@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import LockTimeout, UnsafePathError
+from .errors import LockTimeout, UnsafePathError, is_disk_full  # noqa: F401 (moved to errors)
+from .units import format_size  # noqa: F401 (moved to units)
 
 TMP_MARK = ".abtmp-"
 
@@ -322,20 +323,6 @@ def spread_subfolders(folder: Path) -> bool:
 def free_bytes(folder: Path) -> int:
     """Bytes an ordinary user may still write on ``folder``'s filesystem."""
     return shutil.disk_usage(folder).free
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """An ``OSError`` saying the disk (or the user's quota) is full."""
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
-
-
-def format_size(n: float) -> str:
-    """``1_234_000_000`` -> ``"1.23 GB"`` (powers of 1000, like ``ACTORBENCH_MIN_FREE``)."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if abs(n) < 1000:
-            return f"{n:.3g} {unit}" if unit != "bytes" else f"{int(n)} bytes"
-        n /= 1000
-    return f"{n:.3g} TB"
 
 
 def copy_atomic(src: Path, dst: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
+import socket
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -39,8 +41,6 @@ def find_dotenv(start: Path | None = None, env: Mapping[str, str] | None = None)
     return candidate if candidate.is_file() else None
 
 
-_find_dotenv = find_dotenv  # the name doctor imports
-
 
 def check_trusted_file(path: Path | str, setting: str) -> None:
     """Refuse a file (or the link to it) that another user owns or others may write.
@@ -69,6 +69,20 @@ def read_dotenv(path: Path) -> dict[str, str]:
 
 #: settings that name a file actorbench (or boto3) reads: checked like the .env
 FILE_SETTINGS = ("AWS_CA_BUNDLE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
+
+
+@dataclass(frozen=True)
+class Who:
+    """A person at a workstation: ``ACTORBENCH_USER`` (default the OS user) and the host name."""
+
+    user: str
+    machine: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"user": self.user, "machine": self.machine}
+
+    def __str__(self) -> str:
+        return f"{self.user}@{self.machine}"
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,17 @@ class Settings:
     @property
     def registry_path(self) -> Path:
         return self.data_dir / "actors.json"
+
+    @property
+    def who(self) -> Who:
+        """Who acts with these settings: ``user`` over the OS user, and this host's name."""
+        user = self.user
+        if not user:
+            try:
+                user = getpass.getuser()
+            except (OSError, KeyError):  # no USER variables and no passwd entry (a bare container)
+                user = "unknown"
+        return Who(str(user), socket.gethostname() or "unknown")
 
 
 def parse_size(raw: str, name: str) -> int:

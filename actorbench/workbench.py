@@ -6,7 +6,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .actors.registry import Registry
-from .notebook import NotebookAPI
 from .settings import Settings
 from .storage.base import ObjectStore
 from .storage.layout import Layout
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from .team.shared import Team
 
 
-class Workbench(NotebookAPI):
+class Workbench:
     """Everything a page or a command needs, built once from ``Settings``.
 
     Usage::

@@ -290,7 +290,7 @@ def dashboard(t: Target, work: Path, runs: int) -> None:
     env["ACTORBENCH_DATA_DIR"] = str(data)
     env["ACTORBENCH_APP_TOKEN"] = token = secrets.token_urlsafe(32)
     port = free_port()
-    from actorbench.ui.serve import voila_command
+    from actorbench.server.command import voila_command
 
     # a kernel per page opened, and closed pages' kernels live until culled: room for all
     returning = max(3, runs // 2)  # visits of a returning visitor on a 2x screen (+1 warm-up)

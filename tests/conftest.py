@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +16,9 @@ from actorbench.demo import LocalS3, start_moto, start_rclone
 from actorbench.settings import Settings
 from actorbench.storage.client import make_s3_client
 from actorbench.workbench import Workbench
+
+if TYPE_CHECKING:
+    from actorbench.notebook import Notebook
 from tests.netfixtures import ConnectProxy
 
 
@@ -176,6 +180,14 @@ def wb(backend: LocalS3 | None, tmp_path: Path, store_kind: str) -> Workbench:
 
         return Workbench(settings, store=lean_store(settings))
     return Workbench(settings, client=client)
+
+
+@pytest.fixture
+def nb(wb: Workbench) -> Notebook:
+    """The notebook workbench (``ab.open()``'s kind) over ``wb``'s bucket and registry."""
+    from actorbench.notebook import Notebook
+
+    return Notebook(wb.settings, client=wb._client, store=wb.__dict__.get("store"))
 
 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from actorbench.appcmd import app_secret
-from actorbench.appsec import allowed_hosts, host_allowed, is_loopback_bind, origin_allowed
+from actorbench.cli.app import app_secret
 from actorbench.errors import ConfigError
+from actorbench.server.security import allowed_hosts, host_allowed, is_loopback_bind, origin_allowed
 
 HOSTS = allowed_hosts("team.example")
 

@@ -9,7 +9,7 @@ import actorbench.sync.listing as listing
 import actorbench.team.documents as documents
 from actorbench.errors import RegistryError, StoreError
 from actorbench.training import TrainingService
-from actorbench.ui import plan_html
+from actorbench.ui.pages.training_data import header as plan_html
 from actorbench.workbench import Workbench
 from tests.helpers import png, put_remote
 from tests.team_setup import atomic_moto_puts, team_bucket, team_settings

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from actorbench.actors import Registry
-from actorbench.discover import discover
-from actorbench.doctor import FAIL, OK, exit_code, format_table, run_doctor, setting_origins
+from actorbench.diagnostics import FAIL, OK, exit_code, format_table, run_doctor, setting_origins
 from actorbench.storage.client import make_s3_client
 from actorbench.storage.urls import format_s3_url
+from actorbench.sync.discover import discover
 from actorbench.workbench import Workbench
 from tests.conftest import settings_for
 from tests.helpers import png
@@ -247,7 +247,7 @@ def test_cli_discover_and_doctor(moto_server, tmp_path):
 # -- the dashboard's Connection page ---------------------------------------------------------
 def test_connection_page_runs_doctor_off_thread_and_escapes(tmp_path):
     from actorbench.settings import Settings
-    from actorbench.ui.connection import ConnectionView
+    from actorbench.ui.pages.connection.view import ConnectionView
     from actorbench.ui.state import AppState
 
     env = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
@@ -266,7 +266,7 @@ def test_connection_page_runs_doctor_off_thread_and_escapes(tmp_path):
 def test_app_lists_the_connection_page(tmp_path):
     from actorbench.settings import Settings
     from actorbench.ui import App
-    from actorbench.ui.connection import ConnectionView
+    from actorbench.ui.pages.connection.view import ConnectionView
 
     env = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
            "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "ACTORBENCH_DATA_DIR": str(tmp_path)}

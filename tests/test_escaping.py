@@ -15,6 +15,7 @@ import pytest
 
 from actorbench.errors import ActorbenchError
 from actorbench.generate import Img2ImgBackend, Img2ImgError
+from actorbench.present.html import Html, css_class, esc, h, table
 from actorbench.training import (
     RunPodClient,
     RunPodError,
@@ -23,9 +24,8 @@ from actorbench.training import (
     TrainingVersion,
 )
 from actorbench.ui import App
-from actorbench.ui.common import error_html
-from actorbench.ui.html import Html, css_class, esc, h, table
-from actorbench.ui.training import STATUS_CLASS, version_row
+from actorbench.ui.pages.training.rows import STATUS_CLASS, version_row
+from actorbench.ui.widgets.common import error_html
 from tests.helpers import put_remote
 from tests.hostile import (
     BAD_NAMES,
@@ -102,10 +102,12 @@ def test_every_page_shows_hostile_files_as_text(wb):
     try:
         app.state.actor = ID_ACTOR  # its id is markup: no record file can be named after it
         training = app.page("Training")
+        training.model.wait_idle()  # the actor's records are read off the UI thread
         shown = list(html_values(app))
         assert any(esc(MARK) in v for v in shown)  # the id on the Library card
         assert "cannot name a file" in training.errors.value
         app.state.actor = DATA_ACTOR
+        training.model.wait_idle()
         training.poller.wait(30)
         assert "Lost" in training.versions_table.value  # the markup job id was never sent
         registry = wb.settings.registry_path.read_text()

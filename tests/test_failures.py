@@ -23,6 +23,7 @@ from actorbench.demo import free_port
 from actorbench.errors import ConfigError, RegistryError
 from actorbench.settings import Settings
 from actorbench.storage.client import make_s3_client
+from actorbench.units import format_size
 
 NAMES = ["0001_european_30_female", "0002_african_45_male"]
 PREFIX = "system_actors/training_data"
@@ -119,14 +120,14 @@ def test_pull_refuses_with_the_numbers_when_space_is_short(moto_server, tmp_path
     code, out, err = run_main(["pull", "--all", "--json"], world, monkeypatch, capsys)
     assert code == 3 and out == ""
     assert err == (f"error: Not enough disk space in {world.data}: the pull needs "
-                   f"{fsutil.format_size(need)} and would leave 300 MB, below the 1 GB margin "
+                   f"{format_size(need)} and would leave 300 MB, below the 1 GB margin "
                    "(ACTORBENCH_MIN_FREE). Free space or pull fewer actors.\n")
     assert check_nothing_partial(world) == 0  # refused before writing anything
 
     monkeypatch.setattr(fsutil, "free_bytes", lambda folder: 10_000)
     monkeypatch.setenv("ACTORBENCH_MIN_FREE", "0")
     code, _, err = run_main(["pull", "1"], world, monkeypatch, capsys)
-    assert code == 3 and "needs 20 KB and only 10 KB is free, below the 0 bytes margin" in err
+    assert code == 3 and "needs 20 KB and only 10 KB is free, below the 0 B margin" in err
 
     monkeypatch.setattr(fsutil, "free_bytes", REAL_FREE_BYTES)  # plenty
     code, out, _ = run_main(["pull", "--all", "--json"], world, monkeypatch, capsys)

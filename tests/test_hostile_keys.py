@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from actorbench.cli import main
-from actorbench.discover import discover
+from actorbench.sync.discover import discover
 from tests.helpers import png, put_remote, statuses
 
 A, B, C = "0001_european_30_female", "0002_african_45_male", "0003_east_asian_22_female"

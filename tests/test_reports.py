@@ -109,7 +109,7 @@ def test_words_on_the_reports_page(world):
     import re
 
     from actorbench.ui import App
-    from actorbench.ui.reports import totals_line
+    from actorbench.ui.pages.reports.view import totals_line
 
     r = build_report(world.engine, world.registry, world.layout)
     line = re.sub("<[^>]+>", "", totals_line(r.totals))

@@ -166,17 +166,16 @@ def test_cli_report_writes_csv_and_html(cli_world):
 
 def test_workers_option_caps_every_transfer_path(monkeypatch):
     """`--workers 3` means at most 3 transfers at once: threads and download connections."""
-    import actorbench.cli_base as cli_mod
+    from actorbench.cli.context import CliContext
     from actorbench.errors import ConfigError
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
-    monkeypatch.setattr(cli_mod, "STATE", {"overrides": {"workers": 3}})
-    s = cli_mod._wb().settings
+    ctx = CliContext({"workers": 3})
+    s = ctx.workbench().settings
     assert (s.workers, s.connections) == (3, 3)
-    s = cli_mod._wb(7).settings  # the command's option wins over the global one
+    s = ctx.workbench(7).settings  # the command's option wins over the global one
     assert (s.workers, s.connections) == (7, 7)
-    monkeypatch.setattr(cli_mod, "STATE", {"overrides": {}})
-    assert cli_mod._wb().settings.connections == 128
+    assert CliContext().workbench().settings.connections == 128
     with pytest.raises(ConfigError, match="workers"):
-        cli_mod._wb(0)
+        ctx.workbench(0)

@@ -148,7 +148,7 @@ def test_cli_versions_and_mark_good(team, moto_server, tmp_path, monkeypatch, ca
 def test_the_dashboard_sees_another_workstation_change_something(moto_server, tmp_path,
                                                                  atomic_moto_puts):
     from actorbench.team.watch import TeamWatch
-    from actorbench.ui.training_model import TrainingModel
+    from actorbench.ui.pages.training.model import TrainingModel
 
     bucket = team_bucket(moto_server, tmp_path)
     mine = Workbench(team_settings(moto_server, tmp_path / "mine", bucket, "alice"))

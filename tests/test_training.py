@@ -21,7 +21,7 @@ from actorbench.training import (
     estimate,
     make_params,
 )
-from tests.helpers import put_remote, write_local
+from tests.helpers import put_remote, wait_until, write_local
 from tests.single_backend import backend  # noqa: F401 - one backend here
 
 A = "0001_european_30_female"
@@ -413,7 +413,7 @@ def test_training_page_follows_only_the_chosen_actors_jobs(wb):
         time.sleep(1.5)  # A's job moves on meanwhile; B's page must not show it
         assert page.versions_table.value == shown and v.id not in shown
         app.state.actor = A
-        assert page.poller.busy  # followed again
+        wait_until(lambda: page.poller.busy)  # followed again, once its ledger is read
         deadline = time.monotonic() + 20
         while "In progress" not in page.versions_table.value \
                 and "Queued" not in page.versions_table.value:

@@ -10,19 +10,20 @@ import re
 import pytest
 import traitlets as t
 
-from actorbench.appcmd import sample_uploader
 from actorbench.demo import start_fake_runpod
+from actorbench.demo.uploader import sample_uploader
 from actorbench.errors import UnsafePathError
 from actorbench.fsutil import atomic_write_json
+from actorbench.present.html import esc
+from actorbench.present.words import money
 from actorbench.reports.plots import loss_curve, loss_points, png
 from actorbench.reports.training import build_training_report
 from actorbench.training import TrainingParams, TrainingService, TrainingVersion
 from actorbench.ui import App
-from actorbench.ui.html import esc
-from actorbench.ui.reports_training import actors_table, totals_words
-from actorbench.ui.sample_thumbs import SampleThumbs, sample_key
-from actorbench.ui.training_model import VersionsModel
-from actorbench.ui.training_rows import money, stage_html, stage_label, version_row
+from actorbench.ui.pages.reports.training_panel import actors_table, totals_words
+from actorbench.ui.pages.training.model import VersionsModel
+from actorbench.ui.pages.training.rows import stage_html, stage_label, version_row
+from actorbench.ui.pages.training.sample_thumbs import SampleThumbs, sample_key
 from tests.helpers import wait_until
 from tests.hostile import MARK, PAYLOAD, assert_inert
 from tests.test_escaping import html_values

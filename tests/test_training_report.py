@@ -7,7 +7,7 @@ import pytest
 
 from actorbench.reports.training import build_training_report, calibration
 from actorbench.training import TrainingParams
-from actorbench.training.estimate import GPU_PRICE_PER_S, estimate
+from actorbench.training.estimates import GPU_PRICE_PER_S, estimate
 from actorbench.training.status import JobStatus
 from actorbench.training.versions import TrainingVersion
 

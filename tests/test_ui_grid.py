@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from actorbench.errors import ActorbenchError
-from actorbench.ui.tiles import tile_html
+from actorbench.ui.pages.training_data.tiles import tile_html
 from tests.helpers import click, png, put_remote, ticked, wait_until, write_local
 from tests.single_backend import backend  # noqa: F401 - one backend here
 
@@ -91,7 +91,7 @@ def test_switching_actor_hides_the_tiles_and_reuses_them(app, wb, monkeypatch):
 def test_a_drawing_overtaken_by_an_actor_switch_does_not_show_its_grid(app, wb, monkeypatch):
     """A background drawing of actor A, still running when B is chosen, must not show A's
     tiles again under B's header (nor make B's render skip B's local images)."""
-    import actorbench.ui.image_grid as grid_mod
+    import actorbench.ui.pages.training_data.image_grid as grid_mod
 
     td = a_shown_b_local(app, wb)
     real = grid_mod.read_cached_thumbnail
@@ -191,8 +191,8 @@ def test_thumbnails_are_sized_for_the_screen_the_page_says_it_has(app, wb):
 
 
 def test_a_thumbnail_is_as_sharp_as_the_screen_and_no_bigger():
-    from actorbench.ui.common import parse_pixel_ratio
-    from actorbench.ui.tiles import tile_thumb_px
+    from actorbench.ui.pages.training_data.tiles import tile_thumb_px
+    from actorbench.ui.widgets.common import parse_pixel_ratio
 
     # what String(window.devicePixelRatio) gives, and what it never gives
     assert [parse_pixel_ratio(v) for v in ("1", "2", "1.25", "0.8999999761581421")] \
@@ -214,7 +214,7 @@ def test_cards_and_base_images_are_redrawn_sharp_for_a_2x_screen(app, wb):
 
     from PIL import Image
 
-    from actorbench.ui.gallery import CARD_PX
+    from actorbench.ui.widgets.thumbs import CARD_PX
 
     def sides(html: str) -> list[tuple[int, int]]:
         return [Image.open(io.BytesIO(base64.b64decode(m))).size

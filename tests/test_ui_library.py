@@ -13,9 +13,11 @@ import pytest
 
 from actorbench.actors import Actor
 from actorbench.fsutil import atomic_write_json
+from actorbench.present.html import esc
 from actorbench.sync.plan import ActorPlan, Change, ImageStatus
 from actorbench.ui import App, visit
-from actorbench.ui.cards import (
+from actorbench.ui.pages.library.model import PAGE_SIZE
+from actorbench.ui.widgets.actor_card import (
     Tally,
     actor_header,
     actor_label,
@@ -25,8 +27,6 @@ from actorbench.ui.cards import (
     tally,
     validated_words,
 )
-from actorbench.ui.gallery import PAGE_SIZE
-from actorbench.ui.html import esc
 from tests.helpers import png, put_remote, write_local
 from tests.hostile import MARK, PAYLOAD, assert_inert
 from tests.single_backend import backend  # noqa: F401 - one backend here

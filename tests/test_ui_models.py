@@ -12,15 +12,18 @@ import traitlets as t
 
 from actorbench.errors import ActorbenchError, describe_error
 from actorbench.fsutil import atomic_write_json
-from actorbench.palette import IMAGE, JOB_TONE, job_swatch, status_css
+from actorbench.present.palette import IMAGE, JOB_TONE, job_swatch, status_css
 from actorbench.sync.plan import IN_S3, OWED_TO_S3, ImageStatus
 from actorbench.sync.summary import SyncSummary, transferred_verb
 from actorbench.training import JobStatus, TrainingParams, TrainingVersion, VersionStore
-from actorbench.ui.background import PageModel, run_in_background
-from actorbench.ui.library import LibraryModel
-from actorbench.ui.models import BatchModel, CacheModel, ReportsModel, TrainingDataModel
+from actorbench.ui.mvc import PageModel, run_in_background
+from actorbench.ui.pages.batch.model import BatchModel
+from actorbench.ui.pages.cache.model import CacheModel
+from actorbench.ui.pages.library.model import LibraryModel
+from actorbench.ui.pages.reports.model import ReportsModel
+from actorbench.ui.pages.training.model import TrainingModel
+from actorbench.ui.pages.training_data.model import TrainingDataModel
 from actorbench.ui.state import AppState
-from actorbench.ui.training_model import TrainingModel
 from tests.helpers import png, put_remote
 from tests.hostile import PAYLOAD, assert_inert
 from tests.single_backend import backend  # noqa: F401 - one backend here
@@ -196,8 +199,8 @@ def test_an_s3_call_that_fails_in_the_background_is_shown_on_the_page(app, wb):
 
 
 def test_a_page_that_cannot_be_built_says_why_escaped(app, monkeypatch):
-    import actorbench.ui.reports as reports_page
-    import actorbench.ui.training as training_page
+    import actorbench.ui.pages.reports.view as reports_page
+    import actorbench.ui.pages.training.view as training_page
 
     def boom(state):
         raise RuntimeError(PAYLOAD)
@@ -243,8 +246,8 @@ def test_one_palette_for_badges_plots_and_job_statuses():
 
     from actorbench.reports.plots import COLORS, status_mix
     from actorbench.reports.tables import STATUS_COLS, CoverageReport
-    from actorbench.ui.common import CSS
-    from actorbench.ui.training import STATUS_CLASS
+    from actorbench.ui.pages.training.rows import STATUS_CLASS
+    from actorbench.ui.widgets.common import CSS
 
     assert set(IMAGE) == set(ImageStatus)
     for status, swatch in IMAGE.items():

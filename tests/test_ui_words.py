@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from actorbench.sync.progress import ProgressEvent
-from actorbench.ui.words import (
-    TransferMeter,
+from actorbench.present.progress import TransferMeter
+from actorbench.present.words import (
     bytes_pair,
     duration,
     human_bytes,
@@ -21,8 +20,9 @@ from actorbench.ui.words import (
     sentence,
     short_time,
 )
+from actorbench.sync.progress import ProgressEvent
 
-MB = 1024 * 1024
+MB = 1000 * 1000  # sizes are decimal, as ACTORBENCH_MIN_FREE reads them
 
 
 def test_plurals():
@@ -33,15 +33,15 @@ def test_plurals():
 
 
 @pytest.mark.parametrize(("n", "text"), [
-    (0, "0 B"), (512, "512 B"), (1024, "1 KB"), (1536, "1.5 KB"), (24 * MB, "24 MB"),
-    (int(2.4 * MB), "2.4 MB"), (3 * 1024 * MB, "3 GB"), (5000 * 1024 * MB, "5000 GB")])
+    (0, "0 B"), (512, "512 B"), (1000, "1 KB"), (1500, "1.5 KB"), (24 * MB, "24 MB"),
+    (int(2.4 * MB), "2.4 MB"), (3 * 1000 * MB, "3 GB"), (5000 * 1000 * MB, "5 TB")])
 def test_sizes(n, text):
     assert human_bytes(n) == text
 
 
 def test_size_pairs_share_the_unit_of_the_total():
     assert bytes_pair(24 * MB, 40 * MB) == "24 / 40 MB"
-    assert bytes_pair(512 * 1024, 2 * MB) == "0.5 / 2 MB"
+    assert bytes_pair(500 * 1000, 2 * MB) == "0.5 / 2 MB"
     assert bytes_pair(100, 900) == "100 / 900 B"
 
 
@@ -67,7 +67,7 @@ def test_statuses_in_words():
     assert image_status_word("s3_only") == "S3 only"
     assert image_status_word("local_modified") == "Modified locally"
     assert [library_status_word(s) for s in ("synced", "not_synced", "no_data")] == [
-        "Synced", "Not synced", "No images"]
+        "Synced", "Not synced yet", "No images yet"]
     assert job_status_word("IN_PROGRESS") == "In progress"
     assert job_status_word("TIMED_OUT") == "Timed out"
     assert job_status_word(7) == "7" and job_status_word("NEW_THING") == "NEW_THING"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from jupyter_server._tz import utcnow
 
-from actorbench.ui import voila_server as vs
+from actorbench.server import voila_server as vs
 
 
 class PoolManager:
@@ -126,7 +126,7 @@ def test_a_restart_of_a_given_kernel_does_not_wait() -> None:
 
 
 def test_the_dashboard_command_leaves_the_timing_to_this_module() -> None:
-    from actorbench.ui.serve import voila_command
+    from actorbench.server.command import voila_command
 
     assert "--VoilaKernelManager.fill_delay=0" in voila_command(8866)
 

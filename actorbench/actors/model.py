@@ -116,11 +116,6 @@ class Actor:
     def has_validated_model(self) -> bool:
         return bool(self.validated_lora_model)
 
-    def _repr_html_(self) -> str:
-        from ..richrepr import actor_html
-
-        return actor_html(self)
-
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "name": self.name}
         out.update(self.extra)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,24 @@ from ..fsutil import atomic_write_json, clean_stale_temps, file_lock
 from .model import Actor, check_actor_name, trigger_problem
 
 KNOWN = {"id", "name", "training_data", "validated_lora_model"}
-LIBRARY_STATUSES = ("synced", "not_synced", "no_data")
+
+
+class LibraryStatus(StrEnum):
+    """An actor's state in the library, as the Library's filter and card and the Batch sync
+    page name it; the value is the code stored and compared, ``label`` the words shown."""
+
+    SYNCED = "synced"
+    NOT_SYNCED = "not_synced"
+    NO_DATA = "no_data"
+
+    @property
+    def label(self) -> str:
+        return _LIBRARY_WORDS[self]
+
+
+_LIBRARY_WORDS = {LibraryStatus.SYNCED: "Synced", LibraryStatus.NOT_SYNCED: "Not synced yet",
+                  LibraryStatus.NO_DATA: "No images yet"}
+LIBRARY_STATUSES = tuple(LibraryStatus)
 
 
 #: (inode, mtime in ns, size): a rename over the file (atomic_write_json) changes the inode
@@ -123,10 +141,10 @@ def _id_key(actor_id: int | str) -> str:
     return (text.lstrip("0") or "0") if text.isdigit() else text
 
 
-def library_status(actor: Actor) -> str:
+def library_status(actor: Actor) -> LibraryStatus:
     if not actor.training_data or not (actor.image_count or actor.s3_urls):
-        return "no_data"
-    return "synced" if actor.synced else "not_synced"
+        return LibraryStatus.NO_DATA
+    return LibraryStatus.SYNCED if actor.synced else LibraryStatus.NOT_SYNCED
 
 
 @dataclass

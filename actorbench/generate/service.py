@@ -9,16 +9,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..actors.registry import read_json
 from ..clock import now_iso
 from ..errors import ActorbenchError, RegistryError
 from ..fsutil import atomic_write_json, dir_lock, fsync_dir, write_temp
 from ..thumbs import open_image
-from ..workbench import Workbench
 from .augment import AugmentBackend
 from .img2img import Img2ImgBackend
+
+if TYPE_CHECKING:
+    from ..workbench import Workbench  # passed in: the service needs no import of it
 
 
 @dataclass

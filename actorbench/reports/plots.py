@@ -10,11 +10,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from ..palette import IMAGE, NEUTRAL, colour
+from ..present.palette import IMAGE, NEUTRAL, colour
 from ..sync.plan import ImageStatus
 from .tables import STATUS_COLS, CoverageReport
 
-#: the pages' badge colours (``actorbench.palette``), by status value
+#: the pages' badge colours (``actorbench.present.palette``), by status value
 COLORS = {s.value: sw.colour for s, sw in IMAGE.items()}
 SYNCED, S3, LOCAL = (colour(ImageStatus.SYNCED), colour(ImageStatus.S3_ONLY),
                      colour(ImageStatus.LOCAL_ONLY))

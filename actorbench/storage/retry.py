@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from ..errors import Cancelled, CredentialsError, PreconditionFailed, StoreError
-from ..fsutil import is_disk_full
+from ..errors import Cancelled, CredentialsError, PreconditionFailed, StoreError, is_disk_full
 
 #: attempts per object (1 bulk + 4 careful) and per call outside a transfer
 MAX_ATTEMPTS = 5

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Cancelled, PreconditionFailed
-from ..fsutil import copy_atomic, is_disk_full, syncfs
+from ..errors import Cancelled, PreconditionFailed, is_disk_full
+from ..fsutil import copy_atomic, syncfs
 from ..storage.base import BulkGetter, ObjectStore
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout

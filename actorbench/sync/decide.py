@@ -109,11 +109,6 @@ class Transfers:
     items: tuple[Transfer, ...]
     refused: tuple[Refusal, ...] = ()
 
-    def _repr_html_(self) -> str:
-        from ..richrepr import transfers_html
-
-        return transfers_html(self)
-
     def of(self, *actions: Action) -> list[Transfer]:
         return [t for t in self.items if t.action in actions]
 

@@ -18,10 +18,11 @@ from .. import fsutil
 from ..actors.registry import Registry
 from ..clock import now_iso
 from ..errors import AccessRefused, DiskSpaceError
-from ..fsutil import AtomicBatch, clean_stale_temps, dir_lock, format_size
+from ..fsutil import AtomicBatch, clean_stale_temps, dir_lock
 from ..storage.base import ObjectInfo, ObjectStore
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout
+from ..units import format_size
 from . import cache, listing, records
 from .apply import ActorRun, Applier
 from .config import IMAGES_PER_ACTOR, SyncConfig

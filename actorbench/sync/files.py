@@ -12,6 +12,7 @@ import re
 import stat
 import struct
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ..errors import UnsafePathError
@@ -36,16 +37,28 @@ MAX_CAPTION_CHARS = 1000
 MAX_CAPTION_BYTES = 4 * MAX_CAPTION_CHARS
 
 
+class Side(StrEnum):
+    """Where a file was found: on this disk (``training_data/``) or in S3 (the actor's
+    prefix). The value is what ``--json`` prints; ``label`` the words the pages use."""
+
+    LOCAL = "local"
+    S3 = "s3"
+
+    @property
+    def label(self) -> str:
+        return "in S3" if self is Side.S3 else "local"
+
+
 @dataclass(frozen=True)
 class Unrecognised:
     """An entry beside the images that is not one: reported, never synced, never deleted."""
 
-    where: str  # "local" (training_data/) or "s3" (the actor's prefix)
+    where: Side
     name: str  # relative to training_data/ or to the actor's prefix
     reason: str
 
     def to_json(self) -> dict[str, str]:
-        return {"where": self.where, "name": self.name, "reason": self.reason}
+        return {"where": str(self.where), "name": self.name, "reason": self.reason}
 
 
 def printable(name: str) -> str:

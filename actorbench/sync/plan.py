@@ -11,6 +11,7 @@ from ..storage.base import ObjectInfo
 from ..storage.hashing import HashCache
 from ..storage.layout import Layout, caption_name_re
 from .files import (
+    Side,
     Unrecognised,
     caption_problem,
     image_problem,
@@ -114,11 +115,6 @@ class ActorPlan:
     warnings: list[str] = field(default_factory=list)  # e.g. a bad entry of response.json
     captions: list[Change] = field(default_factory=list)
 
-    def _repr_html_(self) -> str:
-        from ..richrepr import plan_html
-
-        return plan_html(self)
-
     def counts(self) -> dict[str, int]:
         c = Counter(ch.status.value for ch in self.changes)
         return {s.value: c.get(s.value, 0) for s in ImageStatus}
@@ -208,7 +204,7 @@ def plan_actor(layout: Layout, actor: str, remote: Iterable[ObjectInfo], manifes
         elif info.key.startswith(prefix) and (m := cpat.match(rest)):
             remote_captions[int(m.group(1))] = info
         elif why := remote_problem(actor, rest):
-            unrecognised.append(Unrecognised("s3", rest, why))
+            unrecognised.append(Unrecognised(Side.S3, rest, why))
     listed = set(listed_indices)
     indices = sorted(set(local) | set(remote_by_idx) | set(manifest.entries) | listed
                      | set(blocked))
@@ -245,9 +241,9 @@ def _plan_captions(layout: Layout, actor: str, plan: ActorPlan, scan: LocalScan,
         if i not in exists:
             name = layout.caption_path(actor, i).name
             if lf is not None or i in scan.blocked_captions:
-                plan.unrecognised.append(Unrecognised("local", name, orphan_caption_reason(i)))
+                plan.unrecognised.append(Unrecognised(Side.LOCAL, name, orphan_caption_reason(i)))
             if ro is not None:
-                plan.unrecognised.append(Unrecognised("s3", name, orphan_caption_reason(i)))
+                plan.unrecognised.append(Unrecognised(Side.S3, name, orphan_caption_reason(i)))
             continue
         status = classify(lf, ro, base, hashes)
         problem = scan.blocked_captions.get(i, "")

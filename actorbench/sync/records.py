@@ -8,9 +8,9 @@ from urllib.parse import unquote
 
 from ..actors.registry import Registry, read_json
 from ..clock import now_iso
-from ..errors import ActorbenchError, EnvironmentProblem, RegistryError
+from ..errors import ActorbenchError, EnvironmentProblem, RegistryError, is_disk_full
 from ..errors import describe_error as describe
-from ..fsutil import atomic_write_json, is_disk_full
+from ..fsutil import atomic_write_json
 from ..storage.layout import Layout, image_name_re
 from ..storage.urls import format_s3_url
 from .plan import OWED_TO_S3, ActorPlan, ImageStatus

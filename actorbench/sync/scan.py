@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import UnsafePathError
 from ..storage.layout import Layout, caption_name_re, image_name_re
-from .files import Unrecognised, is_known_local, name_problem, not_regular_reason
+from .files import Side, Unrecognised, is_known_local, name_problem, not_regular_reason
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,10 @@ def scan_folder(layout: Layout, actor: str) -> LocalScan:
             if m:
                 files[int(m.group(1))] = LocalFile(Path(entry.path), st.st_size, st.st_mtime_ns)
             elif not is_known_local(actor, entry.name):
-                scan.other.append(Unrecognised("local", entry.name,
+                scan.other.append(Unrecognised(Side.LOCAL, entry.name,
                                                name_problem(actor, entry.name)))
         elif m:
             blocked[int(m.group(1))] = not_regular_reason(st.st_mode)
         else:
-            scan.other.append(Unrecognised("local", entry.name, not_regular_reason(st.st_mode)))
+            scan.other.append(Unrecognised(Side.LOCAL, entry.name, not_regular_reason(st.st_mode)))
     return scan

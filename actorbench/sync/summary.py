@@ -33,11 +33,6 @@ class SyncSummary:
     bytes: int = 0
     captions: int = 0  # of ``total``, how many are captions (the rest are images)
 
-    def _repr_html_(self) -> str:
-        from ..richrepr import summary_html
-
-        return summary_html(self)
-
     def error(self, key: str, message: str) -> None:
         self.failed += 1
         self.errors.append({"key": key, "error": message})

@@ -8,6 +8,15 @@ conditions. The ``Team`` object itself is in ``team.shared`` (imported by the wo
 ``ACTORBENCH_TEAM=1``).
 """
 
-from .identity import Who, stamp, who_of
+from typing import Any
+
+from ..clock import stamp
+from ..settings import Who
+
+
+def who_of(settings: Any) -> Who:
+    """``settings.who`` (kept for callers of the old ``team.identity.who_of``)."""
+    return settings.who
+
 
 __all__ = ["Who", "stamp", "who_of"]

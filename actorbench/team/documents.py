@@ -19,6 +19,11 @@ from ..errors import PreconditionFailed, RegistryError, SharedWriteConflict, Sto
 from ..storage.base import ObjectStore
 
 #: compare-and-swap attempts before a writer gives up (and says so: nothing is dropped quietly)
+#: the shared documents' names under the team prefix: one vocabulary for writers and watchers
+REGISTRY_DOC = "registry.json"  # new actors, validated models
+LEDGERS = "ledgers/"  # ledgers/<actor id>.json: each actor's training versions
+PARAMS = "params/"  # params/<actor folder>.json: the parameters saved last
+
 ATTEMPTS = 12
 #: a shared document larger than this is refused, not parsed (a ledger of ~10,000 versions)
 MAX_DOC_BYTES = 16 * 1000**2

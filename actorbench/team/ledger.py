@@ -18,7 +18,7 @@ from ..fsutil import atomic_write_json
 from ..storage.layout import Layout
 from ..training.status import ACTIVE, JobStatus
 from ..training.versions import TrainingVersion, VersionStore, mark_record, markable
-from .documents import SharedDocuments
+from .documents import LEDGERS, SharedDocuments
 from .marks import MarkRules
 from .merge import merge_ledger, next_revision
 
@@ -45,7 +45,7 @@ class SharedLedger(VersionStore):
         return self.rules.why_not(mark, "*", versions, any_actor=True) is None
 
     def doc_name(self, actor_id: str | int) -> str:
-        return f"ledgers/{self.path(actor_id).name}"  # path() refuses an unsafe id
+        return f"{LEDGERS}{self.path(actor_id).name}"  # path() refuses an unsafe id
 
     def _cache(self, actor_id: str | int, doc: dict[str, Any]) -> None:
         atomic_write_json(self.path(actor_id), doc)

@@ -17,11 +17,11 @@ from ..errors import ActorbenchError
 from ..fsutil import atomic_write_json, clean_stale_temps, file_lock
 from ..storage.layout import Layout
 from ..training.runpod import check_url
-from .documents import SharedDocuments
+from .documents import REGISTRY_DOC, SharedDocuments
 from .marks import MarkRules
 from .merge import merge_registry
 
-DOC = "registry.json"
+DOC = REGISTRY_DOC
 #: where a workstation keeps an actor's files: never shared, filled in by each one
 LOCAL_FIELDS = ("local_path", "base_image_path", "synced")
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..clock import stamp
 from ..fsutil import atomic_write_json
-from ..settings import Settings
+from ..settings import Settings, Who
 from ..storage.base import ObjectStore
 from ..storage.layout import Layout
-from .documents import SharedDocuments
-from .identity import Who, stamp, who_of
+from .documents import PARAMS, SharedDocuments
 from .ledger import SharedLedger
 from .merge import in_future, merge_params, next_revision
 from .probe import check_conditional_writes
@@ -49,11 +49,11 @@ class Team:
              probe: bool = True) -> Team:
         if probe:
             check_conditional_writes(store, settings.team_prefix, server_name(settings))
-        return cls(store, layout, settings.team_prefix, who_of(settings))
+        return cls(store, layout, settings.team_prefix, settings.who)
 
     # -- saved parameters ----------------------------------------------------------------------
     def params_doc(self, actor_name: str) -> str:
-        return f"params/{self.layout.actor_dir(actor_name).name}.json"  # a safe name only
+        return f"{PARAMS}{self.layout.actor_dir(actor_name).name}.json"  # a safe name only
 
     def refresh_params(self, actor_name: str, path: Path) -> None:
         """Write the shared parameters of the actor to ``path`` (the local cache)."""

@@ -2,12 +2,10 @@
 
 # names are imported on first use (PEP 562): the dashboard's kernel needs only ``status`` at
 # start, and requests, pydantic and the presets cost ~0.1 s of every page's kernel start
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-# (imported now: the function ``estimate`` shares its name with its module, and importing
-# ``actorbench.training.estimate`` later would set this package's ``estimate`` to the module)
-from .estimate import GPU_PRICE_PER_S, Estimate, estimate
+from .._lazy import lazy
+from .estimates import GPU_PRICE_PER_S, Estimate, estimate
 
 if TYPE_CHECKING:
     from .guidelines import GUIDELINES
@@ -30,15 +28,7 @@ _WHERE = {
     "TrainingVersion": "versions", "VersionStore": "versions",
 }
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _WHERE[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value  # once: later lookups do not come here
-    return value
+__getattr__, _ = lazy(__name__, {name: f".{module}" for name, module in _WHERE.items()})
 
 
 __all__ = ["ACTIVE", "FINAL", "GPU_PRICE_PER_S", "GUIDELINES", "PRESETS", "STATES", "Adjusted",

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from ..errors import ActorbenchError
 from ..storage.retry import RetryPolicy, is_transient, never_sent, retry_after
 from .adapter import Adapter
-from .status import STATES, JobStatus
+from .status import STAGES, STATES, JobStatus
 
 if TYPE_CHECKING:  # requests is imported by the client that talks to RunPod: the dashboard's
     import requests  # kernel and the CLI start without it (~60 ms), as they rarely need it
@@ -243,8 +243,6 @@ def check_status(data: dict[str, Any], job_id: str, what: str = "RunPod status"
     return out
 
 
-#: the stages of a job (docs/runpod-worker.md); a progress document names one
-STAGES = ("queued", "downloading", "training", "sampling", "uploading", "done")
 #: at most this many samples and loss points are kept from one answer
 MAX_SAMPLES, MAX_LOSS_POINTS = 200, 20_000
 

@@ -6,23 +6,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..captions import CaptionStore, Carried, Describe, drafts_for, facet_words, plain_only
-from ..clock import now_iso
+from ..clock import now_iso, stamp
 from ..errors import ActorbenchError
 from ..fsutil import atomic_write_json
 from ..storage.layout import lora_prefix
 from ..sync.plan import in_s3
-from ..team.identity import stamp, who_of
-from ..workbench import Workbench
 from .adapter import CONTRACT, CONTRACT_CAPTIONS, load_adapter
-from .estimate import Estimate, estimate
+from .estimates import Estimate, estimate
 from .params import TrainingParams, auto_adjust, make_params
 from .runpod import RunPodClient, RunPodError, check_status, is_job_id
 from .status import ACTIVE, FINAL, RETRYABLE, STATES, JobStatus
 from .validate import CaptionInput, Validation, validate_dataset
 from .versions import TrainingVersion, VersionStore
+
+if TYPE_CHECKING:
+    from ..workbench import Workbench  # passed in: the service needs no import of it
 
 
 @dataclass
@@ -51,7 +52,7 @@ class TrainingService:
         self.describe = describe
         # team mode: the ledger in the bucket (compare-and-swap); else the local file
         self.versions = (wb.team.ledger if wb.team is not None
-                         else VersionStore(wb.layout, who_of(wb.settings).as_dict()))
+                         else VersionStore(wb.layout, wb.settings.who.as_dict()))
 
     @property
     def client(self) -> RunPodClient:
@@ -96,7 +97,7 @@ class TrainingService:
         if adjust and validation.images:
             adj = auto_adjust(params, validation.images)
             params, formula = adj.params, adj.formula
-        from ..reports.training import all_local_versions, calibration
+        from .costs import all_local_versions, calibration
 
         measured = calibration(all_local_versions(self.wb.layout))
         return Prepared(name, params, formula, estimate(params, calibration=measured),
@@ -161,7 +162,7 @@ class TrainingService:
         try:
             self.versions.save(actor.id, versions)
         except Exception as exc:  # whatever failed, keep the job id first
-            local = VersionStore(self.wb.layout, who_of(self.wb.settings).as_dict())
+            local = VersionStore(self.wb.layout, self.wb.settings.who.as_dict())
             local.save(actor.id, versions)
             raise ActorbenchError(
                 f"{actor.name} {version.name} was launched (RunPod job {version.job_id}) but "
@@ -341,6 +342,6 @@ def apply_status(v: TrainingVersion, st: dict[str, Any]) -> None:
         v.error = str(st.get("error") or status)
         v.timings["finished_at"] = now_iso()
     if status in FINAL and st.get("executionTime"):  # what RunPod bills for this job
-        from ..reports.training import actual_cost
+        from .costs import actual_cost
 
         v.timings["cost_usd"] = actual_cost(v)

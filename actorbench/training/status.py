@@ -1,8 +1,10 @@
-"""A training job's state: RunPod's six, and the three actorbench records on its own."""
+"""A training job's state: RunPod's six, the three actorbench records on its own, and the
+worker's stages (queued -> ... -> done) with their words."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class JobStatus(StrEnum):
@@ -43,3 +45,38 @@ ACTIVE = frozenset({JobStatus.LAUNCHING, JobStatus.IN_QUEUE, JobStatus.IN_PROGRE
 RUNNING = frozenset({JobStatus.IN_QUEUE, JobStatus.IN_PROGRESS})
 #: what ``POST /retry`` accepts
 RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT})
+
+
+class Stage(StrEnum):
+    """Where a job is, as the worker's progress documents name it (``worker/contract.py``
+    keeps its own copy, the image cannot import actorbench: a test checks both are equal)."""
+
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    TRAINING = "training"
+    SAMPLING = "sampling"
+    UPLOADING = "uploading"
+    DONE = "done"
+
+    @property
+    def label(self) -> str:
+        """The stepper's word: ``"Queued"``."""
+        return self.value.capitalize()
+
+
+#: the stages in order (a progress document names one)
+STAGES = tuple(Stage)
+
+
+def stage_of(v: Any) -> str:
+    """A ``Stage`` from a ``TrainingVersion``'s status and progress; a job that ended otherwise
+    gives its status in lower case (``"failed"``, ``"cancelled"``, ``"lost"``)."""
+    status = str(v.status)
+    if status == JobStatus.COMPLETED:
+        return Stage.DONE
+    if status in (JobStatus.IN_QUEUE, JobStatus.LAUNCHING):
+        return Stage.QUEUED
+    if status == JobStatus.IN_PROGRESS:
+        stage = (v.progress or {}).get("stage")
+        return Stage(stage) if isinstance(stage, str) and stage in STAGES else Stage.TRAINING
+    return status.lower()

@@ -1,5 +1,5 @@
 """The dashboard (the only package that imports ipywidgets)."""
 
-from .app import App
+from actorbench.ui.app import App
 
 __all__ = ["App"]

@@ -4,31 +4,37 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import ipywidgets as w
 
-from ..actors.registry import FileSignature, file_signature
-from ..errors import ActorbenchError, describe_error
-from ..settings import Settings, project_root
-from ..workbench import Workbench
-from .background import PageModel
-from .batch import BatchView, CacheView
-from .cards import actor_header
-from .common import CSS, error_html, parse_pixel_ratio
-from .library import LibraryView
-from .state import AppState
-from .training_data import TrainingDataView
-from .visit import on_visit, query_params
+from actorbench.actors.registry import FileSignature, file_signature
+from actorbench.errors import ActorbenchError, describe_error
+from actorbench.settings import Settings, project_root
+from actorbench.ui.mvc import PageModel
+from actorbench.ui.pages import BATCH, CACHE, TRAINING_DATA, page_for_link
+from actorbench.ui.pages import LIBRARY as LIBRARY_PAGE
+from actorbench.ui.pages import PAGES as PAGE_LIST
+from actorbench.ui.pages.library.view import LibraryView
+from actorbench.ui.pages.training_data.view import TrainingDataView
+from actorbench.ui.state import AppState
+from actorbench.ui.visit import on_visit, query_params
+from actorbench.ui.widgets.actor_card import actor_header
+from actorbench.ui.widgets.common import CSS, error_html, parse_pixel_ratio
+from actorbench.workbench import Workbench
+
+if TYPE_CHECKING:
+    from actorbench.ui.pages.batch.view import BatchView
+    from actorbench.ui.pages.cache.view import CacheView
 
 #: how often the app checks whether actors.json changed on disk
 REGISTRY_POLL_S = 2.0
 
 Signatures = tuple[FileSignature | None, FileSignature | None]
 
-LIBRARY = "Library"
-PAGES = (LIBRARY, "Training Data", "Batch sync", "Cache", "Training", "Reports",
-         "Connection")
+LIBRARY = LIBRARY_PAGE.title
+#: the tabs' titles, in order (``ui.pages.PAGES`` is the registry)
+PAGES = tuple(p.title for p in PAGE_LIST)
 
 
 class App(w.VBox):
@@ -45,21 +51,19 @@ class App(w.VBox):
         # before the Library redraws its cards (a card's button opens that page)
         self.training_data = TrainingDataView(self.state)
         self.library = LibraryView(self.state)
-        factories: list[tuple[str, Callable[[AppState], w.Widget]]] = [
-            ("Batch sync", BatchView), ("Cache", CacheView), *self._lazy_pages()]
-        self._factories = dict(factories)
-        self._built: dict[str, w.Widget] = {"Library": self.library,
-                                             "Training Data": self.training_data}
-        holders = [self.library, self.training_data] + [
-            w.VBox([w.HTML("<i>Loading …</i>")]) for _ in factories]
-        self.tabs = w.Tab(children=holders,
-                          titles=["Library", "Training Data", *(t for t, _ in factories)])
+        self._factories: dict[str, Callable[[AppState], w.Widget]] = {
+            p.title: p.build for p in PAGE_LIST}
+        self._built: dict[str, w.Widget] = {LIBRARY_PAGE.title: self.library,
+                                             TRAINING_DATA.title: self.training_data}
+        holders = [self._built.get(p.title) or w.VBox([w.HTML("<i>Loading …</i>")])
+                   for p in PAGE_LIST]
+        self.tabs = w.Tab(children=holders, titles=[p.title for p in PAGE_LIST])
         self.tabs.add_class("ab-tabs")
         self.title = w.HTML()
         self.title.add_class("ab-app-header")
         # the style sheet apart from the header: choosing an actor redraws the header only
         # (a replaced style sheet makes the browser restyle the whole page)
-        # the page script writes the screen's pixel ratio here (voila_page/index.html.j2)
+        # the page script writes the screen's pixel ratio here (server/templates/index.html.j2)
         self.screen = w.Text(continuous_update=True, layout=w.Layout(display="none"))
         self.screen.add_class("ab-screen")
         super().__init__([w.HTML(CSS, layout=w.Layout(display="none")), self.screen,
@@ -136,10 +140,9 @@ class App(w.VBox):
                                      f"{describe_error(exc)}")
             return
         self.state.actor = name
-        wanted = params.get("page", "").replace("-", " ").replace("_", " ").strip().lower()
-        for title in self.tabs.titles:
-            if wanted and title.lower() == wanted:
-                self.state.open_page = title
+        wanted = page_for_link(params.get("page", ""))
+        if wanted is not None:
+            self.state.open_page = wanted.title
 
     def _on_tab_index(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:
@@ -151,25 +154,6 @@ class App(w.VBox):
         if change["new"] in self.tabs.titles:
             self.tabs.selected_index = list(self.tabs.titles).index(change["new"])
         self.state.open_page = ""
-
-    @staticmethod
-    def _lazy_pages() -> list[tuple[str, Callable[[AppState], w.Widget]]]:
-        """Pages whose modules are imported when the page is first opened (matplotlib, the
-        doctor): the app starts without them, and a page that cannot be built says why."""
-
-        def training(state: AppState) -> w.Widget:
-            from .training import TrainingView
-            return TrainingView(state)
-
-        def reports(state: AppState) -> w.Widget:
-            from .reports import ReportsView
-            return ReportsView(state)
-
-        def connection(state: AppState) -> w.Widget:
-            from .connection import ConnectionView
-            return ConnectionView(state)
-
-        return [("Training", training), ("Reports", reports), ("Connection", connection)]
 
     def page(self, title: str) -> w.Widget:
         """The page called ``title``, built on first use; if building it fails, a box saying
@@ -202,11 +186,11 @@ class App(w.VBox):
 
     @property
     def batch(self) -> BatchView:
-        return cast(BatchView, self.page("Batch sync"))
+        return cast("BatchView", self.page(BATCH.title))
 
     @property
     def cache(self) -> CacheView:
-        return cast(CacheView, self.page("Cache"))
+        return cast("CacheView", self.page(CACHE.title))
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> w.Widget:

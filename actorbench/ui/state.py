@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 import traitlets as t
 
-from ..fsutil import atomic_write_json
-from ..sync.plan import ActorPlan
-from ..workbench import Workbench
+from actorbench.fsutil import atomic_write_json
+from actorbench.sync.plan import ActorPlan
+from actorbench.workbench import Workbench
 
 if TYPE_CHECKING:
-    from ..actors.model import Actor
-    from .cards import Tally
+    from actorbench.actors.model import Actor
+    from actorbench.ui.widgets.actor_card import Tally
 
 #: pages reacting to the same actor change share one plan (one S3 listing), if this fresh
 PLAN_MAX_AGE_S = 2.0
@@ -60,7 +60,7 @@ class AppState(t.HasTraits):
     def tally(self, actor: Actor) -> Tally:
         """The actor's images as its card counts them: from its last listing, else from
         actors.json and the local folder (no S3 call: safe on the UI thread)."""
-        from .cards import tally
+        from actorbench.ui.widgets.actor_card import tally
 
         plan = self.listed.get(actor.name)
         here = 0 if plan is not None else len(self.wb.layout.local_images(actor.name))

@@ -12,8 +12,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ..team.watch import TeamWatch
-from .state import AppState
+from actorbench.team.documents import REGISTRY_DOC
+from actorbench.team.watch import TeamWatch
+from actorbench.ui.state import AppState
 
 #: how often the pages look at the shared documents' ETags (one listing each time)
 TEAM_POLL_S = 2.0
@@ -52,7 +53,7 @@ class TeamFollower:
                         on_error(exc)
 
     def _on_change(self, names: set[str]) -> None:
-        if "registry.json" in names:
+        if REGISTRY_DOC in names:
             self.state.wb.reload_registry()  # the team's marks and actors, into actors.json
         for listener, on_error in list(self.listeners):
             try:

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-from ..appsec import V1_SUBPROTOCOL
+from actorbench.server.security import V1_SUBPROTOCOL
 
 
 def on_visit(callback: Callable[[str], None]) -> bool:
@@ -52,7 +52,7 @@ def _wait_for_visit(callback: Callable[[str], None]) -> None:
     from websockets.sync.client import connect
 
     try:
-        # actorbench's Voila refuses sockets without the v1 subprotocol (voila_server.py);
+        # actorbench's Voila refuses sockets without the v1 subprotocol (server/voila_server.py);
         # no pings: the visit may come in an hour, and the server answers when it does
         with connect(query_url(), subprotocols=[V1_SUBPROTOCOL],  # type: ignore[list-item]
                      open_timeout=30, ping_interval=None, close_timeout=1) as ws:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from actorbench.appcmd import sample_uploader
 from actorbench.demo import (
     DemoWorld,
     LocalS3,
@@ -23,8 +22,9 @@ from actorbench.demo import (
     start_rclone,
 )
 from actorbench.demo.server import wait_for_port
+from actorbench.demo.uploader import sample_uploader
+from actorbench.server.command import voila_command
 from actorbench.settings import Settings
-from actorbench.ui.serve import voila_command
 from actorbench.workbench import Workbench
 
 ROOT = Path(__file__).resolve().parents[2]

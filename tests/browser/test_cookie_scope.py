@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import nbformat
 import pytest
 
-from actorbench.appsec import BASE_ENV, TOKEN_ENV, new_base
+from actorbench.server.security import BASE_ENV, TOKEN_ENV, new_base
 from actorbench.demo import free_port
 from actorbench.demo.server import wait_for_port
-from actorbench.ui.serve import voila_command
+from actorbench.server.command import voila_command
 
 pytestmark = pytest.mark.browser
 

@@ -8,6 +8,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import card, choose_actor, shot
 
@@ -86,8 +87,9 @@ def test_search_filters_cards_and_the_chosen_actor(page, running_app):  # type: 
     choose_actor(page, bare)
     empty = page.locator(".ab-actor-card .ab-empty-state").inner_text()
     assert empty.startswith("No images yet: generate some") and bare in empty  # its folder
-    assert page.get_by_role("button", name="Sync", exact=True).is_disabled()
-    assert page.get_by_role("button", name="Train", exact=True).first.is_disabled()
+    # (the card and the buttons are separate widget messages: wait for the buttons' own)
+    expect(page.get_by_role("button", name="Sync", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="Train", exact=True).first).to_be_disabled()
     assert_in_words(page)
     shot(page, "library-empty-state")
 

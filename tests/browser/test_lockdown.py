@@ -1,6 +1,6 @@
 """The dashboard refuses whoever is not its user: a foreign Host (DNS rebinding), a foreign
 Origin, a websocket without the v1 subprotocol, a visitor without the token; and it culls and
-caps kernels. Each test fails if its guard in ``actorbench/ui/voila_server.py`` goes."""
+caps kernels. Each test fails if its guard in ``actorbench/server/voila_server.py`` goes."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ import nbformat
 import pytest
 import requests
 
-from actorbench.appsec import V1_SUBPROTOCOL
 from actorbench.demo import free_port
 from actorbench.demo.server import wait_for_port
-from actorbench.ui.serve import voila_command
+from actorbench.server.command import voila_command
+from actorbench.server.security import V1_SUBPROTOCOL
 from tests.browser.conftest import ARGS, CHROMIUM, shot
 from tests.figures import FIGURES, attack
 from tests.test_app_command import descendants
@@ -221,7 +221,7 @@ def test_app_refuses_a_public_address_without_a_secret(tmp_path):  # type: ignor
 
 
 def test_the_printed_url_carries_a_fresh_token():  # type: ignore[no-untyped-def]
-    from actorbench.appcmd import app_secret, app_url
+    from actorbench.cli.app import app_secret, app_url
 
     t1, _ = app_secret("127.0.0.1", {})
     t2, _ = app_secret("127.0.0.1", {})

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from actorbench.appcmd import sample_uploader
 from actorbench.demo import free_port, start_fake_runpod
 from actorbench.demo.runpod_fake import FakeRunPod
 from actorbench.demo.server import wait_for_port
+from actorbench.demo.uploader import sample_uploader
+from actorbench.server.command import voila_command
 from actorbench.training import TrainingParams, TrainingService
 from actorbench.training.status import ACTIVE
-from actorbench.ui.serve import voila_command
 from actorbench.workbench import Workbench
 from tests.browser.conftest import choose_actor, open_tab, shot
 from tests.browser.test_training_versions import LOADED
