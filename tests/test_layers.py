@@ -30,7 +30,7 @@ LAYERS: list[list[str]] = [
     ["storage"],
     ["actors"],
     ["settings", "fsutil", "clock"],
-    ["errors", "units", "_lazy"],
+    ["errors", "units", "_lazy", "terminal"],
 ]
 #: modules still flat beside the packages, and the room they belong to (none left)
 ROOM_OF: dict[str, str] = {}
