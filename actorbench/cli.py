@@ -155,6 +155,9 @@ def _parser() -> argparse.ArgumentParser:
     from .cli_team import add_commands
 
     add_commands(command)
+    from .cli_faces import add_faces_command
+
+    add_faces_command(command)
     p = command(demo, actors=False, json_out=False)
     p.add_argument("--s3-dir", type=Path, default=Path(".demo/s3"),
                    help="Folder the demo S3 server keeps.")

@@ -52,8 +52,12 @@ def versions(a: argparse.Namespace) -> None:
     if good:
         lines.append(f"  good: {good.get('version_name')} ({good.get('version_id')}), marked by "
                      f"{_by(good)} at {good.get('marked_at')}")
+    from .cli_faces import version_faces
+
+    likeness, more = version_faces(wb, actor.name, svc.versions.load(actor.id))
     _emit({"actor": actor.name, "id": actor.id, "team": wb.team is not None,
-           "versions": rows, "validated_lora_model": good}, a.json, "\n".join(lines))
+           "versions": rows, "validated_lora_model": good, "likeness": likeness}, a.json,
+          "\n".join(lines + more))
 
 
 def mark_good(a: argparse.Namespace) -> None:

@@ -142,3 +142,37 @@ if __name__ == "__main__":
         print(f"{len(fetch_photos())} photographs in {photos_dir()}")
     except PhotosUnavailable as e:
         sys.exit(str(e))
+
+
+# The demo's RunPod stand-in: a checkpoint before this step still draws the base model's face
+# (another person), one from it on the actor's; a version trained for fewer steps is a poor one.
+LEARNED_STEPS = 600
+
+
+def stranger_for(img: Image.Image) -> Image.Image | None:
+    """A photograph of someone other than the person in ``img`` (the cached photograph whose
+    face is farthest from it); None without the photographs or the faces extra."""
+    from ..faces import analyse, available
+    from ..faces.judge import distance
+
+    folder = photos_dir()
+    if not available() or not _have(folder):
+        return None
+    mine = analyse(img).main
+    if mine is None:
+        return None
+    far = max(("obama.jpg", "biden.jpg"), key=lambda n: distance(
+        _descriptor(folder / n), mine.descriptor))
+    return load_rgb(folder / far)
+
+
+_DESCRIPTORS: dict[Path, tuple[float, ...]] = {}
+
+
+def _descriptor(path: Path) -> tuple[float, ...]:
+    from ..faces import analyse
+
+    if path not in _DESCRIPTORS:
+        face = analyse(path).main
+        _DESCRIPTORS[path] = face.descriptor if face else (0.0,) * 128
+    return _DESCRIPTORS[path]
