@@ -148,6 +148,18 @@ class NotebookAPI:
             bars.close()
         return Results(out)
 
+    def faces(self, ref: str | int, resolution: int = 1024, workers: int = 2
+              ) -> pd.DataFrame:
+        """One row per training image: finding in words, distance to the reference, pose,
+        framing, face size at ``resolution``; ``df.attrs["health"]`` is the actor's line.
+        Pictures are analysed once (cached by content)."""
+        from .faces import identities
+        from .reports.identity import image_frame
+
+        wb = self._wb()
+        name = wb.registry.get(ref).name
+        return image_frame(identities(wb.layout, [name], resolution, workers=workers)[0])
+
     def report(self) -> CoverageReport:
         """The coverage report of the whole library (one listing of the prefix)."""
         from .reports.tables import build_report

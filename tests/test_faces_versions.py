@@ -93,6 +93,20 @@ def test_good_and_poor_versions_are_scored_and_the_better_suggested(world, capsy
     code, out, _ = run(capsys, "versions", A)
     assert "suggested: v1 at step" in out and "<- suggested" in out.split("v1", 2)[2]
 
+    # the notebook's table and the reports' identity tab
+    df = wb.faces(A)
+    assert len(df) == 12 and set(df["findings"]) == {"Same person"}
+    assert df.attrs["health"].startswith("12 of 12 fit")
+    from actorbench.reports.identity import build_identity_report, identity_plot
+    from actorbench.reports.plots import png
+
+    report = build_identity_report([ident], {A: scores})
+    row = report.actors.iloc[0]
+    assert row["fit"] == 12 and row["outliers"] == 0 and "no profile" in row["lacks"]
+    assert list(report.versions["version"]) == ["v1", "v2"]
+    assert report.versions["likeness"].iloc[0] > 0.6 > report.versions["likeness"].iloc[1]
+    assert png(identity_plot(report)).startswith(b"\x89PNG")
+
     code, out, _ = run(capsys, "faces", A, "--json")
     assert code == 0
     actor = json.loads(out)["actors"][0]

@@ -20,12 +20,12 @@ from PIL import Image, ImageOps
 
 from .models import load
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2  # a new measurement: caches of another version are analysed again
 # The detector sees a copy DETECT_SIDE px on the long side, first as it is (faces from ~80 px,
 # 10 % of the side: 0.1-0.2 s), then, only when that finds none, upsampled once (faces from
 # ~40 px, 5 %: 3-4x the time). Measured on the portraits of actorbench.demo.photos.
 DETECT_SIDE = 800
-SHARPNESS_SIDE = 128  # the face crop is resized to this before the Laplacian: sizes compare
+SHARPNESS_SIDE = 128  # a larger face crop is shrunk to this before the Laplacian: sizes compare
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,11 @@ def _analyse_rgb(pic: Image.Image, md5: str) -> ImageFaces:
 
 
 def sharpness(gray: np.ndarray, box: tuple[int, int, int, int]) -> float:
-    """Variance of the Laplacian of the face crop, resized to ``SHARPNESS_SIDE`` px."""
+    """Variance of the Laplacian of the face crop, shrunk to at most ``SHARPNESS_SIDE`` px."""
     left, top, right, bottom = box
-    crop = Image.fromarray(gray[top:bottom, left:right]).resize(
-        (SHARPNESS_SIDE, SHARPNESS_SIDE), Image.Resampling.BILINEAR)
+    side = min(SHARPNESS_SIDE, right - left, bottom - top)  # shrunk, never enlarged: an
+    crop = Image.fromarray(gray[top:bottom, left:right]).resize(  # enlarged face looks soft
+        (side, side), Image.Resampling.BILINEAR)
     a = np.asarray(crop, dtype=np.float32)
     lap = (a[1:-1, :-2] + a[1:-1, 2:] + a[:-2, 1:-1] + a[2:, 1:-1] - 4 * a[1:-1, 1:-1])
     return float(lap.var())

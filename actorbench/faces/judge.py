@@ -22,8 +22,9 @@ SAME_PERSON_MAX = 0.6
 # resolution squared, as the trainers' aspect buckets do) below 1/16 of it: 64 px at 1024.
 # Checked: obama.jpg shrunk into a 1024 canvas to a 45 px face is flagged, 65 px is not.
 FACE_SMALL_FRACTION = 1 / 16
-# Variance of the Laplacian of the face resized to 128 px. Checked: the six photographs give
-# 160-470; obama.jpg (910x1137) blurred with a Gaussian of radius 2 px gives 41, 3 px 16.
+# Variance of the Laplacian of the face crop (shrunk to 128 px if larger). Checked: the six
+# photographs give 176-371, their retouched 512x640 copies (faces 86-215 px) 200-390; the three
+# portraits blurred with a Gaussian of radius 1.5 px give 60-76, 2 px 36-42, 3 px 14-16.
 BLUR_MAX = 80.0
 # Pose from the 5 landmarks: the nose's offset from the eyes' midpoint over the eyes' span.
 # The six frontal photographs give |yaw| 0.02-0.13. HOG finds few true profiles, so
