@@ -193,3 +193,31 @@ def test_scan_analyses_each_content_once(tmp_path: Path, photos: dict[str, Path]
     # a corrupt cache is rebuilt, never trusted
     (layout.actor_dir(actor) / ".faces.json").write_text("{not json")
     assert first(1)[-1] == (3, 3)
+
+
+def test_validation_blocks_another_person_and_no_face_until_confirmed(
+        tmp_path: Path, photos: dict[str, Path]) -> None:
+    from actorbench.training.likeness import confirm, face_validation
+
+    layout = Layout(tmp_path, "p")
+    actor = "0001_african_50_male"
+    folder = layout.training_dir(actor)
+    folder.mkdir(parents=True)
+    own = [ph.load_rgb(photos[n]) for n in OBAMA[:3]]
+    for i in range(4):
+        (folder / f"{actor}_{i}.png").write_bytes(_png(ph.variant(own[i % 3], i)))
+    (folder / f"{actor}_4.png").write_bytes(_png(ph.variant(ph.load_rgb(photos["biden.jpg"]), 2)))
+    (folder / f"{actor}_5.png").write_bytes(_png(ph.no_face(own[0])))
+    found = {f.code: f for f in face_validation(layout, actor, 1024)}
+    assert found["other_person"].level == "blocker" and found["other_person"].indices == (4,)
+    assert f"{actor}_4.png" in found["other_person"].message
+    assert found["no_face"].level == "blocker" and found["no_face"].indices == (5,)
+    assert found["coverage"].level == "warning" and "no profile" in found["coverage"].message
+    confirm(layout, actor, [f"{actor}_4.png"])
+    codes = {f.code for f in face_validation(layout, actor, 1024)}
+    assert "other_person" not in codes and "no_face" in codes
+    # a confirmed picture replaced by another is not confirmed any more
+    (folder / f"{actor}_4.png").write_bytes(_png(ImageOps.mirror(ph.load_rgb(photos["biden.jpg"]))))
+    assert "other_person" in {f.code for f in face_validation(layout, actor, 1024)}
+    with pytest.raises(Exception, match="not a training image"):
+        confirm(layout, actor, ["../../etc/passwd"])

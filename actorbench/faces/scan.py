@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -89,7 +90,9 @@ def scan(layout: Layout, actors: Sequence[str], progress: ScanProgress = _no_pro
             caches[p.actor].save()
     args = [(str(t[2]), t[3]) for t in todo]
     if workers > 1 and total > 1:
-        with ProcessPoolExecutor(min(workers, total)) as pool:
+        # forkserver: a fork of a process with threads (a kernel, a UI worker) can deadlock
+        ctx = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(min(workers, total), mp_context=ctx) as pool:
             results = pool.map(_analyse_file, args, chunksize=1)
             _collect(todo, results, by_actor, caches, remaining, progress)
     else:

@@ -81,6 +81,9 @@ class TrainingService:
         name = self.wb.registry.get(actor_ref).name
         plan = self.wb.engine.plan([name])[name]
         validation = validate_dataset(plan, params.resolution)
+        from .likeness import face_validation  # who is in the images (faces extra, cached)
+
+        validation.findings += face_validation(self.wb.layout, name, params.resolution)
         formula = ""
         if adjust and validation.images:
             adj = auto_adjust(params, validation.images)
