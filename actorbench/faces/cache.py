@@ -31,7 +31,7 @@ class FaceCache:
 
     def _load(self) -> None:
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            raw = json.loads(self.path.read_text())
+            raw = json.loads(self.path.read_bytes())
             if raw.get("v") != ANALYSIS_VERSION:
                 return
             analyses = {k: ImageFaces.from_json(v) for k, v in raw["analyses"].items()}

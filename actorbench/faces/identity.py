@@ -22,9 +22,9 @@ from .judge import (
 )
 
 NOT_PHOTOGRAPHIC = "no photographic faces: identity checks do not apply"
-# A set is photographic when faces are found in at least this share of its readable pictures
-# (base image included). Checked: the demo's painted portraits give a face in 12 of 120
-# (10 %, the HOG detector's false hits on drawn faces); a real set gives one in nearly all.
+# A set is photographic when photographed faces are found in at least this share of its
+# readable pictures (base image included). Drawn faces are set apart in the analysis already
+# (analyse.DRAWN_FLAT_MIN); this is the second guard: a real set gives a face in nearly all.
 PHOTO_MIN_SHARE = 0.5
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import stat
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -90,8 +91,10 @@ def scan(layout: Layout, actors: Sequence[str], progress: ScanProgress = _no_pro
             caches[p.actor].save()
     args = [(str(t[2]), t[3]) for t in todo]
     if workers > 1 and total > 1:
-        # forkserver: a fork of a process with threads (a kernel, a UI worker) can deadlock
-        ctx = multiprocessing.get_context("forkserver")
+        # a fork of a process with threads (a kernel, a UI worker) can deadlock: forkserver
+        # there; a plain fork otherwise (a script needs no `if __name__ == "__main__"`)
+        ctx = multiprocessing.get_context("fork" if threading.active_count() == 1
+                                          else "forkserver")
         with ProcessPoolExecutor(min(workers, total), mp_context=ctx) as pool:
             results = pool.map(_analyse_file, args, chunksize=1)
             _collect(todo, results, by_actor, caches, remaining, progress)
