@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from .models import load
+from .models import USE, load
 
 ANALYSIS_VERSION = 3  # a new measurement: caches of another version are analysed again
 # The detector sees a copy DETECT_SIDE px on the long side, first as it is (faces from ~80 px,
@@ -120,6 +120,11 @@ def analyse(image: bytes | Path | Image.Image, md5: str = "") -> ImageFaces:
 
 
 def _analyse_rgb(pic: Image.Image, md5: str) -> ImageFaces:
+    with USE:  # one thread at a time in dlib (see models.USE)
+        return _analyse_locked(pic, md5)
+
+
+def _analyse_locked(pic: Image.Image, md5: str) -> ImageFaces:
     m = load()
     full = np.asarray(pic)
     scale = min(1.0, DETECT_SIDE / max(pic.size))

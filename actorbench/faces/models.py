@@ -60,6 +60,9 @@ class Models:
 
 _LOCK = threading.Lock()
 _LOADED: list[Models] = []
+#: dlib's detector and networks keep working memory in the object: two threads using them at
+#: once corrupt the heap ("free(): invalid pointer"). Every use holds this lock.
+USE = threading.Lock()
 
 
 def load() -> Models:

@@ -10,7 +10,7 @@ from ..fsutil import atomic_write_json
 from ..storage.layout import Layout
 from .identity import ActorFaces
 from .samples import SAMPLES_CACHE, Fetch, SampleCache, VersionLike, VersionScore, score_version
-from .scan import ScanProgress, _no_progress, scan
+from .scan import ScanProgress, _no_progress, pictures_of, scan
 
 REFERENCE_FILE = ".faces-reference.json"
 
@@ -57,3 +57,30 @@ def score_versions(layout: Layout, identity: ActorFaces, versions: Sequence[Vers
                 for v in versions if v.samples]
     finally:
         cache.save()
+
+
+def probe_then_judge(layout: Layout, actor: str, resolution: int = 1024, probe: int = 4,
+                     workers: int = 2) -> ActorFaces | None:
+    """The actor judged, or None when the base image and the first ``probe`` pictures hold no
+    photographed face (a painted set: not worth a whole analysis on every visit). The probe's
+    analyses are cached like any other."""
+    from .analyse import analyse
+    from .cache import FaceCache, cache_path
+
+    pics = pictures_of(layout, actor)
+    cache = FaceCache(cache_path(layout.actor_dir(actor)))
+    files = ([pics.base] if pics.base else []) + list(pics.images.values())[:probe]
+    seen = False
+    for path in files:
+        try:
+            md5, hit = cache.lookup(path)
+        except OSError:
+            continue
+        if hit is None:
+            hit = analyse(path.read_bytes(), md5)
+            cache.put(path, hit)
+        seen = seen or bool(hit.faces)
+    cache.save()
+    if not seen:
+        return None
+    return identities(layout, [actor], resolution, workers=workers)[0]

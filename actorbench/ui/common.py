@@ -89,6 +89,10 @@ CSS = """
 """ + status_css() + """
 .ab-unrecognised { font-size:12px; color:#555; }
 .ab-status-checking { background:#eef2f7; color:#1d3047; }  /* S3 not listed yet */
+.ab-face-same { background:#2e7d32; } .ab-face-other { background:#c62828; }
+.ab-face-no-face { background:#6d4c41; } .ab-face-faces { background:#ef6c00; }
+.ab-face-small { background:#8d6e00; } .ab-face-blurred { background:#6a4fb0; }
+.ab-face-unreadable { background:#616161; }  /* actorbench.faces findings (face_badges) */
 .ab-card .ab-base-image, .ab-actor-card .ab-base-image {
   max-width:""" + f"{BASE_CSS_PX}px; max-height:{BASE_CSS_PX}px;" + """ }
 .ab-tile { border:1px solid #ddd; border-radius:6px; padding:4px; margin:3px; width:150px;

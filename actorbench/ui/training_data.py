@@ -25,6 +25,7 @@ from .common import (
     guarded,
     resized,
 )
+from .face_badges import faces_of_grid
 from .html import h
 from .image_grid import ImageGrid
 from .models import TrainingDataModel
@@ -222,6 +223,7 @@ class TrainingDataView(SyncActions, w.VBox):
             self.model.indices = [c.index for c in plan.changes]
             self.model.selected = [i for i in self.model.selected if i in self.model.indices]
             self.render_decision()
+        faces_of_grid(self, generation, name)
 
     def _show_local(self, generation: int, name: str) -> None:
         images = self.state.wb.layout.local_images(name)
