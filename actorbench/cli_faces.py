@@ -28,6 +28,16 @@ def faces(a: argparse.Namespace) -> None:
         raise FacesUnavailable(INSTALL_HINT)
     wb = _wb()
     names = _names(wb, a.actors, a.all)
+    if (a.reference or a.confirm) and len(names) != 1:
+        raise ActorbenchError("--reference and --confirm take one actor.")
+    if a.reference:
+        from .faces import choose_reference
+
+        choose_reference(wb.layout, names[0], None if a.reference == "auto" else a.reference)
+    if a.confirm:
+        from .training.likeness import confirm
+
+        confirm(wb.layout, names[0], a.confirm)
     bar = _bar(a.json)
     try:
         found = identities(wb.layout, names, a.resolution, progress=bar, workers=a.workers)
@@ -117,3 +127,9 @@ def add_faces_command(command: Command) -> None:
                    help="The training resolution faces are measured against (default 1024).")
     p.add_argument("--workers", type=int, default=2, metavar="N",
                    help="Processes analysing pictures (default 2).")
+    p.add_argument("--reference", metavar="IMAGE",
+                   help="Measure against this training image (file name) instead of the base "
+                        "image or the set's medoid; 'auto' goes back.")
+    p.add_argument("--confirm", nargs="+", metavar="IMAGE",
+                   help="Confirm these training images (file names) as the actor's: another "
+                        "person or no face stops blocking a launch (until the file changes).")

@@ -161,8 +161,11 @@ def main() -> None:
 
 def report(rows: list[dict], lib: dict[str, float], peak_self: float, peak_child: float) -> None:  # type: ignore[type-arg]
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = os.getloadavg()[0]
     lines = [BEGIN, f"## Face analysis ({when})", "",
-             f"Machine: {os.cpu_count()} cores, {platform.platform()}. The six photographs of "
+             f"Machine: {os.cpu_count()} cores, {platform.platform()}, load average "
+             f"{load:.1f} when the run ended (above the core count: other work shared the "
+             "CPUs, and two processes cannot run faster than one). The six photographs of "
              "the face_recognition 1.3.0 sdist, resized to the long side given (JPEG 92). "
              "actorbench: `actorbench.faces.analyse` in this process, models loaded once, one "
              f"core, median of {ROUNDS} rounds. face_recognition: its command line "

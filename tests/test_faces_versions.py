@@ -113,6 +113,15 @@ def test_good_and_poor_versions_are_scored_and_the_better_suggested(world, capsy
     assert actor["fit"] == 12 and actor["reference"]["source"] == "base"
     code, out, _ = run(capsys, "faces", A)
     assert out.startswith(f"{A}: 12 of 12 fit (reference: {A}_base, base)")
+    # another reference, picked; then back to the automatic one
+    code, out, _ = run(capsys, "faces", A, "--reference", f"{A}_4.png")
+    assert code == 0 and out.startswith(f"{A}: 12 of 12 fit (reference: {A}_4.png, chosen)")
+    code, _, err = run(capsys, "faces", A, "--reference", "nothing.png")
+    assert code == 2 and "'nothing.png' is not a training image" in err
+    code, out, _ = run(capsys, "faces", A, "--reference", "auto")
+    assert f"(reference: {A}_base, base)" in out
+    code, _, err = run(capsys, "faces", A, "--confirm", "../x.png")
+    assert code == 2 and "not a training image" in err
 
 
 def test_faces_cli_names_unknown_actors_and_needs_a_name(world, capsys):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections.abc import Sequence
 
+from ..errors import ActorbenchError
 from ..fsutil import atomic_write_json
 from ..storage.layout import Layout
 from .identity import ActorFaces
@@ -27,6 +28,10 @@ def choose_reference(layout: Layout, actor: str, image: str | None) -> None:
     """Pick ``image`` (a training image's file name, or ``{actor}_base``) as the reference;
     None goes back to the automatic one (base image, else the set's medoid)."""
     path = layout.actor_dir(actor) / REFERENCE_FILE
+    if image is not None and image != f"{actor}_base" and image not in pictures_of(
+            layout, actor).images:
+        raise ActorbenchError(f"{image!r} is not a training image of {actor} (nor "
+                              f"{actor}_base, its base image).")
     if image is None:
         path.unlink(missing_ok=True)
     else:
