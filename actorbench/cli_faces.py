@@ -38,9 +38,16 @@ def faces(a: argparse.Namespace) -> None:
         from .training.likeness import confirm
 
         confirm(wb.layout, names[0], a.confirm)
+    s3_only = None
+    if a.s3:
+        from .faces.remote import fetch_s3_only
+
+        plans = wb.engine.plan(names)
+        s3_only = {n: fetch_s3_only(wb.layout, wb.store, plans[n].changes) for n in names}
     bar = _bar(a.json)
     try:
-        found = identities(wb.layout, names, a.resolution, progress=bar, workers=a.workers)
+        found = identities(wb.layout, names, a.resolution, progress=bar, workers=a.workers,
+                           s3_only=s3_only)
     finally:
         bar(-1, -1)
     _emit({"resolution": a.resolution, "actors": [f.to_json() for f in found]}, a.json,
@@ -55,7 +62,8 @@ def actor_lines(f: ActorFaces) -> str:
         lines.append(f"  base image: {', '.join(f.base.words)}")
     for r in f.attention if f.photographic else []:
         d = f"  distance {r.distance:.2f}" if r.distance is not None else ""
-        lines.append(f"  {printable(r.name)}: {', '.join(r.words)}{d}")
+        where = " (in S3 only)" if r.s3_only else ""
+        lines.append(f"  {printable(r.name)}{where}: {', '.join(r.words)}{d}")
     return "\n".join(lines)
 
 
@@ -127,6 +135,9 @@ def add_faces_command(command: Command) -> None:
                    help="The training resolution faces are measured against (default 1024).")
     p.add_argument("--workers", type=int, default=2, metavar="N",
                    help="Processes analysing pictures (default 2).")
+    p.add_argument("--s3", action="store_true",
+                   help="Also look at images only in S3 (fetched into a cache keyed by ETag, "
+                        "never into training_data/).")
     p.add_argument("--reference", metavar="IMAGE",
                    help="Measure against this training image (file name) instead of the base "
                         "image or the set's medoid; 'auto' goes back.")

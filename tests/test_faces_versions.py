@@ -123,6 +123,16 @@ def test_good_and_poor_versions_are_scored_and_the_better_suggested(world, capsy
     code, _, err = run(capsys, "faces", A, "--confirm", "../x.png")
     assert code == 2 and "not a training image" in err
 
+    # an image only in S3 is looked at too, from a copy kept by ETag (never in training_data/)
+    biden = ph.variant(ph.load_rgb(ph.fetch_photos()["biden.jpg"]), 3).resize((512, 1100))
+    wb.store.put_bytes(wb.layout.image_key(A, 12), _png(biden))
+    code, out, _ = run(capsys, "faces", A, "--s3")
+    assert f"{A}_12.png (in S3 only): Other person?" in out
+    assert not wb.layout.image_path(A, 12).exists()
+    assert len(list((wb.layout.data_dir / ".cache" / "faces-s3").iterdir())) == 1
+    code, out, _ = run(capsys, "faces", A)  # without --s3: this disk only
+    assert f"{A}_12.png" not in out
+
 
 def test_faces_cli_names_unknown_actors_and_needs_a_name(world, capsys):  # type: ignore[no-untyped-def]
     code, _, err = run(capsys, "faces")

@@ -38,22 +38,24 @@ class FaceCache:
             index = {k: (int(v[0]), int(v[1]), str(v[2])) for k, v in raw["index"].items()}
             self.analyses, self.index = analyses, index
 
-    def lookup(self, file: Path) -> tuple[str, ImageFaces | None]:
-        """(MD5, cached analysis or None). Reads the file only when its stat changed."""
+    def lookup(self, file: Path, name: str = "") -> tuple[str, ImageFaces | None]:
+        """(MD5, cached analysis or None). Reads the file only when its stat changed.
+        ``name``: the picture's name in the set when the file is a cached copy."""
+        name = name or file.name
         st = file.stat()
-        known = self.index.get(file.name)
+        known = self.index.get(name)
         if known and known[:2] == (st.st_size, st.st_mtime_ns) and known[2] in self.analyses:
             return known[2], self.analyses[known[2]]
         md5 = md5_of(file.read_bytes())
         if md5 in self.analyses:
-            self.index[file.name] = (st.st_size, st.st_mtime_ns, md5)
+            self.index[name] = (st.st_size, st.st_mtime_ns, md5)
             self.dirty = True
         return md5, self.analyses.get(md5)
 
-    def put(self, file: Path, result: ImageFaces) -> None:
+    def put(self, file: Path, result: ImageFaces, name: str = "") -> None:
         with contextlib.suppress(FileNotFoundError):
             st = file.stat()
-            self.index[file.name] = (st.st_size, st.st_mtime_ns, result.md5)
+            self.index[name or file.name] = (st.st_size, st.st_mtime_ns, result.md5)
         self.analyses[result.md5] = result
         self.dirty = True
 

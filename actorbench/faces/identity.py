@@ -76,6 +76,7 @@ class ImageReport:
     sharpness: float | None
     box: tuple[int, int, int, int] | None
     resolution: int = 1024
+    s3_only: bool = False  # analysed from a cached copy: the image is not on this disk
 
     @property
     def finding(self) -> Finding:
@@ -96,7 +97,7 @@ class ImageReport:
                 "pose": self.pose.value if self.pose else None,
                 "framing": self.framing.value if self.framing else None,
                 "face_px": self.face_px, "sharpness": _r(self.sharpness),
-                "box": list(self.box) if self.box else None}
+                "box": list(self.box) if self.box else None, "s3_only": self.s3_only}
 
 
 def _r(v: float | None) -> float | None:
@@ -148,7 +149,8 @@ class ActorFaces:
 
 
 def judge_actor(actor: str, images: Mapping[str, ImageFaces], base: ImageFaces | None = None,
-                resolution: int = 1024, chosen: str | None = None) -> ActorFaces:
+                resolution: int = 1024, chosen: str | None = None,
+                s3_only: frozenset[str] = frozenset()) -> ActorFaces:
     """Each picture against the reference and the rest of the set; the coverage gaps."""
     base_name = f"{actor}_base"
     readable = [i for i in [*images.values(), base] if i is not None and not i.error]
@@ -156,7 +158,8 @@ def judge_actor(actor: str, images: Mapping[str, ImageFaces], base: ImageFaces |
     photographic = chosen is not None or with_face >= PHOTO_MIN_SHARE * max(1, len(readable))
     ref = reference(images, base, base_name, chosen) if photographic else None
     if ref is None:
-        blind = tuple(_report(n, i, None, None, resolution) for n, i in images.items())
+        blind = tuple(_report(n, i, None, None, resolution, n in s3_only)
+                      for n, i in images.items())
         return ActorFaces(actor, None, blind, None, resolution)
     desc = {n: closest_face(i, ref.descriptor) for n, i in images.items()}
     vecs = {n: np.asarray(f.descriptor) for n, f in desc.items() if f is not None}
@@ -166,23 +169,23 @@ def judge_actor(actor: str, images: Mapping[str, ImageFaces], base: ImageFaces |
         loo = None
         if n in vecs and len(vecs) > 1:
             loo = float(np.linalg.norm(vecs[n] - (total - vecs[n]) / (len(vecs) - 1)))
-        reports.append(_report(n, img, ref.descriptor, loo, resolution))
+        reports.append(_report(n, img, ref.descriptor, loo, resolution, n in s3_only))
     base_report = _report(base_name, base, ref.descriptor, None, resolution) if base else None
     return ActorFaces(actor, ref, tuple(reports), base_report, resolution,
                       tuple(coverage_gaps(reports)))
 
 
 def _report(name: str, img: ImageFaces, ref: Sequence[float] | None, loo: float | None,
-            resolution: int) -> ImageReport:
+            resolution: int, s3_only: bool = False) -> ImageReport:
     face = closest_face(img, ref)
     if face is None:
         return ImageReport(name, 0, tuple(findings(img, ref, resolution)), None, None, None,
-                           None, None, None, None, resolution)
+                           None, None, None, None, resolution, s3_only)
     return ImageReport(
         name, len(img.faces), tuple(findings(img, ref, resolution)),
         distance(face.descriptor, ref) if ref is not None else None, loo, pose_of(face),
         framing_of(face, img.height), round(face_at_resolution(img, face, resolution)),
-        face.sharpness, face.box, resolution)
+        face.sharpness, face.box, resolution, s3_only)
 
 
 def coverage_gaps(reports: Sequence[ImageReport]) -> list[str]:

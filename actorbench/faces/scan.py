@@ -33,13 +33,17 @@ class ActorPictures:
     base: Path | None
     analyses: dict[str, ImageFaces] = field(default_factory=dict)
     base_analysis: ImageFaces | None = None
+    s3_only: frozenset[str] = frozenset()  # names analysed from a cached copy of S3
 
     def judge(self, resolution: int = 1024, chosen: str | None = None) -> ActorFaces:
-        return judge_actor(self.actor, self.analyses, self.base_analysis, resolution, chosen)
+        return judge_actor(self.actor, self.analyses, self.base_analysis, resolution, chosen,
+                           self.s3_only)
 
 
-def pictures_of(layout: Layout, actor: str) -> ActorPictures:
-    """The training images (regular image files of training_data/) and the base image."""
+def pictures_of(layout: Layout, actor: str, s3_only: dict[str, Path] | None = None
+                ) -> ActorPictures:
+    """The training images (regular image files of training_data/) and the base image;
+    ``s3_only``: cached copies of images only in S3, by file name (a local file wins)."""
     folder = layout.training_dir(actor)
     images: dict[str, Path] = {}
     if folder.is_dir():
@@ -47,8 +51,12 @@ def pictures_of(layout: Layout, actor: str) -> ActorPictures:
             with contextlib.suppress(FileNotFoundError):
                 if p.suffix.lower() in IMAGE_SUFFIXES and stat.S_ISREG(p.lstat().st_mode):
                     images[p.name] = p
+    for name, path in (s3_only or {}).items():
+        images.setdefault(name, path)
     base = layout.base_image_path(actor)
-    return ActorPictures(actor, images, base if base.is_file() else None)
+    return ActorPictures(actor, dict(sorted(images.items())), base if base.is_file() else None,
+                         s3_only=frozenset(n for n in (s3_only or {}) if images[n] is
+                                           (s3_only or {})[n]))
 
 
 def _analyse_file(args: tuple[str, str]) -> ImageFaces:
@@ -61,10 +69,12 @@ def _analyse_file(args: tuple[str, str]) -> ImageFaces:
 
 
 def scan(layout: Layout, actors: Sequence[str], progress: ScanProgress = _no_progress,
-         workers: int = 2) -> list[ActorPictures]:
+         workers: int = 2, s3_only: dict[str, dict[str, Path]] | None = None
+         ) -> list[ActorPictures]:
     """Every actor's pictures analysed: cached ones read back, the others in ``workers``
-    processes (1: in this process). Each actor's cache is saved as soon as it is complete."""
-    found = [pictures_of(layout, a) for a in actors]
+    processes (1: in this process). Each actor's cache is saved as soon as it is complete.
+    ``s3_only``: per actor, cached copies of its images only in S3 (``remote.fetch_s3_only``)."""
+    found = [pictures_of(layout, a, (s3_only or {}).get(a)) for a in actors]
     caches = {p.actor: FaceCache(cache_path(layout.actor_dir(p.actor))) for p in found}
     todo: list[tuple[str, str, Path, str]] = []  # actor, name ("" = base), path, md5
     for p in found:
@@ -74,14 +84,14 @@ def scan(layout: Layout, actors: Sequence[str], progress: ScanProgress = _no_pro
             files[""] = p.base
         for name, path in files.items():
             try:
-                md5, hit = cache.lookup(path)
+                md5, hit = cache.lookup(path, name)
             except OSError:
                 continue  # gone since the listing: not a picture of the set any more
             if hit is None:
                 todo.append((p.actor, name, path, md5))
             else:
                 _store(p, name, hit)
-        cache.prune({f.name for f in files.values()})
+        cache.prune({name or path.name for name, path in files.items()})
     remaining = {p.actor: sum(1 for t in todo if t[0] == p.actor) for p in found}
     by_actor = {p.actor: p for p in found}
     total = len(todo)
@@ -108,7 +118,7 @@ def _collect(todo: list[tuple[str, str, Path, str]], results: object,
              remaining: dict[str, int], progress: ScanProgress) -> None:
     for done, (t, result) in enumerate(zip(todo, results, strict=True), 1):  # type: ignore[call-overload]
         actor, name, path, _ = t
-        caches[actor].put(path, result)
+        caches[actor].put(path, result, name or path.name)
         _store(by_actor[actor], name, result)
         remaining[actor] -= 1
         if remaining[actor] == 0:

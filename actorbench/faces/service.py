@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..errors import ActorbenchError
 from ..fsutil import atomic_write_json
@@ -39,10 +40,11 @@ def choose_reference(layout: Layout, actor: str, image: str | None) -> None:
 
 
 def identities(layout: Layout, actors: Sequence[str], resolution: int = 1024,
-               progress: ScanProgress = _no_progress, workers: int = 2) -> list[ActorFaces]:
-    """Every actor's pictures analysed (incrementally) and judged."""
+               progress: ScanProgress = _no_progress, workers: int = 2,
+               s3_only: dict[str, dict[str, Path]] | None = None) -> list[ActorFaces]:
+    """Every actor's pictures analysed (incrementally) and judged; ``s3_only`` as ``scan``."""
     out = []
-    for pics in scan(layout, actors, progress, workers):
+    for pics in scan(layout, actors, progress, workers, s3_only):
         chosen = chosen_reference(layout, pics.actor)
         try:
             out.append(pics.judge(resolution, chosen))
