@@ -85,11 +85,12 @@ def face_validation(layout: Layout, actor: str, resolution: int) -> list[Finding
     set with no photographic face (a drawn character: the checks do not apply)."""
     from ..faces import Finding as Face
     from ..faces import available
+    from ..faces.service import probe_then_judge
 
     if not available():
         return []
-    ident = identities(layout, [actor], resolution, workers=2)[0]
-    if not ident.photographic:
+    ident = probe_then_judge(layout, actor, resolution)  # a painted set: a glance, no scan
+    if ident is None or not ident.photographic:
         return []
     ok = confirmed(layout, actor)
     md5 = _md5s(layout, actor)

@@ -138,8 +138,12 @@ class TrainingView(w.VBox):
         read_no = self._reads
 
         def read() -> tuple[ActorPlan, Validation]:
+            from ..training.likeness import face_validation
+
             plan = self.state.plan(name)
-            return plan, validate_dataset(plan, resolution)
+            validation = validate_dataset(plan, resolution)
+            validation.findings += face_validation(self.state.wb.layout, name, resolution)
+            return plan, validation
 
         def show(result: tuple[ActorPlan, Validation]) -> None:
             plan, validation = result
