@@ -49,3 +49,20 @@ def test_grid_badges_the_intruder_and_leaves_painted_sets_alone(app, wb):  # typ
 
     time.sleep(0.2)
     assert not any("ab-face" in t.value for t in td.images.shown)
+
+
+def test_training_page_names_the_intruder_and_confirming_lifts_the_blocker(app, wb):  # type: ignore[no-untyped-def]
+    photos = ph.fetch_photos()
+    own = [ph.load_rgb(photos[n]) for n in ("obama.jpg", "obama2.jpg", "obama3.jpg")]
+    for i in range(4):
+        write_local(wb, A, i, _png(ph.variant(own[i % 3], i)))
+    write_local(wb, A, 4, _png(ph.variant(ph.load_rgb(photos["biden.jpg"]), 1)))
+    app.state.actor = A
+    page = app.page("Training")
+    wait_until(lambda: "another person" in page.validation.value, timeout=120)
+    assert f"{A}_4.png" in page.validation.value and page.start_button.disabled
+    assert page.face_confirm.layout.display == "" and page.face_confirm.names == [f"{A}_4.png"]
+    page.face_confirm.click()
+    wait_until(lambda: "another person" not in page.validation.value
+               and "Not ready" in page.validation.value, timeout=120)  # still: not in S3
+    assert page.face_confirm.layout.display == "none"

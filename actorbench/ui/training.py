@@ -14,6 +14,7 @@ from ..training.status import ACTIVE, RUNNING
 from ..training.validate import Validation, validate_dataset
 from .background import run_in_background
 from .common import ErrorBox, Worker, guarded
+from .face_confirm import FaceConfirm
 from .html import esc, h
 from .state import AppState
 from .team_follow import follow_team
@@ -66,14 +67,17 @@ class TrainingView(w.VBox):
                                    self._on_marked)
         self.versions_table, self.version_pick = self.panel.table, self.panel.pick
         self.good_button = self.panel.good_button
+        self.face_confirm = FaceConfirm(state, self.read_dataset)
         side = w.VBox([w.HBox([self.auto_button, self.start_button, self.cancel_button]),
-                       self.formula, self.estimate, self.validation, self.status],
+                       self.formula, self.estimate, self.validation, self.face_confirm,
+                       self.status],
                       layout=w.Layout(width="60%"))
         super().__init__([w.HTML(TRAINING_CSS), self.errors, self.title, self.overview,
                           w.HBox([form, side]), guidelines(), self.panel])
         g = guarded(self.errors)
         self.auto_button.on_click(g(self._on_auto_click))
         self.start_button.on_click(g(lambda _: self.start()))
+        self.face_confirm.on_click(g(self.face_confirm.confirm_shown))
         self.status.another_button.on_click(g(lambda _: self.start(another=True)))
         self.cancel_button.on_click(g(self._on_cancel_click))
         self.save_button.on_click(g(self._on_save_click))
@@ -205,6 +209,7 @@ class TrainingView(w.VBox):
     def show_validation(self, v: Validation) -> None:
         """The findings; Start waits until there is no blocker (a hover says why)."""
         self.validation.value = validation_html(v)
+        self.face_confirm.show_for(v)
         self._blocked = bool(v.blockers)
         self.start_button.disabled = self._blocked or self.worker.busy
         self.start_button.tooltip = "Fix the blockers listed first." if self._blocked else ""
