@@ -1,6 +1,6 @@
 """Browser: a demo actor made from real photographs, with an intruder planted: its tile says
 "Other person?", the picture without a face "No face", and the Training page's validation
-names the intruder as a blocker. A screenshot of the grid is kept."""
+names the intruder as a blocker until the user confirms it. Screenshots are kept."""
 
 from __future__ import annotations
 
@@ -33,4 +33,12 @@ def test_intruder_is_badged_and_blocks_training(page, running_app):  # type: ign
     text = page.locator(".ab-validation").inner_text()
     assert "Not ready to train" in text and f"{name}_{planted['intruder']}.png" in text
     assert f"{name}_{planted['no face']}.png" in text
+    start = page.get_by_role("button", name="Start training")
+    assert start.is_disabled()
     shot(page, "faces-validation-blocker")
+    # launching needs the user's word: confirming the doubted images lifts the blockers
+    page.get_by_role("button", name="They are the actor: confirm").click()
+    page.wait_for_function("() => !document.querySelector('.ab-validation').innerText"
+                           ".includes('another person')", timeout=180000)
+    assert "Not ready to train" not in page.locator(".ab-validation").inner_text()
+    assert start.is_enabled()
