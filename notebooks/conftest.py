@@ -22,7 +22,7 @@ def _start_world() -> None:
     env.update(start_fake_runpod_env(speed=20.0))
     settings = Settings.from_env(env=env, dotenv=False)
     wb = Workbench(settings)
-    build_demo(wb.layout, wb.store, settings.region, imaged=6, size=256, processes=1)
+    build_demo(wb.layout, wb.store, settings.region, imaged=6, size=256, processes=1, stocked=8)
     os.environ.update(env)
     _STARTED["world"] = root
 

@@ -19,10 +19,10 @@ import nbformat
 import pytest
 import requests
 
-from actorbench.server.security import BASE_ENV, PASSWORD_ENV, TOKEN_ENV, new_base
 from actorbench.demo import free_port
 from actorbench.demo.server import wait_for_port
 from actorbench.server.command import voila_command
+from actorbench.server.security import BASE_ENV, PASSWORD_ENV, TOKEN_ENV, new_base
 from tests.test_app_command import descendants
 
 

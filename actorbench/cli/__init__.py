@@ -153,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
     from .captions import add_commands as add_caption_commands
 
     add_caption_commands(command)
+    from .faces import add_faces_command
+
+    add_faces_command(command)
     p = command(demo, actors=False, json_out=False)
     p.add_argument("--s3-dir", type=Path, default=Path(".demo/s3"),
                    help="Folder the demo S3 server keeps.")

@@ -54,8 +54,12 @@ def versions(a: argparse.Namespace, ctx: CliContext) -> None:
     if good:
         lines.append(f"  good: {inert(good.get('version_name'))} ({inert(good.get('version_id'))})"
                      f", marked by {_by(good)} at {inert(good.get('marked_at'))}")
+    from .faces import version_faces
+
+    likeness, more = version_faces(wb, actor.name, svc.versions.load(actor.id))
     emit({"actor": actor.name, "id": actor.id, "team": wb.team is not None,
-           "versions": rows, "validated_lora_model": good}, a.json, "\n".join(lines))
+          "versions": rows, "validated_lora_model": good, "likeness": likeness}, a.json,
+         "\n".join(lines + more))
 
 
 def mark_good(a: argparse.Namespace, ctx: CliContext) -> None:

@@ -161,10 +161,13 @@ def progress_doc(frac: float, steps: int, run_s: float) -> dict[str, Any]:
 
 
 def _sample_png(job_input: dict[str, Any], step: int, index: int) -> bytes:
-    """A sample "render": the job's first image, tinted by checkpoint, with its step."""
+    """A sample "render": the job's first image, tinted by checkpoint, with its step; before
+    ``LEARNED_STEPS`` another person's photograph (so the face scores mean something)."""
     import io
 
     from PIL import Image, ImageDraw, ImageOps
+
+    from .photos import LEARNED_STEPS, stranger_for
 
     img = None
     images = job_input.get("images") or []
@@ -177,10 +180,12 @@ def _sample_png(job_input: dict[str, Any], step: int, index: int) -> bytes:
                 img = Image.open(io.BytesIO(r.content)).convert("RGB")
         except Exception:  # a stand-in: a plain tile will do
             img = None
-    img = ImageOps.fit(img, (256, 256)) if img is not None else Image.new("RGB", (256, 256),
-                                                                        (90, 110, 140))
+    if img is not None and step < LEARNED_STEPS:  # not learned yet: the base model's face
+        img = stranger_for(img) or img
+    img = ImageOps.pad(img, (512, 512), color=(90, 110, 140)) if img is not None else Image.new(
+        "RGB", (512, 512), (90, 110, 140))
     tint = Image.new("RGB", img.size, ((step * 37) % 200, 80 + index * 60, 160))
-    img = Image.blend(img, tint, 0.25)
+    img = Image.blend(img, tint, 0.15)
     ImageDraw.Draw(img).text((8, 8), f"step {step}", fill=(255, 255, 255))
     buf = io.BytesIO()
     img.save(buf, format="PNG")

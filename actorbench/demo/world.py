@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
@@ -27,7 +27,8 @@ GENDERS = ["female", "male"]
 SCENARIOS = ["synced", "s3_only", "partial", "local_only", "local_modified", "remote_modified",
              "missing", "conflict"]
 MARKER = ".demo-world.json"
-DEMO_VERSION = 1
+DEMO_VERSION = 2  # 2: photo actors, stocked actors and a base image for every actor
+STOCK_SIZE = 384  # stocked actors' pictures and the bare actors' base images: cheap to draw
 
 
 def demo_names(count: int = 287, seed: int = 7) -> list[str]:
@@ -53,31 +54,54 @@ def _render(args: tuple[str, int, int]) -> bytes:
 
 @dataclass
 class DemoWorld:
-    """Where each imaged actor's scenario is, so tests know what to expect."""
+    """Where each imaged actor's scenario is, so tests know what to expect.
+
+    Scenarios: the sync ones (``SCENARIOS``), ``"photos"`` (an actor made from real
+    photographs, synced, with ``planted`` pictures: index -> what) and ``"stocked"`` (a
+    painted set in S3 only)."""
 
     names: list[str]
     scenarios: dict[str, str]
     image_counts: dict[str, int]
+    planted: dict[str, dict[int, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def build_demo(layout: Layout, store: ObjectStore, region: str, actors: int = 287, imaged: int = 24,
-               size: int = 768, force: bool = False, processes: int = 2) -> DemoWorld:
-    """Create (or keep) the demo library. Running it twice is harmless."""
+               size: int = 768, force: bool = False, processes: int = 2, stocked: int = 64,
+               photos: bool = True) -> DemoWorld:
+    """Create (or keep) the demo library. Running it twice is harmless.
+
+    ``imaged`` actors get a painted set in every sync scenario; with ``photos``, three more are
+    made from real photographs (each with an intruder, a picture without a face and a small
+    face); ``stocked`` more get a small painted set in S3 only; every actor a base image."""
     marker = layout.data_dir / MARKER
     store.ensure_bucket()
     if marker.exists() and not force:
         info = json.loads(marker.read_text())
         if info.get("version") == DEMO_VERSION and any(True for _ in store.list(layout.prefix)):
-            return DemoWorld(info["names"], info["scenarios"], info["image_counts"])
+            return DemoWorld(info["names"], info["scenarios"], info["image_counts"],
+                             {n: {int(k): v for k, v in p.items()}
+                              for n, p in info.get("planted", {}).items()})
     names = demo_names(actors)
     rng = random.Random(11)
     chosen = sorted(rng.sample(range(actors), min(imaged, actors)))
     imaged_names = [names[i] for i in chosen]
     scenarios = {n: SCENARIOS[k % len(SCENARIOS)] for k, n in enumerate(imaged_names)}
     counts = {n: rng.randint(14, 20) for n in imaged_names}
+    rest = [n for n in names if n not in scenarios]
+    notes: list[str] = []
+    photo_sets = _photo_sets(rest, notes) if photos else {}
+    rest = [n for n in rest if n not in photo_sets]
+    extra = random.Random(13)
+    stocked_names = sorted(extra.sample(rest, min(stocked, len(rest))))
+    stock_counts = {n: extra.randint(8, 12) for n in stocked_names}
+    bare = [n for n in rest if n not in stock_counts]
 
     jobs = [(n, v, 1024 if v == 0 else size) for n in imaged_names
             for v in range(0, counts[n] + 1)]
+    jobs += [(n, v, STOCK_SIZE) for n in stocked_names for v in range(0, stock_counts[n] + 1)]
+    jobs += [(n, 0, STOCK_SIZE) for n in bare]
     if processes > 1:
         with ProcessPoolExecutor(processes) as pool:
             rendered = dict(zip([(j[0], j[1]) for j in jobs], pool.map(_render, jobs,
@@ -85,9 +109,17 @@ def build_demo(layout: Layout, store: ObjectStore, region: str, actors: int = 28
     else:
         rendered = {(j[0], j[1]): _render(j) for j in jobs}
 
-    # S3 side: every imaged actor except the local-only scenario's extra images.
+    # S3 side: every actor with a set except the local-only scenario's extra images (a bare
+    # actor's base image stays local: in S3 it would look like the start of a set).
     uploads = []
-    for n in imaged_names:
+    for n, base, images in _photo_items(photo_sets):
+        rendered[(n, 0)] = base
+        for i, data in enumerate(images):
+            rendered[(n, i + 1)] = data
+        scenarios[n], counts[n] = "photos", len(images)
+    for n in stocked_names:
+        scenarios[n], counts[n] = "stocked", stock_counts[n]
+    for n in scenarios:
         uploads.append((base_key(layout, n), rendered[(n, 0)]))
         for i in range(counts[n]):
             uploads.append((layout.image_key(n, i), rendered[(n, i + 1)]))
@@ -103,7 +135,7 @@ def build_demo(layout: Layout, store: ObjectStore, region: str, actors: int = 28
                     for i in range(counts[n])]
             a.training_data = {"s3_urls": urls, "local_path": str(layout.training_dir(n)),
                                "base_image_path": str(layout.base_image_path(n)),
-                               "count": counts[n], "synced": scenarios[n] == "synced"}
+                               "count": counts[n], "synced": scenarios[n] in ("synced", "photos")}
             if k % 3 == 0 and scenarios[n] == "synced":
                 a.validated_lora_model = {"version_id": "demo-v1", "version_name": "v1",
                                           "lora_url": f"s3://{store.bucket}/loras/{n}/v1.safetensors",
@@ -114,7 +146,9 @@ def build_demo(layout: Layout, store: ObjectStore, region: str, actors: int = 28
     registry.save()
 
     # Local side: base images everywhere, then pull what each scenario keeps on disk.
-    for n in imaged_names:
+    for n in bare:
+        atomic_write_bytes(layout.base_image_path(n), rendered[(n, 0)], durable=False)
+    for n in scenarios:
         atomic_write_bytes(layout.base_image_path(n), rendered[(n, 0)])
         atomic_write_json(layout.request_json(n), {"actor": n, "source": "actorbench demo",
                                                    "runs": []})
@@ -122,7 +156,7 @@ def build_demo(layout: Layout, store: ObjectStore, region: str, actors: int = 28
                                                     "count": counts[n]})
         atomic_write_json(layout.poster_json(n), {"poster_urls": []})
     engine = SyncEngine(store, layout, registry, region=region, config=SyncConfig(workers=16))
-    pull_all = [n for n in imaged_names if scenarios[n] not in ("s3_only", "partial")]
+    pull_all = [n for n in scenarios if scenarios[n] not in ("s3_only", "partial", "stocked")]
     if pull_all:
         engine.pull(pull_all)
     for n in imaged_names:
@@ -130,9 +164,30 @@ def build_demo(layout: Layout, store: ObjectStore, region: str, actors: int = 28
             engine.pull([n], only=set(range(0, counts[n], 2)))
     for n in imaged_names:
         _apply_scenario(n, scenarios[n], counts[n], layout, store, rendered)
-    atomic_write_json(marker, {"version": DEMO_VERSION, "names": imaged_names,
-                               "scenarios": scenarios, "image_counts": counts})
-    return DemoWorld(imaged_names, scenarios, counts)
+    planted = {n: s[2] for n, s in photo_sets.items()}
+    everyone = list(scenarios)
+    atomic_write_json(marker, {"version": DEMO_VERSION, "names": everyone,
+                               "scenarios": scenarios, "image_counts": counts,
+                               "planted": planted})
+    return DemoWorld(everyone, scenarios, counts, planted, notes)
+
+
+def _photo_sets(names: list[str], notes: list[str]
+                ) -> dict[str, tuple[bytes, list[bytes], dict[int, str]]]:
+    """The photo actors, or none (said in ``notes``) when the photographs cannot be had."""
+    from .photo_actors import build_sets
+    from .photos import PhotosUnavailable
+
+    try:
+        return build_sets(names)
+    except PhotosUnavailable as e:
+        notes.append(f"demo without photo actors: {e}")
+        return {}
+
+
+def _photo_items(sets: dict[str, tuple[bytes, list[bytes], dict[int, str]]]
+                 ) -> list[tuple[str, bytes, list[bytes]]]:
+    return [(n, base, images) for n, (base, images, _) in sets.items()]
 
 
 def _variant(data: bytes, shift: int) -> bytes:

@@ -148,6 +148,17 @@ class Notebook(Workbench):
             bars.close()
         return Results(out)
 
+    def faces(self, ref: str | int, resolution: int = 1024, workers: int = 2
+              ) -> pd.DataFrame:
+        """One row per training image: finding in words, distance to the reference, pose,
+        framing, face size at ``resolution``; ``df.attrs["health"]`` is the actor's line.
+        Pictures are analysed once (cached by content)."""
+        from ..faces import identities
+        from ..reports.identity import image_frame
+
+        name = self.registry.get(ref).name
+        return image_frame(identities(self.layout, [name], resolution, workers=workers)[0])
+
     def report(self) -> CoverageReport:
         """The coverage report of the whole library (one listing of the prefix)."""
         from ..reports.tables import build_report

@@ -93,6 +93,9 @@ class TrainingService:
         plan = self.wb.engine.plan([name])[name]
         validation = validate_dataset(plan, params.resolution,
                                       self.caption_input(name, params.trigger_word, plan))
+        from .likeness import face_validation  # who is in the images (faces extra, cached)
+
+        validation.findings += face_validation(self.wb.layout, name, params.resolution)
         formula = ""
         if adjust and validation.images:
             adj = auto_adjust(params, validation.images)

@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import nbformat
 import pytest
 
-from actorbench.server.security import BASE_ENV, TOKEN_ENV, new_base
 from actorbench.demo import free_port
 from actorbench.demo.server import wait_for_port
 from actorbench.server.command import voila_command
+from actorbench.server.security import BASE_ENV, TOKEN_ENV, new_base
 
 pytestmark = pytest.mark.browser
 

@@ -14,6 +14,7 @@ from actorbench.training.estimates import estimate
 from actorbench.training.status import RUNNING
 from actorbench.training.validate import Validation, validate_dataset
 from actorbench.ui.mvc import run_in_background
+from actorbench.ui.pages.training.face_confirm import FaceConfirm
 from actorbench.ui.pages.training.form import ParamsForm, guidelines
 from actorbench.ui.pages.training.jobs import JobFollower
 from actorbench.ui.pages.training.model import FIELDS, TrainingModel
@@ -59,14 +60,17 @@ class TrainingView(w.VBox):
                                    self._on_marked)
         self.versions_table, self.version_pick = self.panel.table, self.panel.pick
         self.good_button = self.panel.good_button
+        self.face_confirm = FaceConfirm(state, self.read_dataset)
         side = w.VBox([w.HBox([self.auto_button, self.start_button, self.cancel_button]),
-                       self.formula, self.estimate, self.validation, self.status],
+                       self.formula, self.estimate, self.validation, self.face_confirm,
+                       self.status],
                       layout=w.Layout(width="60%"))
         super().__init__([self.errors, self.title, self.overview,
                           w.HBox([form, side]), guidelines(), self.panel])
         g = guarded(self.errors)
         self.auto_button.on_click(g(self._on_auto_click))
         self.start_button.on_click(g(lambda _: self.start()))
+        self.face_confirm.on_click(g(self.face_confirm.confirm_shown))
         self.status.another_button.on_click(g(lambda _: self.start(another=True)))
         self.cancel_button.on_click(g(self._on_cancel_click))
         self.save_button.on_click(g(self._on_save_click))
@@ -149,8 +153,12 @@ class TrainingView(w.VBox):
         read_no = self._reads
 
         def read() -> tuple[ActorPlan, Validation]:
+            from actorbench.training.likeness import face_validation
+
             plan = self.state.plan(name)
-            return plan, validate_dataset(plan, resolution)
+            validation = validate_dataset(plan, resolution)
+            validation.findings += face_validation(self.state.wb.layout, name, resolution)
+            return plan, validation
 
         def show(result: tuple[ActorPlan, Validation]) -> None:
             plan, validation = result
@@ -212,6 +220,7 @@ class TrainingView(w.VBox):
     def show_validation(self, v: Validation) -> None:
         """The findings; Start waits until there is no blocker (a hover says why)."""
         self.validation.value = validation_html(v)
+        self.face_confirm.show_for(v)
         self._blocked = bool(v.blockers)
         self.start_button.disabled = self._blocked or self.worker.busy
         self.start_button.tooltip = "Fix the blockers listed first." if self._blocked else ""

@@ -35,10 +35,10 @@ def tile_thumb_px(pixel_ratio: float) -> int:
 
 def tile_html(index: int, thumb: bytes | None, change: Change | None = None,
               status: ImageStatus | None = None, note: str = "", selected: bool = False,
-              making: bool = False) -> Html:
+              making: bool = False, face: tuple[str, str] | None = None) -> Html:
     """One tile's markup; ``change`` None for a local image whose S3 side is not known yet
     (the badge says so, and its tick box and preview button wait for the listing);
-    ``making``: its thumbnail is being made."""
+    ``making``: its thumbnail is being made; ``face``: (finding in words, its CSS class)."""
     in_s3 = change is not None and change.remote is not None
     if thumb:  # a data URI this package made (base64): no text from a file in it
         img = h("img", src=data_uri(thumb), alt="")
@@ -63,7 +63,9 @@ def tile_html(index: int, thumb: bytes | None, change: Change | None = None,
     preview = h("button", "Preview", type="button", cls="ab-tile-btn", data_ab_action="preview",
                 data_ab_target=index, disabled="disabled" if waiting else None,
                 title=waiting or f"Image #{index} beside the base image")
-    return h("div", img, h("div", badge, " ", h("small", f"#{index}")),
+    face_badge = h("span", face[0], cls=["ab-badge", "ab-face", face[1]]) if face else ""
+    return h("div", img, h("div", badge, " ", face_badge, " " if face else "",
+                           h("small", f"#{index}")),
              h("div", tick, preview, cls="ab-tile-actions"),
              cls="ab-tile", data_index=index)
 
@@ -78,6 +80,7 @@ class ImageTile(w.HTML):
         self.index: int | None = None  # of the image shown
         self.selected = False
         self._drawn: tuple[bytes | None, ImageStatus | None, str, bool] = (None, None, "", False)
+        self.face: tuple[str, str] | None = None  # who is in it (actorbench.faces), if known
 
     def show(self, change: Change, thumb: bytes | None, status: ImageStatus | None = None,
              note: str = "", making: bool = False) -> None:
@@ -107,9 +110,16 @@ class ImageTile(w.HTML):
     def forget(self) -> None:
         """Nothing shown (another actor is being read)."""
         self.change = self.index = None
+        self.face = None
+
+    def show_face(self, face: tuple[str, str] | None) -> None:
+        """The face finding's badge (words, CSS class), or none."""
+        if face != self.face:
+            self.face = face
+            self._draw()
 
     def _draw(self) -> None:
         if self.index is not None:
             thumb, status, note, making = self._drawn
             self.value = tile_html(self.index, thumb, self.change, status, note, self.selected,
-                                   making)
+                                   making, self.face)

@@ -18,6 +18,7 @@ from actorbench.present.progress import TransferMeter
 from actorbench.sync.decide import Direction, Transfers, decide
 from actorbench.sync.plan import ActorPlan, Change
 from actorbench.ui.mvc import run_in_background
+from actorbench.ui.pages.training_data.face_badges import faces_of_grid
 from actorbench.ui.pages.training_data.header import (
     decision_html,
     plan_header_html,
@@ -229,6 +230,7 @@ class TrainingDataView(SyncActions, w.VBox):
             self.model.indices = [c.index for c in plan.changes]
             self.model.selected = [i for i in self.model.selected if i in self.model.indices]
             self.render_decision()
+        faces_of_grid(self, generation, name)
 
     def _show_local(self, generation: int, name: str) -> None:
         images = self.state.wb.layout.local_images(name)
