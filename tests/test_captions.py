@@ -201,11 +201,11 @@ def test_validation_carries_the_captions_the_job_will_send(wb):
     assert validate_dataset(plan, 256).captions == {}  # without captions: as before
 
 
-def test_status_shows_each_images_caption(wb):
+def test_status_shows_each_images_caption(wb, nb):
     put_remote(wb, A, 0, png(0))
     write_local(wb, A, 1, png(1))
     wb.layout.caption_path(A, 1).write_text("zqkv, smiling")
-    df = wb.status(A)
+    df = nb.status(A)
     assert list(df["caption"]) == ["none", "Local only"]
 
 
@@ -279,13 +279,13 @@ def test_without_captions_the_job_stays_lora_1(wb, fake):
     jsonschema.validate(job, INPUT)  # what an older worker accepts
 
 
-def test_notebook_captions_dataframe(wb):
+def test_notebook_captions_dataframe(wb, nb):
     import pandas as pd
 
     put_remote(wb, A, 0, png(0))
     write_local(wb, A, 1, png(1))
     store_of(wb).write(A, 1, "zqkv, smiling")
-    df = wb.captions("1")
+    df = nb.captions("1")
     assert list(df.index) == [0, 1] and df.attrs["trigger_word"] == default_trigger(A)
     assert df.loc[1, "caption"] == "zqkv, smiling" and df.loc[1, "by"] == "person"
     assert df.loc[1, "caption status"] == "local_only" and df.loc[0, "caption status"] == "none"

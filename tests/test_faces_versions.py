@@ -10,7 +10,7 @@ import json
 import uuid
 
 import pytest
-from actorbench.appcmd import sample_uploader
+from actorbench.demo.uploader import sample_uploader
 
 from actorbench.actors import Actor, Registry
 from actorbench.demo import photos as ph
@@ -94,7 +94,9 @@ def test_good_and_poor_versions_are_scored_and_the_better_suggested(world, capsy
     assert "suggested: v1 at step" in out and "<- suggested" in out.split("v1", 2)[2]
 
     # the notebook's table and the reports' identity tab
-    df = wb.faces(A)
+    from actorbench.notebook import Notebook
+
+    df = Notebook(wb.settings, client=wb._client, store=wb.__dict__.get("store")).faces(A)
     assert len(df) == 12 and set(df["findings"]) == {"Same person"}
     assert df.attrs["health"].startswith("12 of 12 fit")
     from actorbench.reports.identity import build_identity_report, identity_plot

@@ -170,7 +170,8 @@ def test_a_refill_never_waits_longer_than_the_cap(monkeypatch: pytest.MonkeyPatc
 def test_the_server_logs_each_request_and_notes_its_time(caplog: pytest.LogCaptureFixture
                                                          ) -> None:
     class Handler:
-        request = type("R", (), {"request_time": lambda self: 0.012})()
+        request = type("R", (), {"request_time": lambda self: 0.012, "method": "GET",
+                                 "uri": "/nothing?token=secret", "remote_ip": "127.0.0.1"})()
 
         def get_status(self) -> int:
             return 404
@@ -183,3 +184,4 @@ def test_the_server_logs_each_request_and_notes_its_time(caplog: pytest.LogCaptu
         vs.Activity.log_request(Handler())  # type: ignore[arg-type]
     assert vs.Activity.last >= before
     assert "404 GET /nothing (127.0.0.1) 12.00ms" in caplog.text
+    assert "secret" not in caplog.text  # the token a URL carries is never logged

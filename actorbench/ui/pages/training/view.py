@@ -1,4 +1,8 @@
-"""The Training page: parameters, auto-adjust, estimate, validation, launch, status, versions."""
+"""The Training page: parameters, auto-adjust, estimate, validation, launch, status, versions.
+
+Longer than 300 lines: each part of the page is its own module (form, jobs, rows, status_panel,
+versions_panel, face_confirm); what is left here is their wiring to one actor and one model.
+"""
 
 from __future__ import annotations
 

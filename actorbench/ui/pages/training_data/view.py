@@ -3,6 +3,9 @@
 What the page says is about the actor it shows: choosing another actor, ↻ Refresh and the end
 of an action clear or replace every message, preview and bar; before a sync, the decision
 (``actorbench.sync.decide``) says what it would do to the picked images.
+
+Longer than 300 lines: the grid, preview, header, sync, captions, generate and face badges are
+their own modules; what is left is drawing one actor into them and the sync's live progress.
 """
 
 from __future__ import annotations
