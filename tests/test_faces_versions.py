@@ -10,11 +10,11 @@ import json
 import uuid
 
 import pytest
-from actorbench.demo.uploader import sample_uploader
 
 from actorbench.actors import Actor, Registry
 from actorbench.demo import photos as ph
 from actorbench.demo import start_fake_runpod
+from actorbench.demo.uploader import sample_uploader
 from actorbench.settings import Settings
 from actorbench.storage.client import make_s3_client
 from actorbench.training import TrainingParams, TrainingService
