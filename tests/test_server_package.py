@@ -101,7 +101,8 @@ def test_a_fresh_install_outside_the_checkout_serves_the_dashboard(tmp_path):
     reader.start()
     try:
         assert serving.wait(240), "".join(lines[-30:])
-        printed = re.search(rf"serving on (http://127\.0\.0\.1:{port}/\?token=([\w-]{{40,}})) ",
+        printed = re.search(  # the app lives under its own base path (docs/reliability.md)
+            rf"serving on (http://127\.0\.0\.1:{port}/ab-[\w-]+/\?token=([\w-]{{40,}})) ",
                             "".join(lines))
         assert printed, "".join(lines[-30:])
         r = requests.get(printed.group(1), timeout=240)

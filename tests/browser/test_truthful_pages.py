@@ -108,7 +108,7 @@ def test_batch_picks_survive_a_filter_change(page, running_app):  # type: ignore
     open_tab(page, "Batch sync")
     page.locator(".ab-batch-actors select").select_option([female, male])
     page.wait_for_selector(".ab-batch-picks:has-text('2 actors picked')")
-    field(page, "Gender").select_option("female")
+    field(page, "Gender").select_option(label="Female")
     page.wait_for_selector(".ab-batch-picks:has-text('1 hidden by the filters')")
     options = page.locator(".ab-batch-actors select option")
     assert male not in options.all_inner_texts()
