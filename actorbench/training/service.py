@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..captions import CaptionStore, Carried, Describe, drafts_for, facet_words, plain_only
 from ..clock import now_iso, stamp
 from ..errors import ActorbenchError
+from ..faces.service import face_words
 from ..fsutil import atomic_write_json
 from ..storage.layout import lora_prefix
 from ..sync.plan import in_s3
@@ -48,8 +49,9 @@ class TrainingService:
                  describe: Describe | None = None) -> None:
         self.wb = wb
         self._client = client
-        #: what varies per image (pose, framing), for draft captions; None: plain drafts
-        self.describe = describe
+        #: what varies per image (pose, framing), for draft captions: the face analysis's
+        #: words by default (plain drafts without the faces extra)
+        self.describe = describe if describe is not None else face_words(wb.layout)
         # team mode: the ledger in the bucket (compare-and-swap); else the local file
         self.versions = (wb.team.ledger if wb.team is not None
                          else VersionStore(wb.layout, wb.settings.who.as_dict()))
