@@ -101,7 +101,6 @@ class Notebook(Workbench):
 
         from ..captions import CaptionStore
         from ..captions.service import CaptionService
-
         from ..faces.service import face_words
 
         store = CaptionStore(self.layout, str(self.settings.who))
