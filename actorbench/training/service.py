@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from ..captions import CaptionStore, Carried, Describe, drafts_for, facet_words, plain_only
 from ..clock import now_iso, stamp
 from ..errors import ActorbenchError
-from ..faces.service import face_words
 from ..fsutil import atomic_write_json
 from ..storage.layout import lora_prefix
 from ..sync.plan import in_s3
@@ -51,7 +50,11 @@ class TrainingService:
         self._client = client
         #: what varies per image (pose, framing), for draft captions: the face analysis's
         #: words by default (plain drafts without the faces extra)
-        self.describe = describe if describe is not None else face_words(wb.layout)
+        if describe is None:
+            from ..faces.service import face_words  # numpy and PIL: only once a service is made
+
+            describe = face_words(wb.layout)
+        self.describe = describe
         # team mode: the ledger in the bucket (compare-and-swap); else the local file
         self.versions = (wb.team.ledger if wb.team is not None
                          else VersionStore(wb.layout, wb.settings.who.as_dict()))
