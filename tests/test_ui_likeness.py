@@ -1,0 +1,113 @@
+"""The dashboard shows what the faces package finds: each trained version's likeness on the
+Training page (measured off the UI thread; scores stubbed here, the real scoring is
+tests/test_faces_versions.py), ..."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actorbench.faces import CheckpointScore, SampleScore, VersionScore
+from actorbench.faces.identity import ActorFaces, ImageReport, Reference
+from actorbench.training import TrainingService
+from actorbench.training.status import JobStatus
+from actorbench.training.versions import TrainingVersion
+from tests.helpers import wait_until
+from tests.single_backend import backend  # noqa: F401 - one backend here
+
+A = "0001_european_30_female"
+
+
+def _version(name: str, steps: tuple[int, ...]) -> TrainingVersion:
+    v = TrainingVersion.new(name, "2026-11-22T14:05:00+00:00", {"base_model": "sd15"}, [])
+    v.status = JobStatus.COMPLETED
+    v.samples = [{"step": s, "prompt": f"<b>{name}</b>", "url": f"s3://elsewhere/{name}_{s}.png"}
+                 for s in steps]
+    return v
+
+
+def _score(v: TrainingVersion, by_step: dict[int, float], faces: int = 1) -> VersionScore:
+    d = {s: (1 - like) * 1.2 for s, like in by_step.items()}  # likeness = 1 - d / 1.2
+    samples = tuple(SampleScore(s, "u", "p", faces, d[s]) for s in by_step)
+    cps = tuple(CheckpointScore(s, like, float(faces == 1), 1) for s, like in by_step.items())
+    return VersionScore(v.id, v.name, samples, cps)
+
+
+@pytest.fixture
+def two_versions(app, wb):  # type: ignore[no-untyped-def]
+    good, poor = _version("v1", (750, 1500)), _version("v2", (200, 400))
+    TrainingService(wb).versions.save(1, [good, poor])
+    return good, poor
+
+
+def _ident(photographic: bool = True) -> ActorFaces:
+    ref = Reference((0.0,) * 128, "base", f"{A}_base") if photographic else None
+    painted = ImageReport(f"{A}_0.png", 0, (), None, None, None, None, None, None, None)
+    return ActorFaces(A, ref, (painted,))
+
+
+def test_versions_table_shows_likeness_and_the_suggestion_measured_off_the_ui_thread(
+        app, wb, two_versions, monkeypatch):  # type: ignore[no-untyped-def]
+    import threading
+
+    from actorbench.training import likeness
+
+    good, poor = two_versions
+    threads: list[str] = []
+
+    def scored(layout: Any, store: Any, actor: str, versions: list[TrainingVersion]) -> Any:
+        threads.append(threading.current_thread().name)
+        assert {v.id for v in versions} == {good.id, poor.id} and actor == A
+        return (_ident(), [_score(good, {750: 0.62, 1500: 0.71}),
+                           _score(poor, {200: 0.30, 400: 0.35})], (good.id, 1500))
+
+    monkeypatch.setattr(likeness, "version_likeness", scored)
+    app.state.actor = A
+    page = app.page("Training")
+    panel = page.panel
+    wait_until(lambda: "71%" in page.versions_table.value)
+    page.model.wait_idle()
+    assert threads == ["actorbench-likeness"]  # once, and not on the UI thread
+    table = page.versions_table.value
+    assert "<th>likeness</th>" in table
+    assert "71%</b> at step 1500 · one face in 100%" in table
+    assert "35%</b> at step 400" in table
+    assert table.count("suggested, not marked") == 1
+    assert "Suggested: v1 at step 1500 (suggested, not marked" in panel.likeness_line.value
+    assert f"{A}_base" in panel.likeness_line.value
+    assert not any(v.isGood for v in TrainingService(wb).versions.load(1))  # never marked
+    # the compare view: the two versions' scores side by side
+    compare = panel.compare.value
+    assert "ab-compare-likeness" in compare
+    assert "<th>v1</th><th>v2</th>" in compare  # the older left
+    assert "71% at step 1500" in compare and "35% at step 400" in compare
+    assert "step 750: 62%, step 1500: 71%" in compare
+    # a redraw of the same versions (a poll) measures nothing again
+    page.render_versions(TrainingService(wb).versions.load(1))
+    page.model.wait_idle()
+    assert threads == ["actorbench-likeness"]
+
+
+def test_without_the_extra_or_a_reference_one_line_says_so(app, wb, two_versions,
+                                                             monkeypatch):  # type: ignore[no-untyped-def]
+    from actorbench.faces import models
+    from actorbench.training import likeness
+
+    monkeypatch.setattr(likeness, "version_likeness",
+                        lambda *a, **k: (_ident(photographic=False), [], None))
+    app.state.actor = A
+    page = app.page("Training")
+    wait_until(lambda: "no photographic faces" in page.panel.likeness_line.value)
+    page.model.wait_idle()
+    assert "%</b>" not in page.versions_table.value
+    assert "no photographic faces" in page.panel.compare.value
+    assert page.model.error == ""
+
+    monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
+    app.state.actor = "0002_african_45_male"  # and back: measured again
+    page.model.wait_idle()
+    app.state.actor = A
+    wait_until(lambda: "pip install" in page.panel.likeness_line.value)
+    assert page.panel.likeness_line.value.count("Likeness not measured") == 1
+    assert "%</b>" not in page.versions_table.value
