@@ -1,6 +1,7 @@
 """The dashboard shows what the faces package finds: each trained version's likeness on the
 Training page (measured off the UI thread; scores stubbed here, the real scoring is
-tests/test_faces_versions.py), ..."""
+tests/test_faces_versions.py); each Library card's identity health and the "needs attention"
+filter, from the cached analyses only (made up here: the real analysis is tests/test_faces.py)."""
 
 from __future__ import annotations
 
@@ -111,3 +112,58 @@ def test_without_the_extra_or_a_reference_one_line_says_so(app, wb, two_versions
     wait_until(lambda: "pip install" in page.panel.likeness_line.value)
     assert page.panel.likeness_line.value.count("Likeness not measured") == 1
     assert "%</b>" not in page.versions_table.value
+
+
+# -- the Library: identity health from the cache ----------------------------------------------
+def _analysed(wb, actor: str, descriptors: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """Training images of ``actor`` and a cache as an analysis leaves it: one face each,
+    large and sharp, its descriptor ``(d, 0, 0, ...)``; no analysis runs."""
+    from actorbench.faces import Face, ImageFaces
+    from actorbench.faces.cache import FaceCache, cache_path
+    from tests.helpers import png, write_local
+
+    cache = FaceCache(cache_path(wb.layout.actor_dir(actor)))
+    marks = ((400.0, 400.0), (470.0, 400.0), (600.0, 400.0), (530.0, 400.0), (500.0, 520.0))
+    for i, d in enumerate(descriptors):
+        path = write_local(wb, actor, i, png(i))
+        face = Face((300, 200, 700, 600), marks, (d,) + (0.0,) * 127, 300.0)
+        cache.put(path, ImageFaces(f"md5-{actor}-{i}", 1000, 1000, (face,)))
+    cache.save()
+
+
+def test_library_cards_show_identity_health_and_filter_those_needing_attention(
+        app, wb, monkeypatch):  # type: ignore[no-untyped-def]
+    import importlib
+
+    analysis = importlib.import_module("actorbench.faces.analyse")
+
+    B, C = "0002_african_45_male", "0003_east_asian_22_female"
+    _analysed(wb, A, [0.0, 0.05, 0.1, 0.9])  # the last: another person (distance > 0.6)
+    _analysed(wb, B, [0.0, 0.05, 0.1])
+    lib = app.library
+    calls: list[object] = []
+    # nothing is analysed to draw a card or filter: the caches are read
+    monkeypatch.setattr(analysis, "analyse", lambda *a, **k: calls.append(a))
+    lib.gallery.render()
+    cards = lib.gallery.cards.value
+    assert "needs attention: 3 of 4 fit" in cards and "ab-identity-attention" in cards
+    assert "👤 3 of 3 fit" in cards and "ab-identity-ok" in cards
+    assert cards.count("ab-identity ") == 2  # C: never analysed, nothing said
+    app.state.actor = A
+    lib.model.wait_idle()
+    assert "needs attention: 3 of 4 fit" in lib.card.value
+    lib.identity.value = "attention"
+    assert lib.model.results == [A] and not lib.clear_button.disabled
+    lib.clear_button.click()
+    assert lib.identity.value == "Any" and C in lib.model.results
+    # a picture changed since its analysis: not counted until it is analysed again
+    import os
+
+    p = wb.layout.image_path(A, 3)
+    os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 10**9))
+    lib.identity.value = "attention"
+    assert lib.model.results == []
+    lib.clear_button.click()
+    assert "4 of 4 fit" not in lib.gallery.cards.value
+    assert "3 of 3 fit (1 not analysed yet)" in lib.gallery.cards.value
+    assert calls == []
