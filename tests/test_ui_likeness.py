@@ -167,3 +167,46 @@ def test_library_cards_show_identity_health_and_filter_those_needing_attention(
     assert "4 of 4 fit" not in lib.gallery.cards.value
     assert "3 of 3 fit (1 not analysed yet)" in lib.gallery.cards.value
     assert calls == []
+
+
+# -- the Reports page: the identity tab ---------------------------------------------------------
+def test_reports_identity_tab_tabulates_the_cached_analyses_and_scored_versions(
+        app, wb, two_versions):  # type: ignore[no-untyped-def]
+    from actorbench.faces import Face, ImageFaces
+    from actorbench.faces.samples import SAMPLES_CACHE, SampleCache
+
+    good, poor = two_versions
+    _analysed(wb, A, [0.0, 0.05, 0.1, 0.9])
+    samples = SampleCache(wb.layout.actor_dir(A) / SAMPLES_CACHE)
+    marks = ((400.0, 400.0), (470.0, 400.0), (600.0, 400.0), (530.0, 400.0), (500.0, 520.0))
+    for s in good.samples:  # v1's samples analysed (as the Training page leaves them)
+        face = Face((300, 200, 700, 600), marks, (0.06,) + (0.0,) * 127, 300.0)
+        samples.items[s["url"]] = ImageFaces("m", 1000, 1000, (face,))
+    samples.dirty = True
+    samples.save()
+    reports = app.page("Reports")
+    reports.build_button.click()
+    reports.worker.wait()
+    assert reports.errors.value == ""
+    assert list(reports.sections.titles) == ["Library", "Training", "Identity"]
+    panel = reports.identity
+    assert "1 actor" in panel.summary.value and "1</b> need attention" in panel.summary.value
+    row = panel.actors.value
+    assert A in row and "<th>Other person?</th>" in row
+    assert '<td class="ab-col-fit">3</td>' in row and '<td class="ab-col-outliers">1</td>' in row
+    assert "no profile" in row
+    versions = panel.versions.value
+    assert "v1" in versions and "v2" not in versions  # v2's samples never analysed: not shown
+    assert '<td class="ab-col-best-step">1500</td>' in versions  # a tie: the later step
+    assert panel.plot.layout.display == "block" and bytes(panel.plot.value)[:4] == b"\x89PNG"
+
+
+def test_reports_identity_tab_without_any_analysis_says_what_to_do(app, wb):  # type: ignore[no-untyped-def]
+    from tests.helpers import png, write_local
+
+    write_local(wb, A, 0, png(0))  # (an image, never analysed)
+    reports = app.page("Reports")
+    reports.build_button.click()
+    reports.worker.wait()
+    assert "No face analysis yet" in reports.identity.summary.value
+    assert reports.identity.plot.layout.display == "none"

@@ -1,6 +1,6 @@
-"""An actor's identity health from the cached analyses only: it never analyses a picture and
-never reads one (a picture whose size or mtime changed since it was analysed counts as not
-analysed yet), so a page may ask it for every card it draws.
+"""An actor's identity health (and identity, and versions' scores) from the cached analyses
+only: it never analyses a picture and never reads one (a picture whose size or mtime changed
+since it was analysed counts as not analysed yet), so a page may ask it for every card.
 
 Usage::
 
@@ -12,13 +12,15 @@ Usage::
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..storage.layout import Layout
 from .analyse import ImageFaces
 from .cache import FaceCache, cache_path
-from .identity import NOT_PHOTOGRAPHIC, judge_actor
+from .identity import NOT_PHOTOGRAPHIC, ActorFaces, judge_actor
+from .samples import SAMPLES_CACHE, SampleCache, VersionLike, VersionScore, score_version
 from .scan import pictures_of
 
 
@@ -47,13 +49,23 @@ class Health:
         return f"needs attention: {line}" if self.needs_attention else line
 
 
-_memo: dict[str, tuple[tuple[object, ...], Health | None]] = {}
+_memo: dict[str, tuple[tuple[object, ...], ActorFaces | None]] = {}
 _memo_lock = threading.Lock()
 
 
 def cached_health(layout: Layout, actor: str, resolution: int = 1024) -> Health | None:
     """The actor's health from ``.faces.json`` (None when nothing of it is analysed yet).
     Stats the files only; the cache file is read again only when it or a picture changed."""
+    ident = cached_identity(layout, actor, resolution)
+    if ident is None:
+        return None
+    total = len(pictures_of(layout, actor).images)
+    return Health(actor, len(ident.images), total, ident.fit, ident.photographic)
+
+
+def cached_identity(layout: Layout, actor: str, resolution: int = 1024) -> ActorFaces | None:
+    """The actor judged from the analyses its cache holds of its pictures as they are now
+    (the training images analysed, the base image if analysed); None when there is none."""
     from .service import chosen_reference
 
     path = cache_path(layout.actor_dir(actor))
@@ -75,17 +87,31 @@ def cached_health(layout: Layout, actor: str, resolution: int = 1024) -> Health 
     cache = FaceCache(path)
     analyses = {n: a for n, s in stats.items() if (a := _known(cache, n, s)) is not None}
     base = _known(cache, pics.base.name, base_stat) if pics.base else None
-    health: Health | None = None
+    ident: ActorFaces | None = None
     if analyses or base is not None:
         try:
             ident = judge_actor(actor, analyses, base, resolution, chosen if chosen in (
                 *analyses, f"{actor}_base") else None)
         except ValueError:  # the chosen picture has no face: the automatic reference
             ident = judge_actor(actor, analyses, base, resolution)
-        health = Health(actor, len(analyses), len(files), ident.fit, ident.photographic)
     with _memo_lock:
-        _memo[str(path)] = (key, health)
-    return health
+        _memo[str(path)] = (key, ident)
+    return ident
+
+
+def cached_scores(layout: Layout, ident: ActorFaces,
+                  versions: Sequence[VersionLike]) -> list[VersionScore]:
+    """The versions whose every sample was analysed already (the Training page, `actorbench
+    versions`), scored against ``ident``'s reference; nothing is fetched or analysed."""
+    if ident.reference is None:
+        return []
+    cache = SampleCache(layout.actor_dir(ident.actor) / SAMPLES_CACHE)
+
+    def nothing(url: str) -> bytes:
+        raise OSError("not analysed")
+
+    return [score_version(v, ident.reference.descriptor, nothing, cache) for v in versions
+            if v.samples and all(str(s.get("url", "")) in cache.items for s in v.samples)]
 
 
 def _stat(p: Path) -> tuple[int, int] | None:
