@@ -52,6 +52,7 @@ def test_versions_table_shows_likeness_and_the_suggestion_measured_off_the_ui_th
         app, wb, two_versions, monkeypatch):  # type: ignore[no-untyped-def]
     import threading
 
+    from actorbench.faces import service
     from actorbench.training import likeness
 
     good, poor = two_versions
@@ -64,6 +65,7 @@ def test_versions_table_shows_likeness_and_the_suggestion_measured_off_the_ui_th
                            _score(poor, {200: 0.30, 400: 0.35})], (good.id, 1500))
 
     monkeypatch.setattr(likeness, "version_likeness", scored)
+    monkeypatch.setattr(service, "probe_then_judge", lambda *a, **k: _ident())
     app.state.actor = A
     page = app.page("Training")
     panel = page.panel
@@ -95,7 +97,7 @@ def test_without_the_extra_or_a_reference_one_line_says_so(app, wb, two_versions
     from actorbench.faces import models
     from actorbench.training import likeness
 
-    monkeypatch.setattr(likeness, "version_likeness",
+    monkeypatch.setattr(likeness, "version_likeness",  # (a painted set: the probe says so)
                         lambda *a, **k: (_ident(photographic=False), [], None))
     app.state.actor = A
     page = app.page("Training")

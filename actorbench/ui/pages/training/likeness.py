@@ -48,8 +48,13 @@ def measure_likeness(wb: Workbench, actor: str,
 
     if not available():
         return Likeness(note=f"Likeness not measured: {INSTALL_HINT}")
+    from actorbench.faces import NOT_PHOTOGRAPHIC, service
     from actorbench.training import likeness
 
+    # a glance first (the base image and a few pictures, cached): a painted set is not
+    # analysed whole on every visit
+    if service.probe_then_judge(wb.layout, actor, workers=1) is None:
+        return Likeness(note=f"Likeness not measured: {NOT_PHOTOGRAPHIC}")
     ident, scores, best = likeness.version_likeness(wb.layout, wb.store, actor, list(versions))
     if ident.reference is None:
         return Likeness(note=f"Likeness not measured: {ident.health()}")
