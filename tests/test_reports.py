@@ -127,6 +127,6 @@ def test_words_on_the_reports_page(world):
     assert [t for t in page.plots.titles] == ["Synced per actor", "Image status",
                                               "Balance by facet", "Storage",
                                               "Training coverage"]
-    assert page.sections.titles == ("Library", "Training")  # the Training tab: versions, cost
+    assert page.sections.titles == ("Library", "Training", "Identity")  # versions, cost; faces
     assert "0 versions" in page.training.totals.value
     app.close()

@@ -276,3 +276,32 @@ def test_a_trigger_word_set_on_one_workstation_reaches_the_other(
     doc = json.loads(got[0])
     assert doc["triggers"][A]["word"] == "ohwx anna" and doc["triggers"][A]["user"].startswith(
         "alice@")
+
+
+def test_a_trigger_word_dated_9999_does_not_beat_a_later_real_setting(
+        moto_server, tmp_path, monkeypatch, capsys, atomic_moto_puts):
+    """Issue 28: a teammate writes a trigger dated 9999 (and a high revision) straight into the
+    shared registry; it is not believed, and alice's later setting wins on every workstation."""
+    bucket = team_bucket(moto_server, tmp_path)
+    bob = Workbench(team_settings(moto_server, tmp_path / "bob", bucket, "bob"))
+    key = f"{bob.settings.team_prefix}/registry.json"
+    got = bob.store.get_bytes(key)
+    doc = json.loads(got[0]) if got else {}
+    doc["triggers"] = {A: {"word": "pinned", "at": "9999-12-31T23:59:59+00:00",
+                           "user": "mallory", "revision": 40}}
+    bob.store.put_bytes(key, json.dumps(doc).encode())
+    bob = Workbench(team_settings(moto_server, tmp_path / "bob", bucket, "bob"))
+    assert bob.registry.get(A).trigger_word != "pinned"  # dated ahead: not believed
+    for k, v in team_env(moto_server, tmp_path / "alice", bucket, "alice").items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(SystemExit) as ended:
+        main(["captions", A, "--trigger", "ohwx anna", "--json"])
+        raise SystemExit(0)
+    assert ended.value.code == 0
+    assert json.loads(capsys.readouterr().out)["trigger_word"] == "ohwx anna"
+    got = bob.store.get_bytes(key)
+    assert got is not None
+    rec = json.loads(got[0])["triggers"][A]
+    assert (rec["word"], rec["revision"]) == ("ohwx anna", 41)
+    bob = Workbench(team_settings(moto_server, tmp_path / "bob", bucket, "bob"))
+    assert bob.registry.get(A).trigger_word == "ohwx anna"

@@ -210,3 +210,30 @@ def test_the_later_trigger_word_wins():
     assert merge_registry(out, {"triggers": {"x": {**b, "at": "2026-11-22T10:00:09+00:00"}}}
                           )["triggers"]["x"]["word"] == "zqkvtm"
     assert "triggers" not in merge_registry({}, {"validated": {}})
+
+
+def test_a_trigger_word_dated_9999_does_not_beat_a_later_real_setting():
+    """Issue 28: the order of trigger settings is the bucket's (a revision given inside the
+    compare-and-swap), not the writer's clock; a setting dated beyond the skew is refused."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).isoformat()
+    pinned = {"word": "pinned", "at": "9999-12-31T23:59:59+00:00", "user": "m", "revision": 7}
+    real = {"word": "ohwx anna", "at": now, "user": "a", "revision": next_revision(pinned)}
+    assert real["revision"] == 8
+    out = merge_registry({"triggers": {"x": pinned}}, {"triggers": {"x": real}})
+    assert out["triggers"]["x"] == real
+    # a stored future setting loses to any real one, even one with a lower revision
+    low = {**real, "revision": 1}
+    assert merge_registry({"triggers": {"x": pinned}}, {"triggers": {"x": low}}
+                          )["triggers"]["x"] == low
+    # and a future setting is never taken in, whatever its revision
+    ahead = {**pinned, "revision": 10**9}
+    assert merge_registry({"triggers": {"x": real}}, {"triggers": {"x": ahead}}
+                          )["triggers"]["x"] == real
+    assert "triggers" not in merge_registry({}, {"triggers": {"x": pinned}})
+    # the higher revision wins over a later clock
+    older_clock = {**real, "word": "zqkvtm", "at": "2026-01-01T00:00:00+00:00", "revision": 9}
+    assert merge_registry(out, {"triggers": {"x": older_clock}})["triggers"]["x"] == older_clock
+    assert merge_registry({"triggers": {"x": older_clock}}, {"triggers": {"x": real}}
+                          )["triggers"]["x"] == older_clock

@@ -21,6 +21,7 @@ def captions(a: argparse.Namespace, ctx: CliContext) -> None:
     from ..captions import CaptionStore
     from ..captions.service import CaptionService
     from ..clock import stamp
+    from ..faces.service import face_words
     from ..sync.selection import parse_only
 
     wb = ctx.workbench()
@@ -31,7 +32,8 @@ def captions(a: argparse.Namespace, ctx: CliContext) -> None:
         if wb.team is not None:  # shared: the later setting wins on every workstation
             wb.team.registry.record_trigger(wb.registry, name, word, stamp(),
                                             str(wb.settings.who))
-    svc = CaptionService(wb.registry, wb.engine, CaptionStore(wb.layout, str(wb.settings.who)))
+    svc = CaptionService(wb.registry, wb.engine, CaptionStore(wb.layout, str(wb.settings.who)),
+                         describe=face_words(wb.layout))
     done: dict[str, Any] = {}
     if a.undo:
         u = svc.undo(name)

@@ -112,7 +112,8 @@ def analyse(image: bytes | Path | Image.Image, md5: str = "") -> ImageFaces:
         try:
             with Image.open(io.BytesIO(image)) as opened:
                 pic = ImageOps.exif_transpose(opened).convert("RGB")
-        except (OSError, ValueError, Image.DecompressionBombError) as e:
+        except (OSError, ValueError, Image.DecompressionBombError,
+                Image.DecompressionBombWarning) as e:  # the warning: when warnings are errors
             return ImageFaces(md5, 0, 0, (), f"not a readable picture ({type(e).__name__})")
     else:
         pic = image.convert("RGB")

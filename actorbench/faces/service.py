@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,3 +92,36 @@ def probe_then_judge(layout: Layout, actor: str, resolution: int = 1024, probe: 
     if not seen:
         return None
     return identities(layout, [actor], resolution, workers=workers)[0]
+
+
+class FaceWords:
+    """What varies in each picture, in words: its pose and framing from the face analysis
+    (captions' ``Describe``: ``words("0002_x_3.png") -> ["three-quarter left", "close-up"]``).
+
+    An actor's pictures are analysed on its first image asked about (incrementally: cached by
+    content). A picture without exactly one photographic face gets no words, and so does every
+    picture of an actor with no photographic face (a drawing): its draft stays plain.
+    """
+
+    def __init__(self, layout: Layout, resolution: int = 1024, workers: int = 1) -> None:
+        self.layout, self.resolution, self.workers = layout, resolution, workers
+        self._by_actor: dict[str, dict[str, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, image_name: str) -> list[str]:
+        actor = image_name.rsplit("_", 1)[0]
+        with self._lock:  # one analysis per actor, however many threads ask
+            if actor not in self._by_actor:
+                found = identities(self.layout, [actor], self.resolution,
+                                   workers=self.workers)[0]
+                self._by_actor[actor] = {
+                    r.name: [x.value for x in (r.pose, r.framing) if x is not None]
+                    for r in found.images if r.faces == 1} if found.photographic else {}
+        return list(self._by_actor[actor].get(image_name, ()))
+
+
+def face_words(layout: Layout, resolution: int = 1024) -> FaceWords | None:
+    """The describer for draft captions, or None without the faces extra (plain drafts)."""
+    from .models import available
+
+    return FaceWords(layout, resolution) if available() else None

@@ -101,9 +101,11 @@ class Notebook(Workbench):
 
         from ..captions import CaptionStore
         from ..captions.service import CaptionService
+        from ..faces.service import face_words
 
         store = CaptionStore(self.layout, str(self.settings.who))
-        table = CaptionService(self.registry, self.engine, store).table(str(ref))
+        table = CaptionService(self.registry, self.engine, store,
+                               describe=face_words(self.layout)).table(str(ref))
         rows = [{"image": r.index, "caption": r.caption.text if r.caption else None,
                  "by": str(r.caption.author) if r.caption else None,
                  "at": r.caption.at if r.caption else None,

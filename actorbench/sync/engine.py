@@ -12,7 +12,7 @@ import contextlib
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import fsutil
 from ..actors.registry import Registry
@@ -24,7 +24,6 @@ from ..storage.hashing import HashCache
 from ..storage.layout import Layout
 from ..units import format_size
 from . import cache, listing, records
-from .apply import ActorRun, Applier
 from .config import IMAGES_PER_ACTOR, SyncConfig
 from .decide import Action, Direction, ImageCheck, Prefer, Transfers, decide
 from .files import caption_problem, image_problem
@@ -32,6 +31,9 @@ from .manifest import Manifest, ManifestEntry
 from .plan import ActorPlan, FileKind, ImageStatus, LocalFile, plan_actor
 from .progress import ProgressCallback, ProgressEvent, ProgressKind, no_progress
 from .summary import SyncSummary
+
+if TYPE_CHECKING:  # apply (and transfer) are imported when a sync runs, not to plan
+    from .apply import ActorRun
 
 
 class SyncEngine:
@@ -122,6 +124,8 @@ class SyncEngine:
              prefer: Prefer | str | None, progress: ProgressCallback,
              cancel: threading.Event | None, allow_invalid: bool = False
              ) -> dict[str, SyncSummary]:
+        from .apply import Applier
+
         names = self._resolve(names)
         prefer = Prefer(prefer) if prefer else None
         cfg = self.config
@@ -171,6 +175,8 @@ class SyncEngine:
         """Under the actors' locks: clean what a killed run left, plan, decide, and open each
         actor's records once (the plan and the run share the manifest and hash cache).
         An actor whose listing S3 refused goes to ``denied`` and gets no run."""
+        from .apply import ActorRun
+
         remote = listing.list_remote(self.store, self.layout, names, self.config, denied)
         runs = {}
         for n in names:  # what a killed run left is nobody's now

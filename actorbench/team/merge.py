@@ -18,7 +18,8 @@ is dropped.
   holds is only a candidate if ``valid`` accepts it (the ledger and registry check the
   version, where its LoRA lies and that ``marked_at`` is not in the future); ties (marks from
   before revisions) fall back to ``marked_at``, user, machine, version id. Saved parameters:
-  the same, with ``saved_at``.
+  the same, with ``saved_at``. Trigger words: the same, with ``at``; a setting dated beyond
+  the clock skew is never kept (a stored one is replaced by any setting, a new one refused).
 * New actors: the union by name; the entry stored first keeps its id.
 
 Everything here works on the JSON documents (dicts), not on objects: pure and easy to test.
@@ -141,8 +142,9 @@ def merge_ledger(stored: dict[str, Any] | None, mine: dict[str, Any],
 def merge_registry(stored: dict[str, Any] | None, mine: dict[str, Any],
                    valid: Callable[[str, dict[str, Any]], bool] | None = None) -> dict[str, Any]:
     """``{"actors": [entries added by actorbench], "validated": {name: mark},
-    "triggers": {name: {"word", "at", "user"}}}`` merged; with ``valid``, a mark it refuses
-    (given the actor's name) never wins."""
+    "triggers": {name: {"word", "at", "user", "revision"}}}`` merged; with ``valid``, a mark
+    it refuses (given the actor's name) never wins; a trigger setting dated in the future
+    (beyond ``CLOCK_SKEW_S``) never wins."""
     stored = stored if isinstance(stored, dict) else {}
     actors = [a for a in stored.get("actors") or [] if isinstance(a, dict)]
     names = {a.get("name") for a in actors}
@@ -154,17 +156,21 @@ def merge_registry(stored: dict[str, Any] | None, mine: dict[str, Any],
         validated[name] = later_mark(validated.get(name), mark, check)
     triggers = stored.get("triggers")
     triggers = dict(triggers) if isinstance(triggers, dict) else {}
-    for name, rec in (mine.get("triggers") or {}).items():  # the later setting wins
+    for name, rec in (mine.get("triggers") or {}).items():  # the higher revision wins
+        if not isinstance(rec, dict) or in_future(rec.get("at")):
+            continue  # dated ahead of every clock: refused
         old = triggers.get(name)
-        if not isinstance(old, dict) or _trigger_key(rec) > _trigger_key(old):
+        if (not isinstance(old, dict) or in_future(old.get("at"))
+                or _trigger_key(rec) > _trigger_key(old)):
             triggers[name] = rec
     return {**stored, "actors": actors, "validated": validated,
             **({"triggers": triggers} if triggers else {})}
 
 
-def _trigger_key(rec: dict[str, Any]) -> tuple[datetime, str]:
-    """A trigger word's setting ``{"word", "at", "user"}``: ordered by time, then user."""
-    return _when(rec.get("at")), str(rec.get("user") or "")
+def _trigger_key(rec: dict[str, Any]) -> tuple[int, datetime, str]:
+    """A trigger word's setting ``{"word", "at", "user", "revision"}``: ordered by revision
+    (given inside the compare-and-swap, so by the bucket), then time, then user."""
+    return revision(rec), _when(rec.get("at")), str(rec.get("user") or "")
 
 
 def merge_params(stored: dict[str, Any] | None, mine: dict[str, Any]) -> dict[str, Any]:

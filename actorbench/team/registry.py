@@ -3,7 +3,9 @@
 ``registry.json`` holds ``{"actors": [entries added by discover], "validated": {name: mark}}``.
 ``refresh`` brings it into the local ``actors.json`` (the cache) before the registry is read;
 ``record_mark``, ``record_trigger`` and ``publish`` merge into it (``merge.merge_registry``);
-``"triggers": {name: {"word", "at", "user"}}`` shares each actor's trigger word.
+``"triggers": {name: {"word", "at", "user", "revision"}}`` shares each actor's trigger word:
+the setting with the higher revision wins (one more than the stored one, given inside the
+compare-and-swap), and one dated in the future is not believed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ..storage.layout import Layout
 from ..training.runpod import check_url
 from .documents import REGISTRY_DOC, SharedDocuments
 from .marks import MarkRules
-from .merge import merge_registry
+from .merge import in_future, merge_registry, next_revision
 
 DOC = REGISTRY_DOC
 #: where a workstation keeps an actor's files: never shared, filled in by each one
@@ -84,11 +86,17 @@ class SharedRegistry:
     def record_trigger(self, registry: Registry, name: str, word: str | None, at: str,
                        user: str) -> None:
         """Share an actor's trigger word (None: back to the default), the later setting
-        winning, and keep the winner in the local ``actors.json``."""
-        rec = {"word": word, "at": at, "user": user}
-        doc = self.docs.update(DOC, lambda cur: merge_registry(cur, {"triggers": {name: rec}}))
+        winning (a revision one above the stored one, given inside the compare-and-swap),
+        and keep the winner in the local ``actors.json``."""
+        def merge(cur: dict[str, Any] | None) -> dict[str, Any]:
+            held = cur.get("triggers") if isinstance(cur, dict) else None
+            stored = held.get(name) if isinstance(held, dict) else None
+            rec = {"word": word, "at": at, "user": user, "revision": next_revision(stored)}
+            return merge_registry(cur, {"triggers": {name: rec}})
+
+        doc = self.docs.update(DOC, merge)
         winner = (doc.get("triggers") or {}).get(name)
-        if isinstance(winner, dict):
+        if isinstance(winner, dict) and not in_future(winner.get("at")):
             registry.set_trigger(name, _valid_trigger(winner.get("word")))
 
     def refresh(self, path: Path) -> bool:
@@ -137,8 +145,8 @@ class SharedRegistry:
             triggers = triggers if isinstance(triggers, dict) else {}
             for raw in data:
                 rec = triggers.get(raw["name"])
-                if not isinstance(rec, dict):
-                    continue
+                if not isinstance(rec, dict) or in_future(rec.get("at")):
+                    continue  # none, or dated ahead of every clock: not believed
                 word = _valid_trigger(rec.get("word"))
                 if raw.get("trigger_word") != word:
                     if word is None:

@@ -48,7 +48,12 @@ class TrainingService:
                  describe: Describe | None = None) -> None:
         self.wb = wb
         self._client = client
-        #: what varies per image (pose, framing), for draft captions; None: plain drafts
+        #: what varies per image (pose, framing), for draft captions: the face analysis's
+        #: words by default (plain drafts without the faces extra)
+        if describe is None:
+            from ..faces.service import face_words  # numpy and PIL: only once a service is made
+
+            describe = face_words(wb.layout)
         self.describe = describe
         # team mode: the ledger in the bucket (compare-and-swap); else the local file
         self.versions = (wb.team.ledger if wb.team is not None

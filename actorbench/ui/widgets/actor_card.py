@@ -26,6 +26,7 @@ from actorbench.ui.pages import TRAINING, TRAINING_DATA
 
 if TYPE_CHECKING:
     from actorbench.actors.model import Actor
+    from actorbench.faces.health import Health
     from actorbench.sync.plan import ActorPlan
 
 #: the Library's status of an actor (``library_status``), as the filter and the cards say it
@@ -145,9 +146,21 @@ def trainable(t: Tally) -> str:
     return "" if t.in_s3 else "Its images are not in S3 yet: sync them first."
 
 
+def identity_html(health: Health | None) -> Html:
+    """Who is in the actor's pictures, from the cached analyses (``faces.health``): "18 of 20
+    fit", or "needs attention: ..." in amber; nothing before any analysis."""
+    if health is None:
+        return Html("")
+    tone = ("ab-identity-attention" if health.needs_attention else
+            "ab-identity-ok" if health.photographic else "ab-identity-na")
+    return h("div", "👤 ", health.words(), cls=["ab-identity", tone],
+             title="Who is in the pictures (actorbench faces): from the last analysis")
+
+
 def card_html(actor: Actor, t: Tally, thumb: str | None, selected: bool = False,
-              thumb_note: str = "") -> Html:
-    """One card; ``thumb`` a data URI, "" for no base image, None while it is being made."""
+              thumb_note: str = "", identity: object = "") -> Html:
+    """One card; ``thumb`` a data URI, "" for no base image, None while it is being made;
+    ``identity`` markup (``identity_html``)."""
     if thumb:  # a data URI this package made (base64): no text from a file in it
         img = Html(f'<img class="ab-gthumb" alt="" src="{esc(thumb)}">')
     elif thumb is None:  # being decoded: the card is drawn again when it is ready
@@ -170,7 +183,7 @@ def card_html(actor: Actor, t: Tally, thumb: str | None, selected: bool = False,
                type="button", data_ab_action="select", data_actor=actor.name,
                title=f"Choose {actor.name}"),
              h("div", words, cls="ab-gcard-facets"),
-             chips_html(actor, t), buttons,
+             chips_html(actor, t), identity, buttons,
              cls=["ab-gcard", *(["ab-gcard-selected"] if selected else [])],
              data_ab_action="select", data_actor=actor.name, title=actor.name)
 

@@ -20,7 +20,13 @@ from actorbench.present.html import h
 from actorbench.ui.mvc import PageModel, run_in_background
 from actorbench.ui.pages.library.model import PAGE_SIZE
 from actorbench.ui.state import AppState
-from actorbench.ui.widgets.actor_card import ACTIONS, Tally, card_html, empty_state
+from actorbench.ui.widgets.actor_card import (
+    ACTIONS,
+    Tally,
+    card_html,
+    empty_state,
+    identity_html,
+)
 from actorbench.ui.widgets.common import ErrorBox, guarded, parse_pick, resized
 from actorbench.ui.widgets.thumbs import CARD_PX, CardThumbs, card_thumb_px
 
@@ -94,6 +100,8 @@ class GalleryView(w.VBox):
     def render(self, thumbs_pending_ok: bool = True) -> None:
         """Draw the current page of cards; thumbnails not on disk yet follow from a
         background thread (the card shows "…" until then)."""
+        from actorbench.faces.health import cached_health  # (reads caches: never analyses)
+
         m = self.model
         with self._lock:
             # read under the lock: a render that waited for it draws the results as they are
@@ -119,7 +127,8 @@ class GalleryView(w.VBox):
                     thumb = self.thumbs.stand_in(name)  # (None: "…" until it is made)
                 tally = drawn[name] = self.state.tally(actor)
                 cards.append(card_html(actor, tally, thumb, selected=name == chosen,
-                                       thumb_note=note))
+                                       thumb_note=note, identity=identity_html(
+                                           cached_health(self.state.wb.layout, name))))
             self.drawn = drawn
             n = len(results)
             self.count.value = f"<b>{n}</b> {'actor' if n == 1 else 'actors'}"

@@ -16,6 +16,8 @@ ANY = "Any"
 #: cards on one page of the gallery: few enough to draw at once, enough to browse
 PAGE_SIZE = 24
 AGE_MIN, AGE_MAX = 18, 80
+#: the identity filter's choice: actors whose analysed pictures do not all fit
+ATTENTION = "attention"
 
 
 class LibraryModel(PageModel):
@@ -28,6 +30,7 @@ class LibraryModel(PageModel):
     age = t.Tuple(t.Int(), t.Int(), default_value=(AGE_MIN, AGE_MAX))
     status = t.Unicode(ANY)
     validated = t.Unicode(ANY)
+    identity = t.Unicode(ANY)  # ANY or ATTENTION (from the faces cache only: no analysis)
     results = t.List(t.Unicode())
     page = t.Int(0)  # of ``results``, ``PAGE_SIZE`` cards each
     actor = t.Unicode("")  # the actor on the card
@@ -51,6 +54,13 @@ class LibraryModel(PageModel):
                                f"not {proposal['value']!r}")
         return proposal["value"]
 
+    @t.validate("identity")
+    def _valid_identity(self, proposal: dict[str, Any]) -> str:
+        if proposal["value"] not in (ANY, ATTENTION):
+            raise t.TraitError(f"identity must be {ANY!r} or {ATTENTION!r}, "
+                               f"not {proposal['value']!r}")
+        return proposal["value"]
+
     @t.validate("page")
     def _valid_page(self, proposal: dict[str, Any]) -> int:
         """A page that exists: the last one at most, the first one for no results."""
@@ -60,7 +70,7 @@ class LibraryModel(PageModel):
     def filtered(self) -> bool:
         """Any filter or search text set."""
         return (self.text.strip() != "" or (self.ethnicity, self.gender, self.status,
-                                            self.validated) != (ANY,) * 4
+                                            self.validated, self.identity) != (ANY,) * 5
                 or self.age != (AGE_MIN, AGE_MAX))
 
     def query(self) -> ActorQuery:
@@ -74,7 +84,7 @@ class LibraryModel(PageModel):
             validated=None if self.validated == ANY else self.validated == "yes",
         )
 
-    @t.observe("text", "ethnicity", "gender", "age", "status", "validated")
+    @t.observe("text", "ethnicity", "gender", "age", "status", "validated", "identity")
     def _on_query_change(self, change: object) -> None:
         self.refresh()
 
@@ -84,9 +94,18 @@ class LibraryModel(PageModel):
         re-read (the watcher's thread and the UI's may both search)."""
         with self._searching:
             results = [a.name for a in self.state.wb.registry.search(self.query())]
+            if self.identity == ATTENTION:
+                results = [n for n in results if self.needs_attention(n)]
             with self.hold_trait_notifications():
                 self.results = results
                 self.page = 0
+
+    def needs_attention(self, name: str) -> bool:
+        """From the cached face analyses only (``faces.health``): never analyses here."""
+        from actorbench.faces.health import cached_health
+
+        health = cached_health(self.state.wb.layout, name)
+        return health is not None and health.needs_attention
 
     def page_of(self, name: str) -> int | None:
         """The page ``name`` is on, None when the filters leave it out."""
@@ -96,8 +115,8 @@ class LibraryModel(PageModel):
             return None
 
     def reset(self) -> None:
-        with self.hold_trait_notifications():  # one search, not six
+        with self.hold_trait_notifications():  # one search, not seven
             self.text, self.ethnicity, self.gender = "", ANY, ANY
             self.age = (AGE_MIN, AGE_MAX)
-            self.status, self.validated = ANY, ANY
+            self.status, self.validated, self.identity = ANY, ANY, ANY
         super().reset()

@@ -16,7 +16,7 @@ from actorbench.team.documents import REGISTRY_DOC
 from actorbench.ui.mvc import run_in_background
 from actorbench.ui.pages import TRAINING, TRAINING_DATA
 from actorbench.ui.pages.library.gallery import GalleryView
-from actorbench.ui.pages.library.model import ANY, LibraryModel
+from actorbench.ui.pages.library.model import ANY, ATTENTION, LibraryModel
 from actorbench.ui.state import AppState
 from actorbench.ui.team_follow import follow_team
 from actorbench.ui.widgets.actor_card import (
@@ -27,6 +27,7 @@ from actorbench.ui.widgets.actor_card import (
     counts_words,
     empty_state,
     ethnicity_words,
+    identity_html,
     trainable,
     validated_version,
 )
@@ -63,7 +64,9 @@ class LibraryView(w.VBox):
                                  description="Status")
         self.validated = w.Dropdown(options=[(ANY, ANY), ("Yes", "yes"), ("No", "no")],
                                     description="Validated")
-        for name in ("ethnicity", "gender", "age", "status", "validated"):
+        self.identity = w.Dropdown(options=[(ANY, ANY), ("Needs attention", ATTENTION)],
+                                   description="Identity")
+        for name in ("ethnicity", "gender", "age", "status", "validated", "identity"):
             w.link((self.model, name), (getattr(self, name), "value"))
         w.link((self.model, "text"), (self.search, "value"))
         self.clear_button = w.Button(description="Clear filters", disabled=True)
@@ -82,7 +85,7 @@ class LibraryView(w.VBox):
         self._card_lock = threading.Lock()  # the counts of an actor no longer chosen never show
         self._syncing = False
         filters = w.VBox([self.search, self.ethnicity, self.gender, self.age, self.status,
-                          self.validated, self.clear_button])
+                          self.validated, self.identity, self.clear_button])
         chosen = w.VBox([self.card, w.HBox([self.open_button, self.train_button,
                                             self.sync_button]), self.note])
         chosen.add_class("ab-chosen")
@@ -186,6 +189,8 @@ class LibraryView(w.VBox):
         run_in_background(self.model, counts, on_done=show)
 
     def _render_card(self, name: str, counts: str, listed: Tally | None) -> None:
+        from actorbench.faces.health import cached_health  # (reads caches: never analyses)
+
         self._card_args = (name, counts, listed)
         wb = self.state.wb
         actor = wb.registry.get(name)
@@ -207,7 +212,7 @@ class LibraryView(w.VBox):
             f'<div class="ab-actor-card">{img}<div>'
             f'{h("h3", name, cls="ab-actor-name")}'
             f'{h("div", actor_label(actor), " · id ", actor.id, cls="ab-actor-facets")}'
-            f"{counts}{model}{todo}</div></div>")
+            f"{counts}{identity_html(cached_health(wb.layout, name))}{model}{todo}</div></div>")
         self._enable(tally)
 
     def _enable(self, tally: Tally | None) -> None:

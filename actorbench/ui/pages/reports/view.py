@@ -20,6 +20,10 @@ from actorbench.reports.plots import png
 from actorbench.reports.tables import COLUMN_TITLES, STATUS_COLS, CoverageReport
 from actorbench.sync.plan import ImageStatus
 from actorbench.ui.pages import TRAINING_DATA
+from actorbench.ui.pages.reports.identity_panel import (
+    IdentityReportPanel,
+    build_cached_identity,
+)
 from actorbench.ui.pages.reports.model import SORTABLE, ReportsModel
 from actorbench.ui.pages.reports.training_panel import TrainingReportPanel
 from actorbench.ui.state import AppState
@@ -116,7 +120,9 @@ class ReportsView(w.VBox):
         self.training = TrainingReportPanel()  # versions, success, cost, estimate vs actual
         library = w.VBox([self.totals, w.HBox([self.sort_by, self.ascending, self.only_images]),
                           w.HBox([self.open_actor, self.open_button]), self.table, self.plots])
-        self.sections = w.Tab(children=[library, self.training], titles=["Library", "Training"])
+        self.identity = IdentityReportPanel()  # who is in the pictures; versions' likeness
+        self.sections = w.Tab(children=[library, self.training, self.identity],
+                              titles=["Library", "Training", "Identity"])
         self.sections.add_class("ab-report-sections")
         super().__init__([self.errors, w.HBox([self.build_button, self.status]), self.sections],
                          layout=w.Layout(max_width="1380px"))
@@ -144,7 +150,9 @@ class ReportsView(w.VBox):
             self.render_plots()
             from actorbench.reports.training import build_training_report, local_ledgers
 
-            self.training.show(build_training_report(local_ledgers(wb.layout, wb.registry)))
+            ledgers = local_ledgers(wb.layout, wb.registry)
+            self.training.show(build_training_report(ledgers))
+            self.identity.show(build_cached_identity(wb.layout, ledgers))
             self.model.message = (f"Built in {duration(time.perf_counter() - t0)} over "
                                   f"{plural(len(report.actors), 'actor')}.")
             self.status.value = self.model.message

@@ -80,10 +80,12 @@ def mark_words(mark: object) -> str:
         f" · {when}" if when else "")
 
 
-def version_row(v: TrainingVersion, mark: object = None, samples: object = "") -> Html:
+def version_row(v: TrainingVersion, mark: object = None, samples: object = "",
+                likeness: object = "") -> Html:
     """One row of the versions table: every field shown as text (a record is a file anyone
     may have edited), the status classes picked from ``STATUS_CLASS``, never built from it.
-    ``mark`` is the actor's ``validated_lora_model`` (who marked it); ``samples``, markup."""
+    ``mark`` is the actor's ``validated_lora_model`` (who marked it); ``samples`` and
+    ``likeness`` (how like the actor its samples are), markup."""
     params = v.parameters if isinstance(v.parameters, dict) else {}
     status = str(v.status)
     badge = h("span", job_status_word(v.status),
@@ -100,6 +102,7 @@ def version_row(v: TrainingVersion, mark: object = None, samples: object = "") -
              h("td", badge, " ", error),
              h("td", f"{params.get('base_model')} · {params.get('max_train_steps')} steps"),
              h("td", samples, cls="ab-version-samples"),
+             h("td", likeness, cls="ab-version-likeness"),
              h("td", h("code", v.lora_url or ""), cls="ab-lora"), h("td", *good))
 
 
@@ -108,7 +111,8 @@ def versions_table(rows: list[Html], base: object = "") -> Html:
     if not rows:
         return Html("<i>No trainings yet.</i>")
     head = h("tr", *(h("th", t) for t in ("version", "created", "launched by", "status",
-                                          "parameters", "samples", "LoRA", "")))
+                                          "parameters", "samples", "likeness", "LoRA",
+                                          "")))
     return h("div", h("figure", base, h("figcaption", "Base image"), cls="ab-base-fig"),
              h("table", head, *rows, cls="ab-table"), cls="ab-versions-wrap")
 

@@ -1,6 +1,7 @@
 """The Training page's trained versions: the table (each completed version's last samples
-beside the actor's base image), a preview of one version (every sample, its loss curve, who
-launched it and who marked it good, "Mark as good") and two versions side by side.
+beside the actor's base image, and how like the actor they are: ``likeness``), a preview of
+one version (every sample, its loss curve, who launched it and who marked it good, "Mark as
+good") and two versions side by side, their likeness scores above them.
 
 Sample images are fetched from S3 off the UI thread (``SampleThumbs``); until then a sample
 shows "…". Every value from a record is text (``html.h``); images are our own data URIs.
@@ -19,6 +20,8 @@ from actorbench.present.words import money, short_time
 from actorbench.training import TrainingService, TrainingVersion
 from actorbench.training.service import lora_prefix
 from actorbench.ui.mvc import PageModel, run_in_background
+from actorbench.ui.pages.training import likeness as looks
+from actorbench.ui.pages.training.likeness import Likeness
 from actorbench.ui.pages.training.model import VersionsModel
 from actorbench.ui.pages.training.rows import (
     _count,
@@ -94,8 +97,12 @@ class VersionsPanel(w.VBox):
         self._actor = ""
         self._syncing = False  # the dropdowns are being filled: not a choice
         self._losses: dict[str, bytes] = {}  # version id -> its loss curve (PNG)
+        self.likeness: Likeness | None = None  # the versions' likeness, once measured
+        self._measured: tuple[object, ...] = ()  # what it was measured for
         self.table = w.HTML()
         self.table.add_class("ab-versions")
+        self.likeness_line = w.HTML()
+        self.likeness_line.add_class("ab-likeness-line")
         self.pick = w.Dropdown(options=[], description="Version")
         self.good_button = w.Button(description="✅ Mark as good")
         self.preview = w.HTML(layout=w.Layout(flex="1"))
@@ -107,7 +114,7 @@ class VersionsPanel(w.VBox):
         self.compare = w.HTML()
         self.compare.add_class("ab-compare-view")
         super().__init__([
-            w.HTML("<h4>Trained versions</h4>"), self.table,
+            w.HTML("<h4>Trained versions</h4>"), self.likeness_line, self.table,
             w.HTML("<h4>Preview</h4>"), w.HBox([self.pick, self.good_button]),
             w.HBox([self.preview, self.loss]),
             w.HTML("<h4>Compare two versions</h4>"), w.HBox([self.left, self.right]),
@@ -160,7 +167,33 @@ class VersionsPanel(w.VBox):
                         widget.value = getattr(self.vm, trait) or None
             finally:
                 self._syncing = False
+        self._measure(actor, versions)
         self.render()
+
+    def _measure(self, actor: str, versions: list[TrainingVersion]) -> None:
+        """The versions' likeness, off the UI thread (samples are fetched and analysed), once
+        per actor and set of scored versions: a poll that changes nothing measures nothing."""
+        todo = looks.scored(versions)
+        key = (actor, *((v.id, len(v.samples)) for v in todo))
+        with self._lock:
+            if key == self._measured:
+                return
+            self._measured = key
+            self.likeness = looks.MEASURING if todo else None
+        if not todo:
+            return
+
+        def done(lk: Likeness) -> None:
+            with self._lock:
+                if self._measured != key:
+                    return  # another actor or another set of versions meanwhile
+                self.likeness = lk
+            self.render(fetch=False)
+
+        run_in_background(self.model,
+                          lambda: looks.measure_likeness(self.state.wb, actor, todo),
+                          on_done=done, on_error=lambda e: done(looks.not_measured(e)),
+                          name="actorbench-likeness")
 
     def render(self, fetch: bool = True) -> None:
         """The table, the preview and the compare view from what is at hand; samples not
@@ -171,8 +204,10 @@ class VersionsPanel(w.VBox):
             mark = self._mark(actor)
             uri, note = self.base_thumbs.peek(actor) if actor else ("", "")
             base = _base_html(uri, note)
-            rows = [version_row(v, mark, self._strip(v, pending, mini=True))
-                    for v in reversed(versions)]
+            lk = self.likeness
+            rows = [version_row(v, mark, self._strip(v, pending, mini=True),
+                                looks.likeness_cell(lk, v)) for v in reversed(versions)]
+            self.likeness_line.value = looks.likeness_note(lk) if actor else ""
             self.table.value = versions_table(rows, base) if actor else ""
             chosen = self.vm.previewed()
             self.preview.value = (h("div", _head(chosen, mark), h(
@@ -224,7 +259,8 @@ class VersionsPanel(w.VBox):
         cols = [h("div", h("h4", "Base image"), base, cls="ab-compare-base")]
         cols += [h("div", _head(v, mark), h("div", self._strip(v, pending), cls="ab-samples"),
                    cls="ab-compare-col") for v in pair]
-        return h("div", *cols, cls="ab-compare")
+        return h("div", looks.compare_scores(pair, self.likeness),
+                 h("div", *cols, cls="ab-compare"))
 
     def _show_loss(self, v: TrainingVersion | None) -> None:
         """The loss curve of the previewed version, drawn off the UI thread once."""

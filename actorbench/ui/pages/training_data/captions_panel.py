@@ -10,6 +10,7 @@ import ipywidgets as w
 
 from actorbench.captions import Caption, CaptionStore, drafts_for, facet_words
 from actorbench.captions import bulk as bulk_edits
+from actorbench.faces.service import face_words
 from actorbench.present.html import Html, h, join
 from actorbench.sync.plan import ActorPlan
 from actorbench.ui.state import AppState
@@ -154,7 +155,9 @@ class CaptionsPanel(w.VBox):
     def _drafts(self, plan: ActorPlan) -> dict[int, str]:
         actor = self.state.wb.registry.get(plan.actor)
         images = {c.index: c.key.rsplit("/", 1)[-1] for c in plan.changes}
-        return drafts_for(images, actor.trigger_word, None,
+        # pose and framing from the face analysis: the grid's face badges analysed these
+        # pictures already (cached by content), so this reads the cache
+        return drafts_for(images, actor.trigger_word, face_words(self.state.wb.layout),
                           facet_words(actor.facets.ethnicity, actor.facets.gender))
 
     def _on_apply_click(self, _: object) -> None:
