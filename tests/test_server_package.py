@@ -103,11 +103,11 @@ def test_a_fresh_install_outside_the_checkout_serves_the_dashboard(tmp_path):
         assert serving.wait(240), "".join(lines[-30:])
         printed = re.search(  # the app lives under its own base path (docs/reliability.md)
             rf"serving on (http://127\.0\.0\.1:{port}/ab-[\w-]+/\?token=([\w-]{{40,}})) ",
-                            "".join(lines))
+            "".join(lines))
         assert printed, "".join(lines[-30:])
         r = requests.get(printed.group(1), timeout=240)
         assert r.status_code == 200 and "voila" in r.text.lower(), r.text[:2000]
-        assert requests.get(f"http://127.0.0.1:{port}/", timeout=60,
+        assert requests.get(printed.group(1).split("?")[0], timeout=60,
                             allow_redirects=False).status_code == 302  # no token: the login
     finally:
         proc.send_signal(signal.SIGTERM)
