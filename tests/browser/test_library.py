@@ -51,6 +51,9 @@ def test_search_filters_cards_and_the_chosen_actor(page, running_app):  # type: 
     page.wait_for_selector(".ab-result-count:has-text('287')")
     page.get_by_label("Ethnicity").select_option(label="African")
     wait_count_not(page, 287)
+    # the count and the cards are two widgets: the count may land first
+    page.wait_for_function("() => [...document.querySelectorAll('.ab-gallery .ab-gcard')]"
+                           ".every(c => c.dataset.actor.includes('_african_'))")
     shown = names_shown(page)
     assert shown and all("_african_" in n for n in shown) and count(page) >= len(shown)
     page.get_by_label("Ethnicity").select_option(label="Any")
