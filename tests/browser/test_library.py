@@ -101,6 +101,9 @@ def test_gallery_thumbnails_a_cards_button_and_glyphs(page, running_app):  # typ
     page.wait_for_selector(".ab-result-count:has-text('287')")
     page.get_by_label("Status").select_option(label="Synced")
     wait_count_not(page, 287)
+    # the count and the cards are two widgets: wait for the filtered cards themselves
+    page.wait_for_function("() => [...document.querySelectorAll('.ab-gallery .ab-gcard')]"
+                           ".every(c => c.innerText.includes('Synced'))")
     page.wait_for_function("() => { const i = [...document.querySelectorAll('.ab-gallery img')];"
                            " return i.length && i.every(x => x.complete && x.naturalWidth > 0)"
                            " && !document.querySelector('.ab-gthumb-pending')}")
