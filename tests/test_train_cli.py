@@ -23,7 +23,10 @@ A, B, C = "0001_european_30_female", "0002_african_45_male", "0003_east_asian_22
 
 @pytest.fixture
 def world(moto_server, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    fake = start_fake_runpod(speed=40.0)
+    # a job runs 4 s: long enough that `train cancel` right after the launch meets it running
+    # even on a loaded machine (RunPod, and so the stand-in, refuses to cancel a finished job),
+    # short enough for the test that waits for one to finish
+    fake = start_fake_runpod(queue_s=0.05, run_s=4.0)
     bucket = f"ab-{uuid.uuid4().hex[:10]}"
     env = {**moto_server.env, **fake.env, "ACTORBENCH_DATA_DIR": str(tmp_path / "data"),
            "ACTORBENCH_BUCKET": bucket}
