@@ -14,6 +14,7 @@ import struct
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import UnsafePathError
 from ..fsutil import TMP_MARK, open_regular
@@ -100,15 +101,22 @@ def orphan_caption_reason(index: int) -> str:
     return f"caption of image {index}, which is neither here nor in S3: not synced"
 
 
+def _open_to_check(path: Path) -> tuple[BinaryIO | None, str]:
+    """``path`` opened for a check (a regular file, never through a link), or why not."""
+    try:
+        return open_regular(path), ""
+    except UnsafePathError as exc:
+        return None, str(exc).removeprefix(f"{path.name}: ").rstrip(".")
+    except OSError as exc:
+        return None, f"unreadable ({exc.strerror or type(exc).__name__})"
+
+
 def caption_problem(path: Path) -> str:
     """Why ``path`` is not a caption fit to push ("" if it is): UTF-8 plain text of at most
     ``MAX_CAPTION_CHARS`` characters, no control characters but newlines and tabs."""
-    try:
-        fh = open_regular(path)
-    except UnsafePathError as exc:
-        return str(exc).removeprefix(f"{path.name}: ").rstrip(".")
-    except OSError as exc:
-        return f"unreadable ({exc.strerror or type(exc).__name__})"
+    fh, why = _open_to_check(path)
+    if fh is None:
+        return why
     with fh:
         raw = fh.read(MAX_CAPTION_BYTES + 1)
     return text_problem(raw)
@@ -140,12 +148,9 @@ def remote_problem(actor: str, rest: str) -> str:
 def image_problem(path: Path) -> str:
     """Why ``path`` is not a PNG fit to push ("" if it is): header, size and chunk checks,
     without decoding the pixels (Pillow's ``verify``)."""
-    try:
-        fh = open_regular(path)
-    except UnsafePathError as exc:
-        return str(exc).removeprefix(f"{path.name}: ").rstrip(".")
-    except OSError as exc:
-        return f"unreadable ({exc.strerror or type(exc).__name__})"
+    fh, why = _open_to_check(path)
+    if fh is None:
+        return why
     with fh:
         head = fh.read(24)
         if not head:
